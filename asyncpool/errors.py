@@ -1,0 +1,203 @@
+"""The asyncpool exception hierarchy.
+
+Every error asyncpool raises derives from :class:`RedisError`.  Timeout errors
+are also builtin :class:`TimeoutError` s and configuration errors are also
+:class:`ValueError` s, so generic handlers keep working.
+
+Server error replies are mapped to :class:`ResponseError` subclasses by their
+prefix (``WRONGTYPE``, ``NOSCRIPT``, ...); see :func:`error_from_reply`.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+__all__ = [
+    "AskError",
+    "AuthenticationError",
+    "BusyError",
+    "BusyLoadingError",
+    "ClusterDownError",
+    "ConfigError",
+    "ConnectionError",
+    "CrossSlotError",
+    "ExecAbortError",
+    "InvalidURL",
+    "MovedError",
+    "NoPermissionError",
+    "NoScriptError",
+    "OutOfMemoryError",
+    "OutcomeUnknownError",
+    "PoolClosed",
+    "PoolTimeout",
+    "ProtocolError",
+    "ReadOnlyError",
+    "RedisError",
+    "ResponseError",
+    "TimeoutError",
+    "TryAgainError",
+    "WatchError",
+    "WrongTypeError",
+    "error_from_reply",
+]
+
+
+class RedisError(Exception):
+    """Base class of every asyncpool error."""
+
+
+class ConnectionError(RedisError):
+    """The connection to the server failed, broke, or was closed.
+
+    A command that fails with this error *before* its bytes were written is
+    always safe to retry; see :class:`OutcomeUnknownError` for the other case.
+    """
+
+
+class OutcomeUnknownError(ConnectionError):
+    """The connection broke after a non-idempotent command was sent.
+
+    The server may or may not have applied the command, so asyncpool does not
+    retry it on its own.  Mark the call retryable if repeating it is safe.
+    """
+
+
+class TimeoutError(RedisError, builtins.TimeoutError):
+    """An operation did not finish in time (also a builtin ``TimeoutError``)."""
+
+
+class PoolTimeout(TimeoutError):
+    """No connection could be acquired from the pool within ``acquire_timeout``."""
+
+
+class PoolClosed(RedisError):
+    """The pool was closed; it lends no more connections."""
+
+
+class ProtocolError(RedisError):
+    """The server sent bytes that are not valid RESP, or a reply over a limit.
+
+    The connection it arrived on is discarded.
+    """
+
+
+class ConfigError(RedisError, ValueError):
+    """An option or argument has an invalid value (also a ``ValueError``)."""
+
+
+class InvalidURL(ConfigError):
+    """A connection URL could not be parsed.  The message never holds the password."""
+
+
+class ResponseError(RedisError):
+    """The server answered with an error reply.
+
+    ``code`` holds the reply's prefix (``"ERR"``, ``"WRONGTYPE"``, ...).
+    The connection stays healthy and is reused.
+    """
+
+    code: str = "ERR"
+
+    def __init__(self, message: str = "", code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class AuthenticationError(ResponseError):
+    """Wrong password or user, or a command needs authentication.
+
+    Raised during the handshake and for ``WRONGPASS`` / ``NOAUTH`` replies.
+    Never retried: repeating a wrong password only adds load.
+    """
+
+
+class WrongTypeError(ResponseError):
+    """``WRONGTYPE``: the key holds a value of another type."""
+
+
+class NoScriptError(ResponseError):
+    """``NOSCRIPT``: no script with this SHA1 is cached on the server."""
+
+
+class ReadOnlyError(ResponseError):
+    """``READONLY``: write sent to a read-only replica."""
+
+
+class BusyLoadingError(ResponseError):
+    """``LOADING``: the server is loading its dataset into memory."""
+
+
+class MovedError(ResponseError):
+    """``MOVED``: a cluster slot lives on another node."""
+
+
+class AskError(ResponseError):
+    """``ASK``: a cluster slot is migrating; ask the other node once."""
+
+
+class TryAgainError(ResponseError):
+    """``TRYAGAIN``: a multi-key cluster command hit a migrating slot."""
+
+
+class ClusterDownError(ResponseError):
+    """``CLUSTERDOWN``: the cluster cannot serve the request."""
+
+
+class CrossSlotError(ResponseError):
+    """``CROSSSLOT``: keys of one command live in different slots."""
+
+
+class NoPermissionError(ResponseError):
+    """``NOPERM``: the ACL user may not run this command or touch this key."""
+
+
+class OutOfMemoryError(ResponseError):
+    """``OOM``: the server is at ``maxmemory`` and refuses writes."""
+
+
+class BusyError(ResponseError):
+    """``BUSY``: a script or function is running on the server."""
+
+
+class ExecAbortError(ResponseError):
+    """``EXECABORT``: a transaction was discarded because a queued command failed."""
+
+
+class WatchError(ResponseError):
+    """A watched key changed, so ``EXEC`` returned nil and nothing was applied."""
+
+    code = "WATCH"
+
+
+_BY_PREFIX: dict[str, type[ResponseError]] = {
+    "WRONGTYPE": WrongTypeError,
+    "NOSCRIPT": NoScriptError,
+    "READONLY": ReadOnlyError,
+    "LOADING": BusyLoadingError,
+    "MOVED": MovedError,
+    "ASK": AskError,
+    "TRYAGAIN": TryAgainError,
+    "CLUSTERDOWN": ClusterDownError,
+    "CROSSSLOT": CrossSlotError,
+    "NOAUTH": AuthenticationError,
+    "WRONGPASS": AuthenticationError,
+    "NOPERM": NoPermissionError,
+    "OOM": OutOfMemoryError,
+    "BUSY": BusyError,
+    "EXECABORT": ExecAbortError,
+}
+
+
+def error_from_reply(message: str) -> ResponseError:
+    """Build the :class:`ResponseError` subclass matching a server error reply.
+
+    ``message`` is the error text without the leading ``-`` / ``!`` marker, for
+    example ``"WRONGTYPE Operation against a key holding the wrong kind of value"``.
+    The exception is returned, not raised.
+    """
+    code, _, _ = message.partition(" ")
+    cls = _BY_PREFIX.get(code, ResponseError)
+    if code and code.isupper():
+        return cls(message, code)
+    return cls(message)
