@@ -7,6 +7,7 @@ testing other Redis clients.  The pytest fixtures live in
 
 from __future__ import annotations
 
+from asyncpool.testing._util import free_port
 from asyncpool.testing.discovery import (
     docker_available,
     find_redis_binary,
@@ -15,14 +16,10 @@ from asyncpool.testing.discovery import (
     supports_tls,
 )
 from asyncpool.testing.docker import DockerRedisServer
+from asyncpool.testing.external import ExternalRedisServer
 from asyncpool.testing.proxy import FaultProxy
 from asyncpool.testing.raw import RawError, encode_command, sync_command
-from asyncpool.testing.server import (
-    ExternalRedisServer,
-    RedisServer,
-    ServerStartError,
-    free_port,
-)
+from asyncpool.testing.server import RedisServer, ServerStartError
 from asyncpool.testing.tls import TLSMaterial
 
 __all__ = [

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
+from asyncpool.testing._util import format_url
 from asyncpool.testing.raw import RawError, Reply, sync_command
-from asyncpool.testing.server import ServerStartError, format_url
+from asyncpool.testing.server import ServerStartError
 
 __all__ = ["DEFAULT_IMAGE", "DockerRedisServer"]
 

@@ -13,6 +13,8 @@ import contextlib
 from collections.abc import Callable
 from types import TracebackType
 
+from asyncpool.testing._util import format_url
+
 __all__ = ["FaultProxy"]
 
 _READ_SIZE = 65536
@@ -22,11 +24,6 @@ def _consume_result(task: asyncio.Task[None]) -> None:
     """Retrieve a finished pump's exception so asyncio does not log it."""
     if not task.cancelled():
         task.exception()
-
-
-def _format_url(scheme: str, host: str, port: int) -> str:
-    shown = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{shown}:{port}/0"
 
 
 class _Link:
@@ -152,7 +149,7 @@ class FaultProxy:
     @property
     def url(self) -> str:
         """``redis://127.0.0.1:<port>/0`` (with :attr:`scheme`), no credentials."""
-        return _format_url(self.scheme, self.host, self.port)
+        return format_url(self.scheme, self.host, self.port)
 
     @property
     def connections_open(self) -> int:

@@ -32,6 +32,7 @@ from typing import Any, TypeAlias
 import pytest
 import pytest_asyncio
 
+from asyncpool.testing._util import format_url
 from asyncpool.testing.discovery import (
     docker_available,
     find_redis_binary,
@@ -39,8 +40,9 @@ from asyncpool.testing.discovery import (
     supports_tls,
 )
 from asyncpool.testing.docker import DockerRedisServer
+from asyncpool.testing.external import ExternalRedisServer
 from asyncpool.testing.proxy import FaultProxy
-from asyncpool.testing.server import ExternalRedisServer, RedisServer, format_url
+from asyncpool.testing.server import RedisServer
 from asyncpool.testing.tls import TLSMaterial
 
 __all__ = ["AUTH_PASSWORD", "AUTH_USERS", "AnyRedisServer"]

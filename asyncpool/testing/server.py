@@ -11,32 +11,29 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ipaddress
 import os
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO
-from urllib.parse import unquote, urlsplit
 
+from asyncpool.testing._util import (
+    death_signal_hook,
+    format_url,
+    free_port,
+    is_loopback,
+    quote_config,
+)
 from asyncpool.testing.discovery import find_redis_binary, redis_version
 from asyncpool.testing.raw import RawError, Reply, sync_command
 from asyncpool.testing.tls import TLSMaterial
 
-__all__ = [
-    "ExternalRedisServer",
-    "RedisServer",
-    "ServerStartError",
-    "format_url",
-    "free_port",
-]
+__all__ = ["RedisServer", "ServerStartError"]
 
 STARTUP_TIMEOUT = 10.0
 _START_ATTEMPTS = 5
@@ -46,57 +43,6 @@ _LIVE_LOCK = threading.Lock()
 
 class ServerStartError(RuntimeError):
     """A test server did not start (or no binary was found); the log tail is in the message."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """Return a port that was free on ``host`` a moment ago (bind to 0 and read it back)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def format_url(scheme: str, host: str, port: int, db: int = 0) -> str:
-    """Build ``scheme://host:port/db``, bracketing IPv6 literals; no credentials."""
-    shown = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{shown}:{port}/{db}"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _quote(value: str) -> str:
-    """Quote a value for a redis.conf line."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r")
-    return f'"{escaped}"'
-
-
-def _death_signal_hook() -> Callable[[], None] | None:
-    """Return a ``preexec_fn`` that kills the child when this process dies (Linux only)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    if threading.current_thread() is not threading.main_thread():
-        return None  # the death signal follows the creating *thread*
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-    pr_set_pdeathsig = 1
-
-    def hook() -> None:
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-    return hook
 
 
 class RedisServer:
@@ -296,29 +242,31 @@ class RedisServer:
             f"port {plain_port}",
             f"bind {self.host}",
             "daemonize no",
-            f"dir {_quote(self.dir)}",
+            f"dir {quote_config(self.dir)}",
             'save ""',
             "appendonly no",
             "loglevel warning",
-            f"logfile {_quote(self.log_path)}",
+            f"logfile {quote_config(self.log_path)}",
         ]
-        if _is_loopback(self.host):
+        if is_loopback(self.host):
             lines.append("protected-mode no")
         if self.password is not None:
-            lines.append(f"requirepass {_quote(self.password)}")
+            lines.append(f"requirepass {quote_config(self.password)}")
         channels = ' "&*"' if self.version >= (6, 2, 0) else ""
         for name, secret in self.users.items():
-            lines.append(f'user {_quote(name)} on {_quote(">" + secret)} "~*"{channels} "+@all"')
+            lines.append(
+                f'user {quote_config(name)} on {quote_config(">" + secret)} "~*"{channels} "+@all"'
+            )
         if self.tls is not None:
             lines += [
                 f"tls-port {self.port}",
-                f"tls-cert-file {_quote(self.tls.cert_path)}",
-                f"tls-key-file {_quote(self.tls.key_path)}",
-                f"tls-ca-cert-file {_quote(self.tls.ca_path)}",
+                f"tls-cert-file {quote_config(self.tls.cert_path)}",
+                f"tls-key-file {quote_config(self.tls.key_path)}",
+                f"tls-ca-cert-file {quote_config(self.tls.ca_path)}",
                 f"tls-auth-clients {'yes' if self.tls_auth_clients else 'no'}",
             ]
         if self.unix_path is not None:
-            lines += [f"unixsocket {_quote(self.unix_path)}", "unixsocketperm 700"]
+            lines += [f"unixsocket {quote_config(self.unix_path)}", "unixsocketperm 700"]
         return lines
 
     def _spawn(self) -> None:
@@ -336,12 +284,12 @@ class RedisServer:
             stderr=subprocess.STDOUT,
             cwd=self.dir,
             start_new_session=True,
-            preexec_fn=_death_signal_hook(),
+            preexec_fn=death_signal_hook(),
         )
         self._paused = False
 
     def _wait_ready(self) -> str | None:
-        """Poll with ``PING`` until the server answers; return a failure reason or None."""
+        """Poll until *our* process answers; return a failure reason or None."""
         assert self._proc is not None
         deadline = time.monotonic() + self.startup_timeout
         last_error = "no answer"
@@ -350,22 +298,31 @@ class RedisServer:
             if code is not None:
                 return f"the process exited with status {code}"
             try:
-                reply = self._probe()
-            except (OSError, EOFError) as exc:
+                last_error = self._probe(self._proc.pid)
+            except (OSError, EOFError, ValueError) as exc:
                 last_error = type(exc).__name__
-            else:
-                if not (isinstance(reply, RawError) and reply.startswith("LOADING")):
-                    return None
-                last_error = "still loading"
+            if not last_error:
+                return None
             time.sleep(0.02)  # polling a process we do not control: there is no event
-        return f"no PING answer within {self.startup_timeout:.0f}s ({last_error})"
+        return f"no answer within {self.startup_timeout:.0f}s ({last_error})"
 
-    def _probe(self) -> Reply:
+    def _probe(self, pid: int) -> str:
+        """Ask ``INFO server``; return "" if the answer comes from process ``pid``.
+
+        Checking the pid guards against another process that took the port.
+        """
         context = None
         if self.tls is not None:
             context = self.tls.client_context(with_client_cert=self.tls_auth_clients)
-        # Unauthenticated on purpose: "-NOAUTH" proves the server is up too.
-        return sync_command(self.host, self.port, "PING", timeout=0.5, ssl_context=context)
+        auth = (self.password,) if self.password else ()
+        reply = sync_command(
+            self.host, self.port, "INFO", "server", timeout=0.5, ssl_context=context, auth=auth
+        )
+        if isinstance(reply, RawError):
+            return f"error reply {reply.split(' ', 1)[0]}"
+        if isinstance(reply, bytes) and f"process_id:{pid}\r\n".encode() in reply:
+            return ""
+        return "another process answers on this port"
 
     def _log_sizes(self) -> dict[str, int]:
         sizes = {}
@@ -421,33 +378,6 @@ class RedisServer:
             if (state in ("T", "t")) == stopped:
                 return
             time.sleep(0.005)
-
-
-class ExternalRedisServer:
-    """An existing server named by a URL (``REDIS_URL``); it cannot be stopped or faulted.
-
-    :attr:`url` is the URL as given (it may carry credentials the tests need);
-    ``repr`` hides the password.
-    """
-
-    binary: str | None = None
-    version: tuple[int, int, int] | None = None
-    users: dict[str, str] = {}
-    tls: TLSMaterial | None = None
-    unix_path: str | None = None
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-            raise ValueError("REDIS_URL must be a redis:// or rediss:// URL with a host")
-        self.url = url
-        self.host: str = parts.hostname
-        self.port: int = parts.port or 6379
-        self.password: str | None = unquote(parts.password) if parts.password else None
-        self.tls_port = self.port if parts.scheme == "rediss" else None
-
-    def __repr__(self) -> str:
-        return f"<ExternalRedisServer {format_url('redis', self.host, self.port)}>"
 
 
 @atexit.register
