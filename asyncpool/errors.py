@@ -53,6 +53,9 @@ class ConnectionError(RedisError):
     always safe to retry; see :class:`OutcomeUnknownError` for the other case.
     """
 
+    #: True when the request was never written (the connection was already closed).
+    request_not_sent: bool = False
+
 
 class OutcomeUnknownError(ConnectionError):
     """The connection broke after a non-idempotent command was sent.

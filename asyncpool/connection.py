@@ -1,0 +1,445 @@
+"""One logical Redis connection: handshake, state, and request/reply.
+
+A :class:`Connection` owns one :class:`~asyncpool.transport.RedisProtocol`.
+It performs the handshake (``HELLO 3`` with a RESP2 fallback, AUTH, SELECT,
+CLIENT SETNAME / SETINFO), keeps the metadata the pool needs (created, last
+used, uses, errors, owed replies) and tracks the per-connection state that must
+not leak to the next borrower (MULTI, WATCH, SELECT, SUBSCRIBE, CLIENT REPLY).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._compat import TIMEOUT_ERRORS, timeout
+from .command_info import BLOCKING, STATEFUL, blocking_timeout, command_name
+from .errors import (
+    AuthenticationError,
+    ConnectionError,
+    ProtocolError,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+)
+from .options import ConnectionOptions
+from .resp import encode_command, encode_commands
+from .transport import RedisProtocol, open_transport
+
+__all__ = ["Connection", "ConnectionInfo", "ConnectionState"]
+
+LIB_NAME = "asyncpool"
+try:
+    from importlib.metadata import version as _dist_version
+
+    LIB_VERSION = _dist_version("asyncpool")
+except Exception:  # pragma: no cover - running from a source tree
+    LIB_VERSION = "0"
+
+_ids = itertools.count(1)
+_DEFAULT: Any = object()
+
+
+class ConnectionState:
+    """Names of the states a connection can be in (plain strings, for logs)."""
+
+    CLEAN = "clean"
+    MULTI = "multi"
+    WATCHING = "watching"
+    SUBSCRIBED = "subscribed"
+    BROKEN = "broken"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """A snapshot of one connection's metadata, safe to log (no secrets)."""
+
+    id: int
+    address: str
+    protocol: int
+    state: str
+    dirty: bool
+    pending_replies: int
+    created_at: float
+    last_used_at: float
+    last_checked_at: float
+    uses: int
+    errors: int
+    last_error: str | None
+
+
+class Connection:
+    """A single connection to a Redis server.
+
+    Use :meth:`connect` then :meth:`execute_command`.  Not safe to share between
+    concurrent callers unless they pipeline on purpose: the pool lends each
+    connection to one caller at a time.
+    """
+
+    __slots__ = (
+        "_db",
+        "_in_multi",
+        "_loop",
+        "_protocol",
+        "_reply_off",
+        "_subscribed",
+        "_transport",
+        "_watching",
+        "created_at",
+        "errors",
+        "generation",
+        "id",
+        "last_checked_at",
+        "last_error",
+        "last_used_at",
+        "options",
+        "protocol_version",
+        "retire_at",
+        "uses",
+    )
+
+    def __init__(self, options: ConnectionOptions) -> None:
+        self.options = options
+        self.id = next(_ids)
+        self._protocol: RedisProtocol | None = None
+        self._transport: asyncio.Transport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        now = time.monotonic()
+        self.created_at = now
+        self.last_used_at = now
+        self.last_checked_at = now
+        self.uses = 0
+        self.errors = 0
+        self.last_error: str | None = None
+        self.protocol_version = 2
+        self._db = options.db
+        self._in_multi = False
+        self._watching = False
+        self._subscribed = False
+        self._reply_off = False
+        #: Set by the pool: when this connection retires (monotonic seconds).
+        self.retire_at = float("inf")
+        #: Set by the pool: its ``expire_all`` generation at creation.
+        self.generation = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<Connection #{self.id} {self.options.address} {self.state}"
+            f" pending={self.pending_replies}>"
+        )
+
+    # -- lifecycle ----------------------------------------------------------
+    async def connect(self) -> None:
+        """Open the socket and run the handshake, within ``connect_timeout``.
+
+        Raises :class:`~asyncpool.AuthenticationError` for a rejected password,
+        :class:`~asyncpool.ConnectionError` / :class:`~asyncpool.TimeoutError`
+        when the server cannot be reached.
+        """
+        opts = self.options
+        self._loop = asyncio.get_running_loop()
+        try:
+            async with timeout(opts.connect_timeout):
+                self._transport, self._protocol = await open_transport(opts)
+                await self._handshake()
+        except TIMEOUT_ERRORS as exc:
+            self.close()
+            if isinstance(exc, TimeoutError):
+                raise
+            raise TimeoutError(
+                f"connecting to {opts.address} timed out after {opts.connect_timeout}s"
+            ) from None
+        except BaseException:
+            self.close()
+            raise
+        now = time.monotonic()
+        self.created_at = self.last_used_at = self.last_checked_at = now
+
+    async def _handshake(self) -> None:
+        opts = self.options
+        auth: list[Any] = []
+        if opts.password is not None:
+            auth = [opts.username or "default", opts.password]
+        setinfo: list[tuple[Any, ...]] = []
+        if opts.set_lib_info:
+            setinfo = [
+                ("CLIENT", "SETINFO", "LIB-NAME", LIB_NAME),
+                ("CLIENT", "SETINFO", "LIB-VER", LIB_VERSION),
+            ]
+        select = [("SELECT", opts.db)] if opts.db else []
+        if opts.protocol == 3:
+            hello: tuple[Any, ...] = ("HELLO", 3)
+            if auth:
+                hello += ("AUTH", *auth)
+            if opts.client_name:
+                hello += ("SETNAME", opts.client_name)
+            replies = await self._raw_many([hello, *select, *setinfo])
+            first = replies[0]
+            if not isinstance(first, ResponseError):
+                self.protocol_version = 3
+                self._check_handshake_replies(replies[1 : 1 + len(select)])
+                return
+            if first.code in ("WRONGPASS", "NOAUTH") or "password" in str(first).lower():
+                raise AuthenticationError(f"authentication failed for {opts.address}: {first}")
+            if first.code != "NOPROTO" and "unknown command" not in str(first).lower():
+                raise ConnectionError(f"HELLO failed on {opts.address}: {first}")
+        # RESP2: an explicit request, or a server without HELLO.
+        commands: list[tuple[Any, ...]] = []
+        if auth:
+            commands.append(("AUTH", *auth) if opts.username else ("AUTH", opts.password))
+        if opts.client_name:
+            commands.append(("CLIENT", "SETNAME", opts.client_name))
+        commands += select
+        if opts.protocol == 2:
+            commands += setinfo
+        replies = await self._raw_many(commands)
+        if auth and isinstance(replies[0], ResponseError):
+            raise AuthenticationError(f"authentication failed for {opts.address}: {replies[0]}")
+        n_checked = len(commands) - (len(setinfo) if opts.protocol == 2 else 0)
+        self._check_handshake_replies(replies[:n_checked])
+        self.protocol_version = 2
+
+    def _check_handshake_replies(self, replies: Sequence[Any]) -> None:
+        for reply in replies:
+            if isinstance(reply, AuthenticationError):
+                raise AuthenticationError(
+                    f"authentication failed for {self.options.address}: {reply}"
+                )
+            if isinstance(reply, ResponseError):
+                raise ConnectionError(f"handshake with {self.options.address} failed: {reply}")
+
+    async def _raw_many(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
+        protocol = self._protocol
+        assert protocol is not None
+        return await protocol.request_many(encode_commands(commands), len(commands))
+
+    def close(self, reason: BaseException | None = None) -> None:
+        """Close the socket now; pending requests fail with a ConnectionError."""
+        if self._protocol is not None:
+            self._protocol.abort(reason)
+        elif self._transport is not None:
+            self._transport.abort()
+
+    async def reset(self) -> None:
+        """Return a dirty connection to its post-handshake state.
+
+        Sends ``RESET`` (Redis >= 6.2) and redoes AUTH / SELECT / SETNAME; a
+        server without RESET makes this raise, and the caller closes instead.
+        """
+        protocol = self._protocol
+        if protocol is None or protocol.closed:
+            raise ConnectionError("connection is closed")
+        protocol.route_all_to_push = False
+        protocol.on_push = None
+        await protocol.wait_drained()
+        reply = await protocol.request(encode_command(("RESET",)))
+        if isinstance(reply, ResponseError):
+            raise reply
+        self._in_multi = self._watching = self._subscribed = self._reply_off = False
+        self._db = 0
+        await self._handshake()
+        self._db = self.options.db
+
+    # -- state ----------------------------------------------------------------
+    @property
+    def protocol(self) -> RedisProtocol:
+        """The transport protocol (for subscriber mode); raises when not connected."""
+        if self._protocol is None:
+            raise ConnectionError("connection is not open")
+        return self._protocol
+
+    @property
+    def protocol_or_none(self) -> RedisProtocol | None:
+        """The transport protocol, or ``None`` before :meth:`connect`."""
+        return self._protocol
+
+    @property
+    def is_subscribed(self) -> bool:
+        """True once the connection entered subscriber (or MONITOR) mode."""
+        return self._subscribed
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the socket is closed (by us or by the peer)."""
+        return self._protocol is None or self._protocol.closed
+
+    @property
+    def pending_replies(self) -> int:
+        """Replies the server still owes on this connection."""
+        return 0 if self._protocol is None else self._protocol.pending
+
+    @property
+    def is_dirty(self) -> bool:
+        """True when per-connection state differs from a fresh handshake."""
+        return (
+            self._in_multi
+            or self._watching
+            or self._subscribed
+            or self._reply_off
+            or self._db != self.options.db
+        )
+
+    @property
+    def state(self) -> str:
+        """One of :class:`ConnectionState`'s names."""
+        if self._protocol is None or self._protocol.closed:
+            return ConnectionState.CLOSED
+        if self._subscribed:
+            return ConnectionState.SUBSCRIBED
+        if self._in_multi:
+            return ConnectionState.MULTI
+        if self._watching:
+            return ConnectionState.WATCHING
+        return ConnectionState.CLEAN
+
+    def mark_subscribed(self) -> None:
+        """Note that this connection entered subscriber mode (never lent again as is)."""
+        self._subscribed = True
+
+    def info(self) -> ConnectionInfo:
+        """Metadata snapshot (no secrets)."""
+        return ConnectionInfo(
+            id=self.id,
+            address=self.options.address,
+            protocol=self.protocol_version,
+            state=self.state,
+            dirty=self.is_dirty,
+            pending_replies=self.pending_replies,
+            created_at=self.created_at,
+            last_used_at=self.last_used_at,
+            last_checked_at=self.last_checked_at,
+            uses=self.uses,
+            errors=self.errors,
+            last_error=self.last_error,
+        )
+
+    def _track_state(self, args: Sequence[Any], reply: Any) -> None:
+        name = command_name(args)
+        if isinstance(reply, ResponseError):
+            if name == "EXEC" or name == "DISCARD":
+                self._in_multi = self._watching = False
+            return
+        if name == "MULTI":
+            self._in_multi = True
+        elif name in ("EXEC", "DISCARD", "RESET"):
+            self._in_multi = self._watching = False
+            if name == "RESET":
+                self._subscribed = self._reply_off = False
+                self._db = 0
+        elif name == "WATCH":
+            self._watching = True
+        elif name == "UNWATCH":
+            self._watching = False
+        elif name == "SELECT" and len(args) > 1:
+            try:
+                self._db = int(args[1])
+            except (TypeError, ValueError):
+                pass
+        elif name in ("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"):
+            self._subscribed = True
+        elif name in ("HELLO", "AUTH", "READONLY", "READWRITE"):
+            self._reply_off = True  # identity or protocol changed: treat as dirty
+        elif name == "CLIENT" and len(args) > 1:
+            sub = command_name(args[1:])
+            if sub in ("REPLY", "TRACKING", "SETNAME", "NO-EVICT", "NO-TOUCH"):
+                self._reply_off = True
+
+    def _note_error(self, exc: BaseException) -> None:
+        self.errors += 1
+        self.last_error = exc.__class__.__name__
+
+    # -- requests -------------------------------------------------------------
+    async def execute_command(self, *args: Any, timeout: float | None = _DEFAULT) -> Any:
+        """Send one command and return its reply; an error reply is raised.
+
+        ``timeout`` overrides ``socket_timeout`` for this call.  Blocking
+        commands (BLPOP, XREAD BLOCK, ...) get their own timeout added.
+        """
+        reply = await self.send_command(args, timeout=timeout)
+        if isinstance(reply, RedisError):
+            raise reply
+        return reply
+
+    async def send_command(self, args: Sequence[Any], *, timeout: float | None = _DEFAULT) -> Any:
+        """Like :meth:`execute_command` but returns an error reply instead of raising it."""
+        protocol = self._protocol
+        if protocol is None:
+            raise ConnectionError("connection is not open")
+        if timeout is _DEFAULT:
+            timeout = self.options.socket_timeout
+        name = args[0] if args else None
+        blocking = name in BLOCKING
+        if blocking:
+            timeout = _extend(timeout, blocking_timeout(args))
+        fut = protocol.request(encode_command(args))
+        self.uses += 1
+        reply = await self._wait(fut, timeout, blocking)
+        if name in STATEFUL:
+            self._track_state(args, reply)
+        return reply
+
+    async def send_many(
+        self, commands: Sequence[Sequence[Any]], *, timeout: float | None = _DEFAULT
+    ) -> list[Any]:
+        """Send commands in one write; return every reply (error replies as values)."""
+        protocol = self._protocol
+        if protocol is None:
+            raise ConnectionError("connection is not open")
+        if timeout is _DEFAULT:
+            timeout = self.options.socket_timeout
+        blocking = False
+        for args in commands:
+            if args and args[0] in BLOCKING:
+                blocking = True
+                timeout = _extend(timeout, blocking_timeout(args))
+        data = encode_commands(commands)
+        fut = protocol.request_many(data, len(commands))
+        if len(data) > 65536:
+            await protocol.wait_writable()
+        self.uses += 1
+        replies: list[Any] = await self._wait(fut, timeout, blocking)
+        for args, reply in zip(commands, replies):
+            if args and args[0] in STATEFUL:
+                self._track_state(args, reply)
+        return replies
+
+    async def _wait(self, fut: asyncio.Future[Any], delay: float | None, blocking: bool) -> Any:
+        handle = None
+        if delay is not None and delay != float("inf"):
+            loop = self._loop or asyncio.get_running_loop()
+            handle = loop.call_later(delay, _expire, fut, delay, self.options.address)
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            if blocking:
+                # its reply may come much later and hold the connection: close it.
+                self.close(ConnectionError("blocking command cancelled"))
+            raise
+        except TimeoutError as exc:
+            # The server is slow or gone: the socket cannot be trusted any more.
+            self._note_error(exc)
+            self.close(exc)
+            raise
+        except (ConnectionError, ProtocolError) as exc:
+            self._note_error(exc)
+            raise
+        finally:
+            if handle is not None:
+                handle.cancel()
+            self.last_used_at = time.monotonic()
+
+
+def _extend(delay: float | None, extra: float | None) -> float | None:
+    if delay is None or extra is None:
+        return delay
+    return delay + extra
+
+
+def _expire(fut: asyncio.Future[Any], delay: float, address: str) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError(f"no reply from {address} within {delay}s"))

@@ -1,0 +1,124 @@
+"""What ``pool.acquire()`` hands out: a lease on one connection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ..connection import Connection, ConnectionInfo
+from ..errors import ConnectionError
+
+if TYPE_CHECKING:
+    from .pool import Pool
+
+__all__ = ["AcquireContext", "PooledConnection"]
+
+_DEFAULT: Any = object()
+
+
+class PooledConnection:
+    """A connection lent by a :class:`~asyncpool.Pool`.
+
+    Valid until it is released; any use after release raises
+    :class:`~asyncpool.ConnectionError` rather than touching a connection
+    that another caller may hold by then.
+    """
+
+    __slots__ = ("_conn", "_pool")
+
+    def __init__(self, pool: Pool, conn: Connection) -> None:
+        self._pool = pool
+        self._conn: Connection | None = conn
+
+    def __repr__(self) -> str:
+        state = "released" if self._conn is None else repr(self._conn)
+        return f"<PooledConnection {state}>"
+
+    @property
+    def connection(self) -> Connection:
+        """The underlying connection; raises once the lease was released."""
+        conn = self._conn
+        if conn is None:
+            raise ConnectionError("this connection was released to the pool and may not be used")
+        return conn
+
+    @property
+    def released(self) -> bool:
+        """True once the lease was handed back."""
+        return self._conn is None
+
+    async def execute_command(self, *args: Any, timeout: float | None = _DEFAULT) -> Any:
+        """Run one command on the leased connection (see :meth:`Connection.execute_command`)."""
+        if timeout is _DEFAULT:
+            return await self.connection.execute_command(*args)
+        return await self.connection.execute_command(*args, timeout=timeout)
+
+    async def send_command(self, args: Sequence[Any], *, timeout: float | None = _DEFAULT) -> Any:
+        """Run one command; an error reply is returned, not raised."""
+        if timeout is _DEFAULT:
+            return await self.connection.send_command(args)
+        return await self.connection.send_command(args, timeout=timeout)
+
+    async def send_many(
+        self, commands: Sequence[Sequence[Any]], *, timeout: float | None = _DEFAULT
+    ) -> list[Any]:
+        """Pipeline ``commands`` in one write; error replies are returned as values."""
+        if timeout is _DEFAULT:
+            return await self.connection.send_many(commands)
+        return await self.connection.send_many(commands, timeout=timeout)
+
+    def info(self) -> ConnectionInfo:
+        """Metadata of the leased connection."""
+        return self.connection.info()
+
+    async def release(self) -> None:
+        """Hand the connection back to the pool (idempotent)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await self._pool._release_lease(conn)
+
+
+class AcquireContext:
+    """``async with pool.acquire() as conn`` or ``conn = await pool.acquire()``."""
+
+    __slots__ = ("_lease", "_pool", "_timeout")
+
+    def __init__(self, pool: Pool, timeout: float | None | object) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._lease: PooledConnection | None = None
+
+    async def _get(self) -> PooledConnection:
+        conn = await self._pool._checkout(self._timeout)
+        try:
+            await self._pool._after_checkout(conn)
+        except BaseException:
+            self._pool._checkin(conn)
+            raise
+        return PooledConnection(self._pool, conn)
+
+    def __await__(self) -> Generator[Any, None, PooledConnection]:
+        return self._get().__await__()
+
+    async def __aenter__(self) -> PooledConnection:
+        self._lease = await self._get()
+        return self._lease
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        lease, self._lease = self._lease, None
+        if lease is None or lease._conn is None:
+            return
+        if self._pool._on_release is None:
+            conn, lease._conn = lease._conn, None
+            self._pool._checkin(conn)  # synchronous: cancellation cannot cut it short
+            return
+        # an async hook runs first; the release must finish even if we are cancelled now
+        task = asyncio.ensure_future(lease.release())
+        await asyncio.shield(task)

@@ -1,0 +1,40 @@
+"""The hook through which metrics (e.g. :mod:`asyncpool.otel`) watch a pool.
+
+A pool with no observer pays one ``is None`` test on its slow paths and at
+check-in; gauges are read from :meth:`Pool.stats` instead of being pushed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .pool import Pool
+
+__all__ = ["PoolObserver"]
+
+
+class PoolObserver(Protocol):
+    """Receives timings from a pool; every method must be fast and never raise."""
+
+    def on_wait(self, pool: Pool, seconds: float) -> None:
+        """A caller waited ``seconds`` in the queue for a connection."""
+
+    def on_acquire_timeout(self, pool: Pool) -> None:
+        """A caller gave up waiting (``acquire_timeout``)."""
+
+    def on_connection_created(self, pool: Pool, seconds: float) -> None:
+        """A new connection was opened; dial plus handshake took ``seconds``."""
+
+    def on_use(self, pool: Pool, seconds: float) -> None:
+        """A connection was lent for ``seconds`` and came back."""
+
+    def on_operation(
+        self, pool: Pool, args: Sequence[Any], seconds: float, error: BaseException | None
+    ) -> None:
+        """A client command on this pool finished (``error`` set when it raised).
+
+        ``args[0]`` is the command name; never record the other arguments
+        (they hold keys, values and possibly secrets).
+        """

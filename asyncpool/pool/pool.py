@@ -1,0 +1,588 @@
+"""The connection pool: bounded, fair, self-healing and cancellation-safe.
+
+Bookkeeping, all on the event loop thread and without locks:
+
+* ``_total`` counts every connection that exists or is being dialed; it never
+  exceeds ``max_connections``.  A slot is reserved (``_total += 1``) *before*
+  dialing, and given back on any failure or cancellation.
+* ``_idle`` holds connections ready to lend; ``_lent`` those lent out.  The
+  rest of ``_total`` is in transit: dialing, draining, resetting, checked.
+* ``_waiters`` is a FIFO of futures.  A released connection is handed straight
+  to the oldest waiter (no barging); a freed slot is handed as ``None``, a
+  permit to dial.  A waiter that leaves (cancelled, timed out) after being
+  handed something passes it on, so nothing is ever stranded.
+
+Lending an idle connection never yields to the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import traceback
+from collections import deque
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from .._compat import TIMEOUT_ERRORS, timeout
+from ..connection import Connection, ConnectionInfo
+from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout, RedisError, TimeoutError
+from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
+from .lease import AcquireContext
+from .maintenance import Maintenance
+from .observer import PoolObserver
+from .stats import PoolStats
+
+__all__ = ["Hook", "Pool"]
+
+log = logging.getLogger("asyncpool.pool")
+
+Hook = Callable[[Connection], Awaitable[None]]
+_DEFAULT: Any = object()
+_MISSING: Any = object()
+
+
+class Pool:
+    """A bounded pool of connections to one Redis server.
+
+    ``Pool(host=..., port=..., max_connections=..., ...)`` accepts every field
+    of :class:`~asyncpool.ConnectionOptions` and :class:`~asyncpool.PoolOptions`
+    as keyword arguments; :meth:`from_url` reads them from a URL.  The pool
+    opens itself on first use; ``async with pool`` or :meth:`open` also
+    pre-warms ``min_idle`` connections.
+    """
+
+    def __init__(
+        self,
+        connection_options: ConnectionOptions | None = None,
+        pool_options: PoolOptions | None = None,
+        *,
+        on_connect: Hook | None = None,
+        on_acquire: Hook | None = None,
+        on_release: Hook | None = None,
+        **options: Any,
+    ) -> None:
+        unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS
+        if unknown:
+            raise ConfigError(f"unknown pool option(s): {', '.join(sorted(unknown))}")
+        conn_changes = {k: v for k, v in options.items() if k in CONNECTION_FIELDS}
+        pool_changes = {k: v for k, v in options.items() if k in POOL_FIELDS}
+        copts = connection_options or ConnectionOptions()
+        popts = pool_options or PoolOptions()
+        self.connection_options = copts.replace(**conn_changes) if conn_changes else copts
+        self.options = popts.replace(**pool_changes) if pool_changes else popts
+        self.name = self.options.name or self.connection_options.address
+        #: Client-level options that came with a URL (decode, retries ...).
+        self.client_options: dict[str, Any] = {}
+        self._on_connect = on_connect
+        self._on_acquire = on_acquire
+        self._on_release = on_release
+        self._observer: PoolObserver | None = None
+
+        self._idle: deque[Connection] = deque()
+        self._lent: dict[Connection, float | None] = {}
+        self._lent_stacks: dict[Connection, str] = {}
+        self._waiters: deque[asyncio.Future[Connection | None]] = deque()
+        self._total = 0
+        self._dialing = 0
+        self._generation = 0
+        self._closed = False
+        self._all_returned: asyncio.Event | None = None
+        self._recovering: set[asyncio.Task[None]] = set()
+        self._maintenance = Maintenance(self)
+        self._lifo = self.options.lifo
+        self._max = self.options.max_connections
+        self._check_after = self.options.borrow_check_after
+        self._track_leaks = self.options.leak_threshold is not None
+
+        self._consecutive_dial_failures = 0
+        self._breaker_open = False
+        self._last_dial_error: BaseException | None = None
+
+        self._created_total = 0
+        self._closed_total = 0
+        self._acquired_total = 0
+        self._acquire_timeouts_total = 0
+        self._errors_total = 0
+        self._wait_time_total = 0.0
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Pool:
+        """Build a pool from ``redis://``, ``rediss://`` or ``unix://`` URL.
+
+        Keyword arguments override the URL's query parameters.
+        """
+        from ..url import parse_url
+
+        hooks = {k: options.pop(k) for k in ("on_connect", "on_acquire", "on_release") if k in options}
+        copts, popts, client = parse_url(url, **options)
+        pool = cls(copts, popts, **hooks)
+        pool.client_options = client
+        return pool
+
+    def __repr__(self) -> str:
+        s = self.stats()
+        return (
+            f"<Pool {self.name} total={s.total}/{s.max_connections} idle={s.idle}"
+            f" in_use={s.in_use} waiting={s.waiting}{' closed' if s.closed else ''}>"
+        )
+
+    # -- lifecycle --------------------------------------------------------------
+    async def open(self) -> Pool:
+        """Start background maintenance and pre-warm ``min_idle`` connections.
+
+        Raises the dial error if a pre-warm connection cannot be opened.
+        """
+        self._raise_if_closed()
+        self._maintenance.start()
+        need = self.options.min_idle - len(self._idle)
+        if need > 0:
+            results = await asyncio.gather(
+                *(self._dial_into_idle() for _ in range(need)), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+        return self
+
+    async def __aenter__(self) -> Pool:
+        return await self.open()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    async def close(self, timeout: float | None = 10.0) -> None:
+        """Stop lending, wait up to ``timeout`` for lent connections, close everything.
+
+        Waiters fail with :class:`~asyncpool.PoolClosed`; connections still lent
+        after ``timeout`` are closed under their users (who get a ConnectionError).
+        """
+        if not self._closed:
+            self._closed = True
+            log.debug("closing pool %s", self.name)
+            for fut in self._waiters:
+                if not fut.done():
+                    fut.set_exception(PoolClosed(f"pool {self.name} was closed"))
+            self._waiters.clear()
+            while self._idle:
+                self._discard(self._idle.pop(), "pool closed")
+        if self._lent:
+            self._all_returned = self._all_returned or asyncio.Event()
+            try:
+                async with _timeout(timeout):
+                    await self._all_returned.wait()
+            except TIMEOUT_ERRORS:
+                log.warning("pool %s closed with %d connection(s) still lent", self.name, len(self._lent))
+                for conn in list(self._lent):
+                    conn.close(ConnectionError(f"pool {self.name} was closed"))
+        for task in list(self._recovering):
+            task.cancel()
+        if self._recovering:
+            await asyncio.gather(*self._recovering, return_exceptions=True)
+        await self._maintenance.stop()
+
+    def expire_all(self) -> None:
+        """Close idle connections now and lent ones when they come back."""
+        self._generation += 1
+        while self._idle:
+            self._discard(self._idle.pop(), "expired")
+
+    # -- acquiring ----------------------------------------------------------------
+    def acquire(self, timeout: float | None = _DEFAULT) -> AcquireContext:
+        """Lend a connection: ``async with pool.acquire() as conn: ...``.
+
+        ``timeout`` overrides ``acquire_timeout`` (``None`` waits forever).
+        Raises :class:`~asyncpool.PoolTimeout`, :class:`~asyncpool.PoolClosed`,
+        or the dial error when no connection could be opened.
+        """
+        return AcquireContext(self, timeout)
+
+    async def _checkout(self, timeout: float | None | object = _DEFAULT) -> Connection:
+        """Take a connection for the caller (hot path: no yield when one is idle)."""
+        conn = self._take_idle()
+        if conn is None:
+            conn = await self._acquire_slow(timeout)
+        if self._track_leaks or self._observer is not None:
+            self._lent[conn] = time.monotonic()
+            if self._track_leaks:
+                self._lent_stacks[conn] = "".join(traceback.format_stack(limit=16)[:-2])
+        else:
+            self._lent[conn] = None
+        self._acquired_total += 1
+        return conn
+
+    async def _after_checkout(self, conn: Connection) -> None:
+        if self._on_acquire is not None:
+            await self._on_acquire(conn)
+
+    def _take_idle(self) -> Connection | None:
+        idle = self._idle
+        if not idle or self._waiters or self._closed:
+            return None
+        conn = idle.pop() if self._lifo else idle.popleft()
+        if conn.is_closed:
+            self._discard(conn, "closed while idle")
+            return None
+        check_after = self._check_after
+        if check_after is not None and time.monotonic() - conn.last_used_at > check_after:
+            idle.append(conn) if self._lifo else idle.appendleft(conn)
+            return None  # the slow path checks it first
+        return conn
+
+    async def _acquire_slow(self, timeout: float | None | object) -> Connection:
+        self._raise_if_closed()
+        self._maintenance.start()
+        wait = self.options.acquire_timeout if timeout is _DEFAULT else timeout
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            self._raise_if_closed()
+            if not self._waiters:
+                conn = await self._take_idle_checked()
+                if conn is not None:
+                    return conn
+                if self._total < self._max:
+                    self._total += 1
+                    return await self._dial_reserved(started, wait)
+            remaining = None if wait is None else max(0.0, started + wait - loop.time())  # type: ignore[operator]
+            got = await self._wait_turn(loop, remaining, started)
+            if got is None:  # a permit to dial a slot that was freed for us
+                return await self._dial_reserved(started, wait)
+            return got
+
+    async def _take_idle_checked(self) -> Connection | None:
+        """Pop idle connections, checking those idle for long, until one is good."""
+        while self._idle:
+            conn = self._idle.pop() if self._lifo else self._idle.popleft()
+            if conn.is_closed:
+                self._discard(conn, "closed while idle")
+                continue
+            check_after = self._check_after
+            if check_after is not None and time.monotonic() - conn.last_used_at > check_after:
+                if not await self._ping(conn):
+                    continue
+            return conn
+        return None
+
+    async def _ping(self, conn: Connection) -> bool:
+        """PING a connection that is not idle nor lent; discard it when it fails."""
+        try:
+            await conn.execute_command("PING", timeout=min(1.0, self.options.drain_timeout * 2))
+        except asyncio.CancelledError:
+            self._discard(conn, "cancelled during check")
+            raise
+        except RedisError as exc:
+            self._errors_total += 1
+            self._discard(conn, f"health check failed: {exc.__class__.__name__}")
+            return False
+        conn.last_checked_at = conn.last_used_at = time.monotonic()
+        return True
+
+    async def _wait_turn(
+        self, loop: asyncio.AbstractEventLoop, remaining: float | None, started: float
+    ) -> Connection | None:
+        fut: asyncio.Future[Connection | None] = loop.create_future()
+        self._waiters.append(fut)
+        handle = None if remaining is None else loop.call_later(remaining, _time_out, fut)
+        try:
+            return await fut
+        except BaseException as exc:
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                self._pass_on(fut.result())  # handed to us as we left: give it on
+            else:
+                try:
+                    self._waiters.remove(fut)
+                except ValueError:
+                    pass
+            if isinstance(exc, _WaitTimeout):
+                self._acquire_timeouts_total += 1
+                if self._observer is not None:
+                    self._observer.on_acquire_timeout(self)
+                raise PoolTimeout(
+                    f"no connection available from pool {self.name} within "
+                    f"{loop.time() - started:.3g}s: {self._stats_text()}"
+                ) from None
+            raise
+        finally:
+            if handle is not None:
+                handle.cancel()
+            waited = loop.time() - started
+            self._wait_time_total += waited
+            if self._observer is not None:
+                self._observer.on_wait(self, waited)
+
+    def _pass_on(self, item: Connection | None) -> None:
+        if item is None:
+            self._total -= 1
+            self._grant_permits()
+        else:
+            self._put_back(item)
+
+    # -- dialing ----------------------------------------------------------------------
+    async def _dial_reserved(self, started: float, wait: Any) -> Connection:
+        """Dial into a slot already counted in ``_total``; give it back on failure."""
+        self._dialing += 1
+        try:
+            deadline = None if wait is None else started + wait
+            return await self._dial(deadline)
+        except BaseException:
+            self._total -= 1
+            self._grant_permits()
+            raise
+        finally:
+            self._dialing -= 1
+
+    async def _dial(
+        self, deadline: float | None, attempts: int | None = None, probe: bool = False
+    ) -> Connection:
+        opts = self.options
+        attempts = attempts or opts.dial_attempts
+        loop = asyncio.get_running_loop()
+        last: BaseException | None = None
+        for attempt in range(attempts):
+            if self._breaker_open and not probe:
+                raise ConnectionError(
+                    f"pool {self.name}: server unreachable, failing fast until it answers"
+                    f" again (last error: {self._last_dial_error})"
+                ) from self._last_dial_error
+            conn = Connection(self.connection_options)
+            begun = loop.time()
+            try:
+                await conn.connect()
+                if self._on_connect is not None:
+                    await self._on_connect(conn)
+            except (ConnectionError, TimeoutError) as exc:
+                conn.close()
+                last = exc
+                self._dial_failed(exc)
+                delay = min(opts.dial_backoff * 2**attempt, opts.dial_backoff_max)
+                delay *= random.uniform(0.5, 1.0)
+                if attempt + 1 == attempts or (
+                    deadline is not None and loop.time() + delay > deadline
+                ):
+                    break
+                log.info("dial to %s failed (%s); retrying in %.3fs", self.name, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            except BaseException as exc:
+                conn.close()
+                if not isinstance(exc, asyncio.CancelledError):
+                    self._errors_total += 1
+                raise
+            self._dial_succeeded(conn, loop.time() - begun)
+            return conn
+        assert last is not None
+        raise last
+
+    def _dial_failed(self, exc: BaseException) -> None:
+        self._errors_total += 1
+        self._last_dial_error = exc
+        self._consecutive_dial_failures += 1
+        if (
+            not self._breaker_open
+            and self._consecutive_dial_failures >= self.options.breaker_threshold
+        ):
+            self._breaker_open = True
+            log.warning("pool %s: circuit breaker open after %d failed dials: %s",
+                        self.name, self._consecutive_dial_failures, exc)
+            for fut in self._waiters:  # nobody will free a slot soon: fail them fast
+                if not fut.done():
+                    fut.set_exception(ConnectionError(f"pool {self.name}: {exc}"))
+            self._waiters.clear()
+            self._maintenance.wake()
+
+    def _dial_succeeded(self, conn: Connection, seconds: float) -> None:
+        if self._breaker_open:
+            log.warning("pool %s: circuit breaker closed, server answers again", self.name)
+        self._breaker_open = False
+        self._consecutive_dial_failures = 0
+        self._created_total += 1
+        conn.generation = self._generation
+        if self.options.max_lifetime is not None:
+            conn.retire_at = conn.created_at + self.options.max_lifetime * random.uniform(0.9, 1.1)
+        conn.protocol.on_lost = partial(self._on_lost, conn)
+        log.debug("connected %r", conn)
+        if self._observer is not None:
+            self._observer.on_connection_created(self, seconds)
+
+    async def _dial_into_idle(self, probe: bool = False) -> None:
+        """Open one connection straight into the idle set (pre-warm, refill, probe)."""
+        if self._total >= self._max:
+            return
+        self._total += 1
+        self._dialing += 1
+        try:
+            conn = await self._dial(None, attempts=1, probe=probe)
+        except BaseException:
+            self._total -= 1
+            self._grant_permits()
+            raise
+        finally:
+            self._dialing -= 1
+        self._put_back(conn)
+
+    # -- releasing ----------------------------------------------------------------------
+    async def _release_lease(self, conn: Connection) -> None:
+        if self._on_release is not None:
+            try:
+                await self._on_release(conn)
+            except Exception:
+                log.exception("on_release hook failed; discarding %r", conn)
+                conn.close()
+        self._checkin(conn)
+
+    def _checkin(self, conn: Connection) -> None:
+        """Take a connection back from a caller (synchronous: cannot be cut short)."""
+        lent_at = self._lent.pop(conn, _MISSING)
+        if lent_at is _MISSING:
+            return  # released twice
+        if self._track_leaks:
+            self._lent_stacks.pop(conn, None)
+        if self._observer is not None and lent_at is not None:
+            self._observer.on_use(self, time.monotonic() - lent_at)
+        if self._closed:
+            self._discard(conn, "pool closed")
+            if not self._lent and self._all_returned is not None:
+                self._all_returned.set()
+            return
+        if conn.is_closed:
+            self._discard(conn, "broken")
+        elif conn.generation != self._generation or time.monotonic() >= conn.retire_at:
+            self._discard(conn, "retired")
+        elif conn.pending_replies or conn.is_dirty:
+            self._spawn_recovery(conn)
+        else:
+            self._put_back(conn)
+
+    def _put_back(self, conn: Connection) -> None:
+        """Give a healthy connection to the oldest waiter, or make it idle."""
+        waiters = self._waiters
+        while waiters:
+            fut = waiters.popleft()
+            if not fut.done():
+                fut.set_result(conn)
+                return
+        if self._closed:
+            self._discard(conn, "pool closed")
+            return
+        max_idle = self.options.max_idle
+        if max_idle is not None and len(self._idle) >= max_idle:
+            self._discard(conn, "above max_idle")
+            return
+        self._idle.append(conn)
+
+    def _spawn_recovery(self, conn: Connection) -> None:
+        task = asyncio.ensure_future(self._recover(conn))
+        self._recovering.add(task)
+        task.add_done_callback(self._recovering.discard)
+
+    async def _recover(self, conn: Connection) -> None:
+        """Drain replies owed to departed callers, reset dirty state, then reuse."""
+        try:
+            async with timeout(self.options.drain_timeout):
+                await conn.protocol.wait_drained()
+                if conn.is_subscribed:
+                    raise ConnectionError("subscribed connections are not reused")
+                if conn.is_dirty:
+                    await conn.reset()
+        except BaseException as exc:
+            self._discard(conn, f"could not be cleaned: {exc.__class__.__name__}")
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        if conn.is_closed:
+            self._discard(conn, "broken")
+        else:
+            self._put_back(conn)
+
+    def _discard(self, conn: Connection, why: str) -> None:
+        """Close a connection that is neither idle nor lent, and free its slot."""
+        if conn.protocol_or_none is not None:
+            conn.protocol_or_none.on_lost = None
+        conn.close()
+        self._total -= 1
+        self._closed_total += 1
+        log.debug("closed %r: %s", conn, why)
+        self._grant_permits()
+        self._maintenance.wake()
+
+    def _grant_permits(self) -> None:
+        """A slot is free: let the oldest waiter dial into it."""
+        waiters = self._waiters
+        while waiters and self._total < self._max and not self._closed:
+            fut = waiters.popleft()
+            if not fut.done():
+                self._total += 1
+                fut.set_result(None)
+
+    def _on_lost(self, conn: Connection, reason: BaseException | None) -> None:
+        """The peer closed a connection: drop it at once if it is idle."""
+        try:
+            self._idle.remove(conn)
+        except ValueError:
+            return  # lent or in transit: whoever holds it will notice
+        log.info("idle connection to %s lost: %s", self.name, reason)
+        self._discard(conn, "lost while idle")
+
+    # -- introspection -------------------------------------------------------------------
+    def stats(self) -> PoolStats:
+        """A snapshot of the pool's gauges and counters (no lock, no await)."""
+        return PoolStats(
+            name=self.name,
+            max_connections=self._max,
+            min_idle=self.options.min_idle,
+            max_idle=self.options.max_idle,
+            total=self._total,
+            idle=len(self._idle),
+            in_use=len(self._lent),
+            waiting=sum(1 for f in self._waiters if not f.done()),
+            dialing=self._dialing,
+            created_total=self._created_total,
+            closed_total=self._closed_total,
+            acquired_total=self._acquired_total,
+            acquire_timeouts_total=self._acquire_timeouts_total,
+            errors_total=self._errors_total,
+            wait_time_total_s=self._wait_time_total,
+            breaker_open=self._breaker_open,
+            closed=self._closed,
+        )
+
+    def connections(self) -> list[ConnectionInfo]:
+        """Metadata of every idle and lent connection."""
+        return [c.info() for c in (*self._idle, *self._lent)]
+
+    def set_observer(self, observer: PoolObserver | None) -> None:
+        """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
+        self._observer = observer
+
+    def _stats_text(self) -> str:
+        s = self.stats()
+        return (
+            f"total={s.total}/{s.max_connections} idle={s.idle} in_use={s.in_use}"
+            f" waiting={s.waiting} dialing={s.dialing}"
+        )
+
+    def _raise_if_closed(self) -> None:
+        if self._closed:
+            raise PoolClosed(f"pool {self.name} is closed")
+
+
+class _WaitTimeout(PoolTimeout):
+    """Internal marker set on a waiter's future when acquire_timeout expires."""
+
+
+def _time_out(fut: asyncio.Future[Any]) -> None:
+    if not fut.done():
+        fut.set_exception(_WaitTimeout())
+
+
+def _timeout(delay: float | None) -> Any:
+    return timeout(delay)

@@ -1,0 +1,271 @@
+"""The byte-stream transport: one socket, replies matched in order to requests.
+
+:class:`RedisProtocol` is an :class:`asyncio.Protocol`.  Every request
+registers a *waiter* in a FIFO; each parsed reply resolves the oldest waiter.
+A waiter whose caller went away (cancelled, timed out) stays in the FIFO so
+its reply is still consumed in order and then dropped: a reply never reaches
+the wrong caller, and the socket need not be closed to stay in sync.
+
+:func:`open_transport` dials TCP (IPv4/IPv6 with happy eyeballs), TLS or a unix
+socket, with TCP_NODELAY and keepalive, bounded by the connect timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from ._compat import TIMEOUT_ERRORS, timeout
+from .errors import ConnectionError, ProtocolError, TimeoutError
+from .options import ConnectionOptions
+from .resp import NEED_MORE, Parser, PushMessage, make_parser
+
+__all__ = ["Batch", "RedisProtocol", "open_transport"]
+
+
+class Batch:
+    """A waiter for ``count`` consecutive replies (a pipeline), resolved as a list."""
+
+    __slots__ = ("future", "remaining", "replies")
+
+    def __init__(self, future: asyncio.Future[list[Any]], count: int) -> None:
+        self.future = future
+        self.remaining = count
+        self.replies: list[Any] = []
+
+
+class RedisProtocol(asyncio.Protocol):
+    """Reads replies as they arrive and hands each to the request that asked."""
+
+    def __init__(self, parser: Parser, loop: asyncio.AbstractEventLoop) -> None:
+        self._parser = parser
+        self._loop = loop
+        self._transport: asyncio.Transport | None = None
+        self._waiters: deque[asyncio.Future[Any] | Batch] = deque()
+        self._drained: asyncio.Future[None] | None = None
+        self._write_paused: asyncio.Future[None] | None = None
+        self.closed = False
+        #: Why the connection ended (``None`` while open or on a clean local close).
+        self.close_reason: BaseException | None = None
+        #: Called once with the reason when the connection ends, from the loop.
+        self.on_lost: Callable[[BaseException | None], None] | None = None
+        #: Receives replies that no request asked for (RESP3 pushes, pub/sub).
+        self.on_push: Callable[[Any], None] | None = None
+        #: When set, *every* reply goes to :attr:`on_push` (subscriber mode).
+        self.route_all_to_push = False
+
+    # -- asyncio.Protocol -------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        parser = self._parser
+        waiters = self._waiters
+        try:
+            parser.feed(data)
+            while True:
+                reply = parser.gets()
+                if reply is NEED_MORE:
+                    break
+                if self.route_all_to_push or (reply.__class__ is PushMessage and self.on_push):
+                    if self.on_push is not None:
+                        self.on_push(reply)
+                    continue
+                if not waiters:
+                    if reply.__class__ is PushMessage:
+                        continue  # a push nobody listens to (e.g. tracking): dropped
+                    raise ProtocolError("received a reply that no request asked for")
+                waiter = waiters[0]
+                if waiter.__class__ is Batch:
+                    assert isinstance(waiter, Batch)
+                    waiter.replies.append(reply)
+                    waiter.remaining -= 1
+                    if waiter.remaining:
+                        continue
+                    waiters.popleft()
+                    if not waiter.future.done():
+                        waiter.future.set_result(waiter.replies)
+                else:
+                    waiters.popleft()
+                    if not waiter.done():  # type: ignore[union-attr]
+                        waiter.set_result(reply)  # type: ignore[union-attr]
+                if not waiters and self._drained is not None:
+                    if not self._drained.done():
+                        self._drained.set_result(None)
+                    self._drained = None
+        except ProtocolError as exc:
+            self.abort(exc)
+        except Exception as exc:  # a parser bug must not kill the event loop
+            self.abort(ProtocolError(f"could not parse a reply: {exc!r}"))
+
+    def eof_received(self) -> bool:
+        return False  # close the transport; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed:
+            self.closed = True
+            if self.close_reason is None:
+                self.close_reason = exc or ConnectionError("server closed the connection")
+        reason = self.close_reason
+        self._fail_waiters(reason)
+        if self._write_paused is not None and not self._write_paused.done():
+            self._write_paused.set_result(None)
+        callback, self.on_lost = self.on_lost, None
+        if callback is not None:
+            callback(reason)
+
+    def pause_writing(self) -> None:
+        if self._write_paused is None or self._write_paused.done():
+            self._write_paused = self._loop.create_future()
+
+    def resume_writing(self) -> None:
+        if self._write_paused is not None and not self._write_paused.done():
+            self._write_paused.set_result(None)
+        self._write_paused = None
+
+    # -- requests ----------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        """Replies still owed by the server (including those of departed callers)."""
+        return len(self._waiters)
+
+    def request(self, data: bytes) -> asyncio.Future[Any]:
+        """Write one encoded command; the returned future resolves with its reply."""
+        if self.closed:
+            raise self._closed_error()
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._waiters.append(fut)
+        self._transport.write(data)  # type: ignore[union-attr]
+        return fut
+
+    def request_many(self, data: bytes, count: int) -> asyncio.Future[list[Any]]:
+        """Write ``count`` encoded commands at once; resolves with all replies, in order."""
+        if self.closed:
+            raise self._closed_error()
+        fut: asyncio.Future[list[Any]] = self._loop.create_future()
+        if count:
+            self._waiters.append(Batch(fut, count))
+            self._transport.write(data)  # type: ignore[union-attr]
+        else:
+            fut.set_result([])
+        return fut
+
+    def write(self, data: bytes) -> None:
+        """Write bytes that expect no reply to a waiter (subscriber mode)."""
+        if self.closed:
+            raise self._closed_error()
+        self._transport.write(data)  # type: ignore[union-attr]
+
+    async def wait_writable(self) -> None:
+        """Wait while the kernel buffer is full (flow control for large writes)."""
+        paused = self._write_paused
+        if paused is not None:
+            await asyncio.shield(paused)
+
+    async def wait_drained(self) -> None:
+        """Wait until every owed reply has been read (and dropped if unclaimed)."""
+        if not self._waiters or self.closed:
+            return
+        if self._drained is None:
+            self._drained = self._loop.create_future()
+        await asyncio.shield(self._drained)
+
+    def abort(self, reason: BaseException | None = None) -> None:
+        """Close at once; pending requests fail with ``reason`` (a ConnectionError)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_reason = reason
+        if self._transport is not None:
+            self._transport.abort()  # connection_lost runs soon, from the loop
+        self._fail_waiters(reason)
+
+    def _closed_error(self) -> ConnectionError:
+        reason = self.close_reason
+        if isinstance(reason, ConnectionError):
+            err = ConnectionError(str(reason))
+        elif reason is None:
+            err = ConnectionError("connection is closed")
+        else:
+            err = ConnectionError(f"connection is closed: {reason}")
+        err.request_not_sent = True
+        return err
+
+    def _fail_waiters(self, reason: BaseException | None) -> None:
+        if not self._waiters and self._drained is None:
+            return
+        if isinstance(reason, (ConnectionError, ProtocolError, TimeoutError)):
+            exc: BaseException = reason
+        else:
+            exc = ConnectionError(f"connection lost: {reason}" if reason else "connection closed")
+        waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
+            fut = waiter.future if isinstance(waiter, Batch) else waiter
+            if not fut.done():
+                fut.set_exception(exc)
+                fut.exception()  # mark retrieved: nobody may be waiting any more
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        self._drained = None
+
+
+async def open_transport(options: ConnectionOptions) -> tuple[asyncio.Transport, RedisProtocol]:
+    """Open the socket described by ``options`` and attach a :class:`RedisProtocol`."""
+    loop = asyncio.get_running_loop()
+    encoding = options.encoding if options.decode_responses else None
+    parser = make_parser(
+        options.parser,
+        limits=options.limits,
+        encoding=encoding,
+        errors=options.encoding_errors,
+    )
+
+    def factory() -> RedisProtocol:
+        return RedisProtocol(parser, loop)
+
+    try:
+        if options.path is not None:
+            coro = loop.create_unix_connection(
+                factory,
+                options.path,
+                ssl=options.ssl,
+                server_hostname=options.ssl_server_hostname if options.ssl else None,
+            )
+        else:
+            coro = loop.create_connection(
+                factory,
+                options.host,
+                options.port,
+                ssl=options.ssl,
+                server_hostname=(options.ssl_server_hostname or options.host)
+                if options.ssl
+                else None,
+                happy_eyeballs_delay=0.25,
+            )
+        async with timeout(options.connect_timeout):
+            transport, protocol = await coro
+    except TIMEOUT_ERRORS as exc:
+        raise TimeoutError(
+            f"connecting to {options.address} timed out after {options.connect_timeout}s"
+        ) from exc
+    except OSError as exc:
+        raise ConnectionError(f"cannot connect to {options.address}: {_describe(exc)}") from exc
+    assert isinstance(transport, asyncio.Transport)
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if options.keepalive:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        except OSError:  # pragma: no cover - platform without these options
+            pass
+    return transport, protocol
+
+
+def _describe(exc: OSError) -> str:
+    text = exc.strerror or str(exc) or exc.__class__.__name__
+    return f"{text} ({exc.__class__.__name__})"
