@@ -1,0 +1,55 @@
+"""Shared pieces of the RESP parsers: the ``NEED_MORE`` sentinel, push replies, the protocol."""
+
+from __future__ import annotations
+
+from typing import Final, Protocol
+
+__all__ = ["NEED_MORE", "Parser", "PushMessage"]
+
+
+class _NeedMore:
+    """Type of :data:`NEED_MORE`; a single falsy, printable instance."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NEED_MORE"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: Returned by :meth:`Parser.gets` when no complete reply is buffered yet.
+NEED_MORE: Final = _NeedMore()
+
+
+class PushMessage(list):  # type: ignore[type-arg]
+    """A RESP3 push reply (``>``): out-of-band data such as pub/sub messages.
+
+    It is a ``list`` (so it compares and indexes like one) whose type tells it
+    apart from an ordinary array reply: ``isinstance(reply, PushMessage)``.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"PushMessage({list.__repr__(self)})"
+
+
+class Parser(Protocol):
+    """A RESP reply parser: bytes go in with :meth:`feed`, replies come out of :meth:`gets`.
+
+    Server error replies are *returned* as :class:`~asyncpool.ResponseError`
+    instances (also when nested in an aggregate), never raised.  Malformed input
+    and replies over the configured :class:`~asyncpool.options.ReplyLimits` raise
+    :class:`~asyncpool.ProtocolError`; the parser is unusable afterwards.  When a
+    reply cannot be decoded with the configured ``encoding`` (and ``errors`` is
+    ``"strict"``), the whole reply is consumed, then ``gets()`` raises the
+    :class:`UnicodeDecodeError`; the parser stays usable (the stream is in sync).
+    """
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Append bytes received from the server."""
+
+    def gets(self) -> object:
+        """Return the next complete reply, or :data:`NEED_MORE`."""

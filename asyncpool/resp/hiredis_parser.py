@@ -1,0 +1,268 @@
+"""The hiredis-backed parser, with a cheap guard in front of it.
+
+``hiredis.Reader`` is fast but, used alone, it (1) pre-allocates a list from an
+aggregate header (``*2000000000`` asks for 16 GB), (2) knows nothing of our
+limits, and (3) mishandles some RESP3 types: sets come back as lists, big
+numbers as strings, push replies look like arrays, blob errors (``!``) are
+rejected and a nested attribute (``|``) shifts the elements of its parent.
+
+So every chunk is first scanned (in C, via one regex search) for *suspicious
+headers*: a CRLF followed by ``~ ( ! | >``, or by an aggregate header of 7+
+digits or a bulk header with enough digits to exceed ``max_bulk_length``.
+Clean chunks (nearly all traffic) go straight to hiredis.  A suspicious chunk
+switches this parser to the pure-Python parser from the last known reply
+boundary; once that parser is past every suspicious header and between two
+replies, the remaining bytes go back to a fresh hiredis reader.
+
+Finding the last reply boundary: the chunks fed since hiredis was last seen
+empty right after returning a reply are kept (by reference), together with the
+number of replies already returned from them.  If they grow past
+``_RETAIN_LIMIT`` (4 MiB) the Python parser takes over the same way, which bounds the
+extra memory.
+
+``max_depth`` costs nothing for small replies: a reply deeper than
+``max_depth`` needs at least ``4 * (max_depth + 1)`` bytes, so only past that
+many bytes since the last boundary are ``*``/``%`` bytes counted, and only
+when they could reach the limit is the returned reply walked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import hiredis
+
+from ..errors import ProtocolError, ResponseError, error_from_reply
+from ..options import ReplyLimits
+from .base import NEED_MORE
+from .python_parser import PythonParser
+
+__all__ = ["HiredisParser"]
+
+_DEFAULT_LIMITS = ReplyLimits()
+_RETAIN_LIMIT = 4 * 1024 * 1024
+#: hiredis pre-allocates aggregates; at 7 digits (>= 10**6 elements) the Python
+#: parser, which allocates only as elements arrive, takes the reply instead.
+_MAX_PREALLOC_DIGITS = 7
+_GUARDS: dict[tuple[int, int, int], tuple[re.Pattern[bytes], int]] = {}
+
+
+def _digits_to_exceed(limit: int) -> int:
+    """Fewest digits of a (not zero-padded) number that can be greater than ``limit``."""
+    return len(str(limit + 1))
+
+
+def _guard_for(limits: ReplyLimits) -> tuple[re.Pattern[bytes], int]:
+    array = min(_digits_to_exceed(limits.max_aggregate_length), _MAX_PREALLOC_DIGITS)
+    pairs = _digits_to_exceed(limits.max_aggregate_length // 2)  # a map counts pairs twice
+    bulk = _digits_to_exceed(limits.max_bulk_length)
+    key = (array, pairs, bulk)
+    guard = _GUARDS.get(key)
+    if guard is None:
+        pattern = re.compile(
+            rb"\r\n(?:[~(!|>]|\*[0-9]{%d}|%%[0-9]{%d}|[$=][0-9]{%d})" % (array, pairs, bulk)
+        )
+        guard = _GUARDS[key] = (pattern, max(array, pairs, bulk) + 2)
+    return guard
+
+
+def _reply_error(message: str) -> ResponseError:
+    return error_from_reply(message)
+
+
+def _depth(reply: object, limit: int) -> bool:
+    """True when ``reply`` nests lists/dicts deeper than ``limit`` (iterative walk)."""
+    todo: list[tuple[Any, int]] = [(reply, 1)]
+    while todo:
+        node, level = todo.pop()
+        if level > limit:
+            return True
+        items = node.values() if type(node) is dict else node
+        for child in items:
+            if type(child) is list or type(child) is dict:
+                todo.append((child, level + 1))
+        if type(node) is dict:
+            for key in node:
+                if type(key) is list or type(key) is dict:  # pragma: no cover - unhashable
+                    todo.append((key, level + 1))
+    return False
+
+
+class HiredisParser:
+    """RESP2/RESP3 parser on ``hiredis.Reader`` with the same results as :class:`PythonParser`."""
+
+    __slots__ = (
+        "_agg",
+        "_delivered",
+        "_depth_bytes",
+        "_encoding",
+        "_errors",
+        "_failed",
+        "_guard",
+        "_last_dirty",
+        "_limits",
+        "_max_depth",
+        "_py",
+        "_reader",
+        "_retain_limit",
+        "_retained",
+        "_since",
+        "_stream",
+        "_tail",
+        "_window",
+    )
+
+    def __init__(
+        self,
+        *,
+        limits: ReplyLimits | None = None,
+        encoding: str | None = None,
+        errors: str = "strict",
+    ) -> None:
+        self._limits = limits = limits or _DEFAULT_LIMITS
+        self._encoding = encoding
+        self._errors = errors
+        self._max_depth = limits.max_depth
+        self._depth_bytes = 4 * (limits.max_depth + 1)
+        # Past this many bytes without a known boundary the Python parser takes
+        # over; it also bounds an unterminated line like the Python parser does.
+        self._retain_limit = min(_RETAIN_LIMIT, limits.max_bulk_length + 64)
+        self._guard, self._window = _guard_for(limits)
+        self._reader: Any = self._new_reader()
+        self._py: PythonParser | None = None
+        self._retained: list[bytes] = []  # chunks since the last known reply boundary
+        self._since = 0  # their total size
+        self._delivered = 0  # replies hiredis returned from them
+        self._agg = 0  # '*' and '%' bytes among them, counted once _since >= _depth_bytes
+        self._tail = b"\r\n"  # last bytes of the stream (a header may span two chunks)
+        self._stream = 0  # bytes fed so far
+        self._last_dirty = -1  # stream offset just past the last suspicious header seen
+        self._failed: ProtocolError | None = None
+
+    def _new_reader(self) -> Any:
+        return hiredis.Reader(
+            notEnoughData=NEED_MORE,
+            replyError=_reply_error,
+            encoding=self._encoding,
+            errors=self._errors,
+        )
+
+    # -- input ---------------------------------------------------------------
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Append bytes received from the server."""
+        if self._failed is not None:
+            raise self._failed
+        if type(data) is not bytes:
+            data = bytes(data)
+        scanned = self._tail + data
+        self._tail = scanned[-self._window :]
+        start = self._stream - len(scanned) + len(data)  # stream offset of scanned[0]
+        self._stream += len(data)
+        dirty = self._guard.search(scanned)
+        if dirty is not None:
+            last = dirty
+            for last in self._guard.finditer(scanned, dirty.start() + 1):  # noqa: B007
+                pass
+            self._last_dirty = max(self._last_dirty, start + last.end())
+        py = self._py
+        if py is not None:
+            py.feed(data)
+            return
+        self._retained.append(data)
+        self._since += len(data)
+        if dirty is not None or self._since > self._retain_limit:
+            self._to_python()
+            return
+        self._reader.feed(data)
+        if self._since >= self._depth_bytes:
+            if self._since - len(data) < self._depth_bytes:
+                self._agg = sum(c.count(b"*") + c.count(b"%") for c in self._retained)
+            else:
+                self._agg += data.count(b"*") + data.count(b"%")
+
+    def _to_python(self) -> None:
+        """Hand everything since the last reply boundary to a pure-Python parser."""
+        py = PythonParser(limits=self._limits, encoding=self._encoding, errors=self._errors)
+        for chunk in self._retained:
+            py.feed(chunk)
+        skip = self._delivered
+        self._retained = []
+        self._since = self._delivered = self._agg = 0
+        self._reader = None
+        self._py = py
+        try:
+            while skip:  # replies hiredis already returned
+                try:
+                    py.gets()
+                except UnicodeDecodeError:
+                    pass
+                skip -= 1
+        except ProtocolError as exc:
+            self._failed = exc
+            raise
+
+    def _to_hiredis(self, py: PythonParser) -> None:
+        """Back to hiredis once the Python parser is between replies and past the danger."""
+        rest = py.unparsed()
+        self._py = None
+        self._reader = reader = self._new_reader()
+        self._retained = [rest] if rest else []
+        self._since = len(rest)
+        self._delivered = 0
+        self._agg = rest.count(b"*") + rest.count(b"%")
+        if rest:
+            reader.feed(rest)
+
+    # -- output --------------------------------------------------------------
+
+    def gets(self) -> object:
+        """Return the next complete reply, or :data:`NEED_MORE`."""
+        if self._failed is not None:
+            raise self._failed
+        py = self._py
+        if py is not None:
+            try:
+                reply = py.gets()
+            except ProtocolError as exc:
+                self._failed = exc
+                raise
+            except UnicodeDecodeError:
+                self._maybe_leave_python(py)
+                raise
+            if reply is not NEED_MORE:
+                self._maybe_leave_python(py)
+            return reply
+        try:
+            reply = self._reader.gets()
+        except hiredis.ProtocolError as exc:
+            self._failed = ProtocolError(f"malformed reply: {exc}")
+            raise self._failed from None
+        except UnicodeDecodeError:
+            self._after_reply()
+            raise
+        except (TypeError, SystemError, ValueError) as exc:  # e.g. unhashable map key
+            self._failed = ProtocolError(f"malformed reply ({type(exc).__name__})")
+            raise self._failed from None
+        if reply is NEED_MORE:
+            return reply
+        deep = self._agg > self._max_depth
+        self._after_reply()
+        if deep and type(reply) in (list, dict) and _depth(reply, self._max_depth):
+            self._failed = ProtocolError(f"reply nested deeper than max_depth ({self._max_depth})")
+            raise self._failed
+        return reply
+
+    def _after_reply(self) -> None:
+        if self._reader.has_data():
+            self._delivered += 1
+        else:  # hiredis is empty right after a whole reply: a known boundary
+            self._retained = []
+            self._since = self._delivered = self._agg = 0
+
+    def _maybe_leave_python(self, py: PythonParser) -> None:
+        if py.at_boundary():
+            rest = len(py.unparsed()) if self._last_dirty >= 0 else 0
+            if self._stream - rest >= self._last_dirty:
+                self._to_hiredis(py)
