@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -66,6 +67,7 @@ async def test_cut_closes_open_connections_only(fault_proxy: FaultProxy) -> None
     assert await async_command(reader, writer, "PING") == "PONG"
     assert fault_proxy.cut() == 1
     assert await read_eof(reader) == b""
+    writer.close()
     await fault_proxy.wait_for(lambda p: p.connections_open == 0)
     new_reader, new_writer = await connect(fault_proxy)
     assert await async_command(new_reader, new_writer, "PING") == "PONG"
@@ -77,9 +79,9 @@ async def test_refuse_closes_new_connections(fault_proxy: FaultProxy) -> None:
     reader, writer = await connect(fault_proxy)
     writer.write(PING)
     assert await read_eof(reader) == b""
+    writer.close()
     assert fault_proxy.connections_refused == 1
     assert fault_proxy.connections_open == 0
-    writer.close()
     fault_proxy.refuse(False)
     reader, writer = await connect(fault_proxy)
     assert await async_command(reader, writer, "PING") == "PONG"
@@ -135,11 +137,13 @@ async def test_cut_after_request_applies_the_command_but_drops_the_reply(
     fault_proxy.cut_after_request(True)
     writer.write(encode_command("INCR", unique_key))
     assert await read_eof(reader) == b""
+    writer.close()
     assert direct(redis_server, "GET", unique_key) == b"1"
     # Still armed: a fresh connection's first request is cut too.
     reader, writer = await connect(fault_proxy)
     writer.write(encode_command("INCR", unique_key))
     assert await read_eof(reader) == b""
+    writer.close()
     assert direct(redis_server, "GET", unique_key) == b"2"
     fault_proxy.cut_after_request(False)
     reader, writer = await connect(fault_proxy)
@@ -154,6 +158,7 @@ async def test_cut_after_request_once_disarms_itself(
     reader, writer = await connect(fault_proxy)
     writer.write(encode_command("INCR", unique_key))
     assert await read_eof(reader) == b""
+    writer.close()
     reader, writer = await connect(fault_proxy)
     assert await async_command(reader, writer, "INCR", unique_key) == 2
     writer.close()
@@ -207,4 +212,26 @@ async def test_tls_passes_through(tls_redis_server: RedisServer) -> None:
             proxy.host, proxy.port, ssl=tls.client_context(), server_hostname="127.0.0.1"
         )
         assert await async_command(reader, writer, "PING") == "PONG"
+        writer.close()
+
+
+def _ipv6_loopback_available() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback_available(), reason="no IPv6 loopback (::1) here")
+async def test_ipv6_server_and_proxy(redis_server_factory: Callable[..., RedisServer]) -> None:
+    server = redis_server_factory(host="::1")
+    assert server.url == f"redis://[::1]:{server.port}/0"
+    async with FaultProxy(server.host, server.port) as proxy:
+        assert proxy.host == "::1"
+        reader, writer = await connect(proxy)
+        assert await async_command(reader, writer, "PING") == "PONG"
+        proxy.cut()
+        assert await read_eof(reader) == b""
         writer.close()

@@ -277,6 +277,10 @@ class FaultProxy:
             await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
         except (OSError, asyncio.TimeoutError):
             pass  # upstream unreachable: the client just sees the connection close
+        except asyncio.CancelledError:
+            # Only cut()/aclose() cancel this task, which nothing awaits; ending it
+            # normally keeps asyncio's stream callback from logging the cancellation.
+            pass
         finally:
             link.close()
             self._links.discard(link)

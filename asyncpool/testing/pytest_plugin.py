@@ -173,7 +173,8 @@ def unix_redis_server() -> Iterator[RedisServer]:
 @pytest_asyncio.fixture
 async def fault_proxy(redis_server: AnyRedisServer) -> AsyncIterator[FaultProxy]:
     """A :class:`FaultProxy` in front of ``redis_server``, closed after the test."""
-    proxy = FaultProxy(redis_server.host, redis_server.port)
+    scheme = "rediss" if redis_server.tls_port is not None else "redis"
+    proxy = FaultProxy(redis_server.host, redis_server.port, scheme=scheme)
     await proxy.start()
     try:
         yield proxy
