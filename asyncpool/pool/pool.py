@@ -91,7 +91,7 @@ class Pool:
         self._generation = 0
         self._closed = False
         self._all_returned: asyncio.Event | None = None
-        self._recovering: set[asyncio.Task[None]] = set()
+        self._recovering: set[asyncio.Task[Any]] = set()
         self._maintenance = Maintenance(self)
         self._lifo = self.options.lifo
         self._max = self.options.max_connections
@@ -328,17 +328,38 @@ class Pool:
 
     # -- dialing ----------------------------------------------------------------------
     async def _dial_reserved(self, started: float, wait: Any) -> Connection:
-        """Dial into a slot already counted in ``_total``; give it back on failure."""
+        """Dial into a slot already counted in ``_total``.
+
+        The dial runs in its own task: a caller cancelled mid-dial leaves it to
+        finish, and the new connection goes to the next waiter or the idle set,
+        so a storm of cancellations does not become a storm of new connections.
+        """
+        deadline = None if wait is None else started + wait
         self._dialing += 1
+        task = asyncio.ensure_future(self._dial(deadline))
+        task.add_done_callback(self._dial_done)
+        self._recovering.add(task)
         try:
-            deadline = None if wait is None else started + wait
-            return await self._dial(deadline)
-        except BaseException:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                if not task.cancelled() and task.exception() is None:
+                    self._put_back(task.result())
+            else:
+                task.add_done_callback(self._adopt)
+            raise
+
+    def _dial_done(self, task: asyncio.Task[Connection]) -> None:
+        self._dialing -= 1
+        self._recovering.discard(task)
+        if task.cancelled() or task.exception() is not None:
             self._total -= 1
             self._grant_permits()
-            raise
-        finally:
-            self._dialing -= 1
+
+    def _adopt(self, task: asyncio.Task[Connection]) -> None:
+        """A dial finished after its caller left: the connection serves someone else."""
+        if not task.cancelled() and task.exception() is None:
+            self._put_back(task.result())
 
     async def _dial(
         self, deadline: float | None, attempts: int | None = None, probe: bool = False

