@@ -71,21 +71,18 @@ def _reply_error(message: str) -> ResponseError:
     return error_from_reply(message)
 
 
-def _depth(reply: object, limit: int) -> bool:
+def _too_deep(reply: object, limit: int) -> bool:
     """True when ``reply`` nests lists/dicts deeper than ``limit`` (iterative walk)."""
+    if type(reply) is not list and type(reply) is not dict:
+        return False
     todo: list[tuple[Any, int]] = [(reply, 1)]
     while todo:
         node, level = todo.pop()
         if level > limit:
             return True
-        items = node.values() if type(node) is dict else node
-        for child in items:
+        for child in node.values() if type(node) is dict else node:
             if type(child) is list or type(child) is dict:
                 todo.append((child, level + 1))
-        if type(node) is dict:
-            for key in node:
-                if type(key) is list or type(key) is dict:  # pragma: no cover - unhashable
-                    todo.append((key, level + 1))
     return False
 
 
@@ -156,28 +153,30 @@ class HiredisParser:
             raise self._failed
         if type(data) is not bytes:
             data = bytes(data)
-        scanned = self._tail + data
+        tail = self._tail
+        scanned = tail + data
         self._tail = scanned[-self._window :]
-        start = self._stream - len(scanned) + len(data)  # stream offset of scanned[0]
-        self._stream += len(data)
         dirty = self._guard.search(scanned)
         if dirty is not None:
             last = dirty
             for last in self._guard.finditer(scanned, dirty.start() + 1):  # noqa: B007
                 pass
-            self._last_dirty = max(self._last_dirty, start + last.end())
+            end = self._stream - len(tail) + last.end()  # stream offset past the header
+            if end > self._last_dirty:
+                self._last_dirty = end
+        self._stream += len(data)
         py = self._py
         if py is not None:
             py.feed(data)
             return
         self._retained.append(data)
-        self._since += len(data)
-        if dirty is not None or self._since > self._retain_limit:
+        since = self._since = self._since + len(data)
+        if dirty is not None or since > self._retain_limit:
             self._to_python()
             return
         self._reader.feed(data)
-        if self._since >= self._depth_bytes:
-            if self._since - len(data) < self._depth_bytes:
+        if since >= self._depth_bytes:
+            if since - len(data) < self._depth_bytes:
                 self._agg = sum(c.count(b"*") + c.count(b"%") for c in self._retained)
             else:
                 self._agg += data.count(b"*") + data.count(b"%")
@@ -234,8 +233,9 @@ class HiredisParser:
             if reply is not NEED_MORE:
                 self._maybe_leave_python(py)
             return reply
+        reader = self._reader
         try:
-            reply = self._reader.gets()
+            reply = reader.gets()
         except hiredis.ProtocolError as exc:
             self._failed = ProtocolError(f"malformed reply: {exc}")
             raise self._failed from None
@@ -247,9 +247,18 @@ class HiredisParser:
             raise self._failed from None
         if reply is NEED_MORE:
             return reply
-        deep = self._agg > self._max_depth
-        self._after_reply()
-        if deep and type(reply) in (list, dict) and _depth(reply, self._max_depth):
+        if reader.has_data():
+            self._delivered += 1
+        elif self._since:  # hiredis is empty right after a whole reply: a known boundary
+            if self._agg > self._max_depth and _too_deep(reply, self._max_depth):
+                self._failed = ProtocolError(
+                    f"reply nested deeper than max_depth ({self._max_depth})"
+                )
+                raise self._failed
+            self._retained = []
+            self._since = self._delivered = self._agg = 0
+            return reply
+        if self._agg > self._max_depth and _too_deep(reply, self._max_depth):
             self._failed = ProtocolError(f"reply nested deeper than max_depth ({self._max_depth})")
             raise self._failed
         return reply
@@ -257,7 +266,7 @@ class HiredisParser:
     def _after_reply(self) -> None:
         if self._reader.has_data():
             self._delivered += 1
-        else:  # hiredis is empty right after a whole reply: a known boundary
+        else:
             self._retained = []
             self._since = self._delivered = self._agg = 0
 
