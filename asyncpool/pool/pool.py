@@ -137,8 +137,7 @@ class Pool:
         Raises the dial error if a pre-warm connection cannot be opened.
         """
         self._raise_if_closed()
-        self._maintenance.start()
-        need = self.options.min_idle - len(self._idle)
+        need = self.options.min_idle - len(self._idle) - self._dialing
         if need > 0:
             results = await asyncio.gather(
                 *(self._dial_into_idle() for _ in range(need)), return_exceptions=True
@@ -146,6 +145,7 @@ class Pool:
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
+        self._maintenance.start()
         return self
 
     async def __aenter__(self) -> Pool:

@@ -1,0 +1,188 @@
+"""Lending rules: dirty state never leaks, release, close, expire_all, hooks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+import asyncpool
+
+from ._util import wait_until
+
+
+def _pool(server: Any, **options: Any) -> asyncpool.Pool:
+    return asyncpool.Pool(host=server.host, port=server.port, **options)
+
+
+async def test_connection_released_inside_multi_is_reset(
+    redis_server: Any, unique_key: str, protocol: int
+) -> None:
+    async with _pool(redis_server, max_connections=1, protocol=protocol) as pool:
+        async with pool.acquire() as lease:
+            await lease.execute_command("MULTI")
+            assert await lease.execute_command("SET", unique_key, "1") in (b"QUEUED", "QUEUED")
+            assert lease.info().state == "multi"
+        async with pool.acquire() as lease:  # the same (only) connection, reset
+            assert await lease.execute_command("GET", unique_key) is None
+            assert lease.info().state == "clean"
+            assert lease.connection.protocol_version == protocol
+
+
+async def test_connection_released_while_watching_is_reset(
+    redis_server: Any, unique_key: str
+) -> None:
+    async with _pool(redis_server, max_connections=1) as pool:
+        async with pool.acquire() as lease:
+            await lease.execute_command("WATCH", unique_key)
+        async with asyncpool.Redis(host=redis_server.host, port=redis_server.port) as other:
+            await other.execute_command("SET", unique_key, "changed")
+        async with pool.acquire() as lease:
+            # a leaked WATCH would make this EXEC return nil
+            await lease.execute_command("MULTI")
+            await lease.execute_command("GET", unique_key)
+            assert await lease.execute_command("EXEC") == [b"changed"]
+
+
+async def test_connection_released_on_another_db_is_reset(
+    redis_server: Any, unique_key: str
+) -> None:
+    async with _pool(redis_server, max_connections=1) as pool:
+        async with pool.acquire() as lease:
+            await lease.execute_command("SELECT", 3)
+            await lease.execute_command("SET", unique_key, "in-db-3")
+        async with pool.acquire() as lease:
+            assert await lease.execute_command("GET", unique_key) is None
+            info = await lease.execute_command("CLIENT", "INFO")
+            assert b" db=0 " in info
+            await lease.execute_command("SELECT", 3)
+            await lease.execute_command("DEL", unique_key)
+
+
+async def test_subscribed_connection_is_never_lent_again(
+    redis_server: Any, unique_key: str, protocol: int
+) -> None:
+    async with _pool(redis_server, max_connections=1, protocol=protocol) as pool:
+        async with pool.acquire() as lease:
+            first_id = await lease.execute_command("CLIENT", "ID")
+            await lease.execute_command("SUBSCRIBE", unique_key)
+            assert lease.info().state == "subscribed"
+        async with pool.acquire() as lease:
+            assert await lease.execute_command("CLIENT", "ID") != first_id
+            assert await lease.execute_command("PING") in (b"PONG", "PONG")
+        assert pool.stats().closed_total == 1
+
+
+async def test_use_after_release_raises(redis_server: Any) -> None:
+    async with _pool(redis_server) as pool:
+        async with pool.acquire() as lease:
+            pass
+        assert lease.released
+        with pytest.raises(asyncpool.ConnectionError, match="released"):
+            await lease.execute_command("PING")
+
+
+async def test_user_exception_inside_acquire_returns_the_connection(redis_server: Any) -> None:
+    async with _pool(redis_server, max_connections=1) as pool:
+        with pytest.raises(KeyError):
+            async with pool.acquire():
+                raise KeyError("boom")
+        stats = pool.stats()
+        assert (stats.in_use, stats.idle, stats.total) == (0, 1, 1)
+
+
+async def test_close_waits_for_lent_connections_then_forces(redis_server: Any) -> None:
+    pool = _pool(redis_server)
+    lease = await pool.acquire()
+    closing = asyncio.create_task(pool.close(timeout=0.2))
+    await wait_until(lambda: pool.closed, what="close started")
+    with pytest.raises(asyncpool.PoolClosed):
+        await pool.acquire()
+    await closing
+    with pytest.raises(asyncpool.ConnectionError):
+        await lease.execute_command("PING")
+    await lease.release()
+    assert pool.stats().total == 0
+
+
+async def test_close_returns_once_the_last_lease_comes_back(redis_server: Any) -> None:
+    pool = _pool(redis_server)
+    lease = await pool.acquire()
+    closing = asyncio.create_task(pool.close(timeout=30))
+    await wait_until(lambda: pool.closed, what="close started")
+    assert not closing.done()
+    await lease.execute_command("PING")  # still usable while close waits
+    await lease.release()
+    await asyncio.wait_for(closing, 5)
+    assert pool.stats().total == 0
+
+
+async def test_close_fails_waiters_with_pool_closed(redis_server: Any) -> None:
+    pool = _pool(redis_server, max_connections=1, acquire_timeout=None)
+    lease = await pool.acquire()
+    waiter = asyncio.create_task(pool._checkout())
+    await wait_until(lambda: pool.stats().waiting == 1, what="queued waiter")
+    closing = asyncio.create_task(pool.close(timeout=0.1))
+    with pytest.raises(asyncpool.PoolClosed):
+        await waiter
+    await closing
+    await lease.release()
+
+
+async def test_expire_all_closes_idle_now_and_lent_on_return(redis_server: Any) -> None:
+    async with _pool(redis_server) as pool:
+        idle = await pool.acquire()
+        lent = await pool.acquire()
+        lent_id = await lent.execute_command("CLIENT", "ID")
+        await idle.release()
+        assert pool.stats().idle == 1
+        pool.expire_all()
+        assert pool.stats().idle == 0
+        await lent.release()
+        assert pool.stats().total == 0
+        async with pool.acquire() as fresh:
+            assert await fresh.execute_command("CLIENT", "ID") != lent_id
+
+
+async def test_hooks_run_in_order(redis_server: Any) -> None:
+    events: list[str] = []
+
+    async def on_connect(conn: asyncpool.Connection) -> None:
+        events.append("connect")
+
+    async def on_acquire(conn: asyncpool.Connection) -> None:
+        events.append("acquire")
+
+    async def on_release(conn: asyncpool.Connection) -> None:
+        events.append("release")
+
+    pool = _pool(redis_server, max_connections=1)
+    pool = asyncpool.Pool(
+        pool.connection_options,
+        pool.options,
+        on_connect=on_connect,
+        on_acquire=on_acquire,
+        on_release=on_release,
+    )
+    async with pool:
+        for _ in range(2):
+            async with pool.acquire() as lease:
+                events.append("use")
+                await lease.execute_command("PING")
+    assert events == ["connect", "acquire", "use", "release", "acquire", "use", "release"]
+
+
+async def test_failing_on_connect_discards_and_reaches_the_caller(redis_server: Any) -> None:
+    async def on_connect(conn: asyncpool.Connection) -> None:
+        raise RuntimeError("setup failed")
+
+    pool = asyncpool.Pool(
+        host=redis_server.host, port=redis_server.port, max_connections=1, on_connect=on_connect
+    )
+    async with pool:
+        for _ in range(3):
+            with pytest.raises(RuntimeError, match="setup failed"):
+                await pool.acquire()
+        stats = pool.stats()
+        assert (stats.total, stats.in_use, stats.dialing) == (0, 0, 0)
