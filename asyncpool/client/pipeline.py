@@ -1,0 +1,495 @@
+"""Pipelines and transactions: many commands, one write, one pooled connection.
+
+``pipe.incr("hits").expire("hits", 60)`` queues commands; ``await
+pipe.execute()`` checks one connection out of the pool, writes them all at
+once, reads every reply, applies each command's reply callback and returns
+the results in order.  With ``transaction=True`` the batch is wrapped in
+``MULTI`` ... ``EXEC``.
+
+Watch mode follows redis-py: after ``await pipe.watch(*keys)`` the pipeline
+holds one leased connection and commands run *immediately* on it (``await
+pipe.get(key)``) until ``pipe.multi()`` switches back to queueing; then
+``execute()`` sends ``MULTI`` ... ``EXEC`` on that same connection and raises
+:class:`~asyncpool.WatchError` when a watched key changed.
+
+Typing.  At run time :class:`Pipeline` inherits every command method from
+:class:`~asyncpool.client.commands.Commands`, whose annotations promise an
+awaitable reply.  A queued call returns the pipeline instead, so for type
+checkers the pipeline does *not* inherit those methods: it declares
+``__getattr__(name) -> Callable[..., PipelineChain]``, where
+:class:`PipelineChain` is a :class:`Pipeline` that is also awaitable.
+Chaining (``pipe.incr(k).expire(k, 60)``), ``await pipe.execute()`` and the
+awaited immediate calls of watch mode all type-check; command arguments are
+not checked on a pipeline.  (Awaiting a *queued* call type-checks but fails
+at run time with ``TypeError``.)
+
+Retries.  A batch whose bytes never left the process is retried per the
+client's :class:`~asyncpool.Retry`.  After the write, a plain pipeline is
+retried only when every queued command is safe to repeat
+(:func:`~asyncpool.command_info.is_safe_to_retry`, or ``retryable=True``);
+a transaction never is.  Otherwise :class:`~asyncpool.OutcomeUnknownError`
+is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Callable, Generator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .._compat import TIMEOUT_ERRORS, timeout
+from ..command_info import command_name, is_safe_to_retry
+from ..errors import (
+    ConnectionError,
+    ExecAbortError,
+    OutcomeUnknownError,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+    WatchError,
+)
+from ..pool import AcquireContext, Pool, PooledConnection
+from .base import Callback, CommandRunner
+from .commands import Commands
+from .retry import Retry
+
+if TYPE_CHECKING:
+    from .redis import Redis
+    from .script import Script
+
+    _PipelineBase = CommandRunner
+else:
+    _PipelineBase = Commands
+
+__all__ = ["Pipeline", "PipelineChain", "run_transaction"]
+
+
+class _Queued(NamedTuple):
+    args: tuple[Any, ...]
+    callback: Callback | None
+    retryable: bool | None
+
+
+class Pipeline(_PipelineBase):
+    """A batch of commands sent in one write; optionally a MULTI/EXEC transaction.
+
+    Get one from :meth:`Redis.pipeline <asyncpool.Redis.pipeline>`::
+
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.incr("hits").expire("hits", 60)
+            hits, _ = await pipe.execute()
+
+    ``retryable`` (default: the client's) says whether every queued command
+    may be repeated after a connection error; ``None`` decides per command.
+    Leaving ``async with`` always releases a connection pinned by
+    :meth:`watch`.  A pipeline is not meant to be shared between tasks.
+    """
+
+    __slots__ = (
+        "_client",
+        "_explicit_multi",
+        "_lease",
+        "_lease_ctx",
+        "_queue",
+        "_retryable",
+        "_scripts",
+        "_transaction",
+        "_watching",
+    )
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Callable[..., PipelineChain]: ...
+
+    def __init__(
+        self, client: Redis, transaction: bool = False, *, retryable: bool | None = None
+    ) -> None:
+        self._client = client
+        self._transaction = transaction
+        self._retryable = client._retryable if retryable is None else retryable
+        self._queue: list[_Queued] = []
+        self._scripts: dict[str, Script] = {}
+        self._lease_ctx: AcquireContext | None = None
+        self._lease: PooledConnection | None = None
+        self._watching = False
+        self._explicit_multi = False
+
+    def __repr__(self) -> str:
+        mode = "transaction" if self._transaction or self._explicit_multi else "pipeline"
+        watching = " watching" if self._watching else ""
+        return f"<Pipeline {mode} queued={len(self._queue)}{watching}>"
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def __bool__(self) -> bool:
+        return True  # an empty pipeline is still a pipeline (len() would say False)
+
+    async def __aenter__(self) -> Pipeline:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.reset()
+
+    @property
+    def watching(self) -> bool:
+        """True between :meth:`watch` and :meth:`execute` / :meth:`unwatch` / :meth:`reset`."""
+        return self._watching
+
+    @property
+    def _queues_commands(self) -> bool:
+        """True while calls queue (cursor helpers such as ``scan_iter`` refuse to run)."""
+        return self._lease is None or self._explicit_multi
+
+    @property
+    def _pool(self) -> Pool:
+        return self._client._pool
+
+    @property
+    def _retry(self) -> Retry:
+        return self._client._retry
+
+    # -- queueing ------------------------------------------------------------------------
+    def _cmd(
+        self,
+        args: tuple[Any, ...],
+        callback: Callback | None = None,
+        *,
+        retryable: bool | None = None,
+    ) -> Any:
+        if self._lease is not None and not self._explicit_multi:
+            return self._immediate(self._lease, args, callback)
+        self._queue.append(_Queued(args, callback, retryable))
+        return self
+
+    def execute_command(self, *args: Any, retryable: bool | None = None) -> Any:
+        """Queue any command by name (run it at once in watch mode); returns the pipeline."""
+        return self._cmd(args, None, retryable=retryable)
+
+    def _add_script(self, script: Script) -> None:
+        """Make :meth:`execute` send SCRIPT LOAD for ``script`` before the queued commands."""
+        self._scripts[script.sha] = script
+
+    @staticmethod
+    async def _immediate(
+        lease: PooledConnection, args: tuple[Any, ...], callback: Callback | None
+    ) -> Any:
+        reply = await lease.send_command(args)
+        if isinstance(reply, RedisError):
+            raise reply
+        return reply if callback is None else callback(reply)
+
+    # -- watch mode ------------------------------------------------------------------------
+    async def watch(self, *keys: Any) -> None:
+        """WATCH ``keys`` on a connection this pipeline pins until execute or reset.
+
+        Commands called afterwards run at once on that connection and return
+        awaitables, until :meth:`multi`.
+        """
+        if self._explicit_multi:
+            raise RedisError("WATCH is not allowed after multi(); call it before")
+        if not keys:
+            raise RedisError("watch() needs at least one key")
+        attempt = 1
+        while True:
+            fresh = self._lease is None
+            lease = await self._pin()
+            try:
+                await lease.execute_command("WATCH", *keys)
+            except ConnectionError:
+                await self._unpin()
+                self._watching = False
+                retry = self._retry
+                # keys watched earlier were lost with the connection: only a first WATCH repeats
+                if not fresh or attempt >= retry.attempts:
+                    raise
+            except BaseException:
+                if fresh:
+                    await self._unpin()
+                raise
+            else:
+                self._watching = True
+                return
+            await asyncio.sleep(self._retry.delay(attempt))
+            attempt += 1
+
+    def multi(self) -> None:
+        """Start queueing the transaction's commands (after :meth:`watch`)."""
+        if self._explicit_multi:
+            raise RedisError("multi() was already called")
+        if self._queue:
+            raise RedisError("multi() must come before any queued command")
+        self._explicit_multi = True
+
+    async def unwatch(self) -> None:
+        """UNWATCH every key and release the pinned connection."""
+        if self._lease is not None and self._watching:
+            try:
+                await self._lease.execute_command("UNWATCH")
+            finally:
+                self._watching = False
+                await self._unpin()
+
+    async def reset(self) -> None:
+        """Drop queued commands, leave watch / multi mode, release the pinned connection.
+
+        The pool resets a connection released while WATCHing before lending it again.
+        """
+        self._queue = []
+        self._scripts = {}
+        self._watching = False
+        self._explicit_multi = False
+        await self._unpin()
+
+    async def _pin(self) -> PooledConnection:
+        if self._lease is None:
+            ctx = self._pool.acquire()
+            self._lease = await ctx.__aenter__()
+            self._lease_ctx = ctx
+        return self._lease
+
+    async def _unpin(self) -> None:
+        ctx, self._lease_ctx, self._lease = self._lease_ctx, None, None
+        if ctx is not None:
+            await ctx.__aexit__(None, None, None)
+
+    # -- executing -------------------------------------------------------------------------
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        """Send the queued commands and return their results in order.
+
+        With ``raise_on_error`` the first error reply is raised (after every
+        reply was read), its message naming the command's index; otherwise
+        error instances stand in the list.  A transaction raises
+        :class:`~asyncpool.ExecAbortError` when a command was rejected while
+        queueing and :class:`~asyncpool.WatchError` when a watched key changed.
+        The queue is empty afterwards, and a pinned connection is released.
+        """
+        queue, scripts = self._queue, list(self._scripts.values())
+        self._queue, self._scripts = [], {}
+        transaction = self._transaction or self._explicit_multi or self._watching
+        observer = self._pool._observer
+        started = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            if self._lease is not None:
+                try:
+                    replies = await self._send_pinned(self._lease, queue, scripts)
+                finally:
+                    await self.reset()
+            else:
+                self._explicit_multi = False
+                if not queue:
+                    return []
+                replies = await self._send_pooled(queue, scripts, transaction)
+            return _results(queue, scripts, replies, transaction, raise_on_error)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if observer is not None:
+                name = "EXEC" if transaction else "PIPELINE"
+                observer.on_operation(self._pool, (name,), time.perf_counter() - started, error)
+
+    async def _send_pinned(
+        self, lease: PooledConnection, queue: list[_Queued], scripts: list[Script]
+    ) -> list[Any]:
+        commands = _wire(queue, scripts, transaction=True)
+        try:
+            return await lease.send_many(commands)
+        except ConnectionError as exc:
+            if exc.request_not_sent and self._watching:
+                raise WatchError(
+                    "the connection was lost while watching keys; the transaction was not sent"
+                ) from exc
+            if exc.request_not_sent:
+                raise
+            raise OutcomeUnknownError(
+                f"connection failed after the transaction was sent; it may or may not have"
+                f" been applied ({exc})"
+            ) from exc
+
+    async def _send_pooled(
+        self, queue: list[_Queued], scripts: list[Script], transaction: bool
+    ) -> list[Any]:
+        retry = self._retry
+        commands = _wire(queue, scripts, transaction)
+        if retry.deadline is None:
+            return await self._send_with_retry(commands, queue, transaction)
+        try:
+            async with timeout(retry.deadline):
+                return await self._send_with_retry(commands, queue, transaction)
+        except TIMEOUT_ERRORS as exc:
+            if isinstance(exc, RedisError):
+                raise
+            raise TimeoutError(
+                f"pipeline did not complete within the {retry.deadline}s deadline"
+            ) from None
+
+    def _all_safe(self, queue: list[_Queued]) -> bool:
+        for item in queue:
+            retryable = self._retryable if item.retryable is None else item.retryable
+            if not (is_safe_to_retry(item.args) if retryable is None else retryable):
+                return False
+        return True
+
+    async def _send_with_retry(
+        self, commands: list[tuple[Any, ...]], queue: list[_Queued], transaction: bool
+    ) -> list[Any]:
+        retry = self._retry
+        attempt = 1
+        while True:
+            sent = False
+            try:
+                async with self._pool.acquire() as lease:
+                    sent = True
+                    return await lease.send_many(commands)
+            except ConnectionError as exc:
+                unknown = sent and not exc.request_not_sent
+                if unknown and (transaction or not self._all_safe(queue)):
+                    what = "transaction" if transaction else "pipeline"
+                    raise OutcomeUnknownError(
+                        f"connection failed after the {what} was sent; the server may or"
+                        f" may not have applied it ({exc})"
+                    ) from exc
+                if attempt >= retry.attempts:
+                    raise
+            except TimeoutError:
+                if not sent or not retry.retry_on_timeout or attempt >= retry.attempts:
+                    raise
+                if transaction or not self._all_safe(queue):
+                    raise
+            await asyncio.sleep(retry.delay(attempt))
+            attempt += 1
+
+
+def _wire(queue: list[_Queued], scripts: list[Script], transaction: bool) -> list[tuple[Any, ...]]:
+    """The commands to write: script loads, then the batch (in MULTI/EXEC if asked)."""
+    commands: list[tuple[Any, ...]] = [("SCRIPT", "LOAD", s.source) for s in scripts]
+    if transaction:
+        commands.append(("MULTI",))
+    commands.extend(item.args for item in queue)
+    if transaction:
+        commands.append(("EXEC",))
+    return commands
+
+
+def _results(
+    queue: list[_Queued],
+    scripts: list[Script],
+    replies: list[Any],
+    transaction: bool,
+    raise_on_error: bool,
+) -> list[Any]:
+    """Check the replies of :func:`_wire`'s commands and apply the callbacks."""
+    for reply in replies[: len(scripts)]:
+        if isinstance(reply, ResponseError):
+            raise reply
+    replies = replies[len(scripts) :]
+    if transaction:
+        replies = _exec_replies(queue, replies)
+    results: list[Any] = []
+    first_error: ResponseError | None = None
+    for index, (item, reply) in enumerate(zip(queue, replies, strict=True)):
+        if isinstance(reply, ResponseError):
+            if first_error is None:
+                first_error = _annotate(reply, index, item.args)
+            results.append(reply)
+        elif isinstance(reply, RedisError):
+            raise reply
+        else:
+            results.append(reply if item.callback is None else item.callback(reply))
+    if first_error is not None and raise_on_error:
+        raise first_error
+    return results
+
+
+def _exec_replies(queue: list[_Queued], replies: list[Any]) -> list[Any]:
+    """Unwrap MULTI / QUEUED... / EXEC replies into EXEC's array."""
+    multi, queued, exec_reply = replies[0], replies[1:-1], replies[-1]
+    if isinstance(multi, ResponseError):
+        raise multi
+    for index, (item, reply) in enumerate(zip(queue, queued, strict=True)):
+        if isinstance(reply, ResponseError):
+            raise ExecAbortError(
+                f"transaction discarded: command #{index} ({command_name(item.args)})"
+                f" was rejected: {reply}",
+                "EXECABORT",
+            ) from reply
+    if isinstance(exec_reply, ResponseError):
+        raise exec_reply
+    if exec_reply is None:
+        raise WatchError("a watched key changed; the transaction was not applied")
+    if not isinstance(exec_reply, list) or len(exec_reply) != len(queue):
+        raise RedisError(f"unexpected EXEC reply for {len(queue)} command(s): {exec_reply!r:.80}")
+    return exec_reply
+
+
+def _annotate(error: ResponseError, index: int, args: Sequence[Any]) -> ResponseError:
+    """A copy of ``error`` whose message names the command's place in the pipeline."""
+    annotated = type(error)(f"command #{index} ({command_name(args)}) of pipeline: {error}")
+    annotated.code = error.code
+    annotated.command_index = index  # type: ignore[attr-defined]
+    annotated.__cause__ = error
+    return annotated
+
+
+async def run_transaction(
+    client: Redis,
+    func: Callable[[Pipeline], Any],
+    *watches: Any,
+    value_from_callable: bool = False,
+    watch_delay: float | None = None,
+    max_attempts: int | None = None,
+) -> Any:
+    """Run ``func(pipe)`` under WATCH ``watches`` / MULTI / EXEC until it applies.
+
+    ``func`` (sync or async) reads through the pipeline (commands run at once
+    while watching), calls ``pipe.multi()`` and queues the writes.  On
+    :class:`~asyncpool.WatchError` it runs again, after ``watch_delay``
+    seconds, at most ``max_attempts`` times in all (``None``: no limit).
+    Returns EXEC's results, or ``func``'s return value with
+    ``value_from_callable=True``.
+    """
+    attempts = 0
+    async with Pipeline(client, transaction=True) as pipe:
+        while True:
+            attempts += 1
+            try:
+                if watches:
+                    await pipe.watch(*watches)
+                value = func(pipe)
+                if inspect.isawaitable(value):
+                    value = await value
+                results = await pipe.execute()
+            except WatchError:
+                if max_attempts is not None and attempts >= max_attempts:
+                    raise
+                if watch_delay:
+                    await asyncio.sleep(watch_delay)
+                continue
+            finally:
+                await pipe.reset()
+            return value if value_from_callable else results
+
+
+if TYPE_CHECKING:
+
+    class PipelineChain(Pipeline):
+        """What a command method returns on a pipeline, for type checkers only.
+
+        Queueing returns the pipeline (so calls chain); in watch mode the call
+        returns an awaitable reply instead.
+        """
+
+        def __await__(self) -> Generator[Any, None, Any]: ...
+
+else:
+    PipelineChain = Pipeline

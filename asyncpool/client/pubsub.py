@@ -1,0 +1,531 @@
+"""Publish/subscribe on a dedicated connection that heals itself: :class:`PubSub`.
+
+A subscriber connection is not lent by the pool: it stays in subscriber mode
+for its whole life, so :class:`PubSub` dials its own
+:class:`~asyncpool.Connection` on the first subscribe and puts its protocol in
+subscriber mode (every reply goes to one handler, which turns it into a
+message).  RESP2 (messages are arrays) and RESP3 (push messages) both work.
+
+Messages are dicts in the redis-py shape ``{"type", "pattern", "channel",
+"data"}``; ``data`` is bytes, or str with ``decode_responses``.  Types:
+``message``, ``pmessage``, ``subscribe``, ``psubscribe``, ``unsubscribe``,
+``punsubscribe`` (the last four carry the subscription count in ``data``), and
+asyncpool's own :data:`RECONNECTED`.
+
+Reconnection.  When the connection drops (CLIENT KILL, server restart,
+network), PubSub dials again with jittered exponential backoff, subscribes
+every channel and pattern again, and once the server confirmed them all
+delivers ``{"type": "reconnected", "pattern": None, "channel": None, "data":
+<the exception that ended the old connection>}`` in the stream and calls
+``on_reconnect(pubsub)`` (sync or async) if given.  Messages published while
+disconnected are lost (pub/sub has no memory); every message published after
+the notice arrives.  The re-subscription confirmations themselves are not
+delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import Any, TypedDict
+
+from ..connection import Connection
+from ..errors import ConnectionError, RedisError, ResponseError, TimeoutError
+from ..options import ConnectionOptions
+from ..resp import encode_command
+
+__all__ = ["RECONNECTED", "PubSub", "PubSubMessage"]
+
+log = logging.getLogger("asyncpool.pubsub")
+
+#: ``type`` of the message PubSub delivers after it reconnected and re-subscribed.
+RECONNECTED = "reconnected"
+
+_SUBSCRIBE_KINDS = frozenset({"subscribe", "psubscribe", "unsubscribe", "punsubscribe"})
+_UNSUB = frozenset({"unsubscribe", "punsubscribe"})
+_CLOSED: Any = object()
+
+
+class PubSubMessage(TypedDict):
+    """One delivered message (the redis-py shape)."""
+
+    type: str
+    pattern: Any
+    channel: Any
+    data: Any
+
+
+class _Waiter:
+    """A caller waiting for the server to confirm some (un)subscriptions."""
+
+    __slots__ = ("future", "keys")
+
+    def __init__(self, future: asyncio.Future[None], keys: set[tuple[str, bytes]]) -> None:
+        self.future = future
+        self.keys = keys
+
+
+class PubSub:
+    """A publish/subscribe session: ``async with redis.pubsub() as ps``.
+
+    ::
+
+        async with redis.pubsub(ignore_subscribe_messages=True) as ps:
+            await ps.subscribe("news")
+            await ps.psubscribe("alerts.*")
+            async for message in ps:
+                print(message["channel"], message["data"])
+
+    ``subscribe`` / ``psubscribe`` / ``unsubscribe`` / ``punsubscribe`` return
+    once the server confirmed them.  ``reconnect_backoff`` and
+    ``reconnect_backoff_max`` shape the delay between reconnection attempts;
+    ``max_reconnect_attempts`` (None: forever) bounds them, after which
+    reading raises the last :class:`~asyncpool.ConnectionError`.
+    Unread messages are buffered without bound: keep reading.
+    """
+
+    def __init__(
+        self,
+        connection_options: ConnectionOptions,
+        *,
+        ignore_subscribe_messages: bool = False,
+        on_reconnect: Callable[[PubSub], Awaitable[None] | None] | None = None,
+        reconnect_backoff: float = 0.05,
+        reconnect_backoff_max: float = 2.0,
+        max_reconnect_attempts: int | None = None,
+    ) -> None:
+        self.options = connection_options
+        self.ignore_subscribe_messages = ignore_subscribe_messages
+        self.on_reconnect = on_reconnect
+        self.reconnect_backoff = reconnect_backoff
+        self.reconnect_backoff_max = reconnect_backoff_max
+        self.max_reconnect_attempts = max_reconnect_attempts
+        self._conn: Connection | None = None
+        self._connecting: asyncio.Lock | None = None
+        self._channels: dict[bytes, Any] = {}
+        self._patterns: dict[bytes, Any] = {}
+        self._messages: asyncio.Queue[Any] = asyncio.Queue()
+        self._waiters: list[_Waiter] = []
+        self._internal: list[_Waiter] = []  # waiters of a re-subscription in progress
+        self._pings: list[asyncio.Future[Any]] = []
+        self._reconnect_task: asyncio.Task[None] | None = None
+        self._resubscribing = False
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("connected" if self.connected else "idle")
+        return (
+            f"<PubSub {self.options.address} channels={len(self._channels)}"
+            f" patterns={len(self._patterns)} {state}>"
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def __aenter__(self) -> PubSub:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection and stop reconnecting; iterators end (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        task, self._reconnect_task = self._reconnect_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._drop_connection(ConnectionError("pubsub closed"))
+        self._fail_all(ConnectionError("pubsub closed"))
+        self._messages.put_nowait(_CLOSED)
+
+    @property
+    def connected(self) -> bool:
+        """True while the subscriber connection is open."""
+        return self._conn is not None and not self._conn.is_closed
+
+    @property
+    def subscribed(self) -> bool:
+        """True when at least one channel or pattern is subscribed."""
+        return bool(self._channels or self._patterns)
+
+    @property
+    def channels(self) -> list[Any]:
+        """The subscribed channels, as given."""
+        return list(self._channels.values())
+
+    @property
+    def patterns(self) -> list[Any]:
+        """The subscribed patterns, as given."""
+        return list(self._patterns.values())
+
+    # -- subscribing -----------------------------------------------------------------------
+    async def subscribe(self, *channels: Any) -> None:
+        """SUBSCRIBE ``channels``; returns once the server confirmed each one."""
+        await self._change("SUBSCRIBE", "subscribe", self._channels, channels)
+
+    async def psubscribe(self, *patterns: Any) -> None:
+        """PSUBSCRIBE ``patterns`` (glob-style); returns once confirmed."""
+        await self._change("PSUBSCRIBE", "psubscribe", self._patterns, patterns)
+
+    async def unsubscribe(self, *channels: Any) -> None:
+        """UNSUBSCRIBE ``channels`` (none: every channel); returns once confirmed."""
+        await self._change("UNSUBSCRIBE", "unsubscribe", self._channels, channels)
+
+    async def punsubscribe(self, *patterns: Any) -> None:
+        """PUNSUBSCRIBE ``patterns`` (none: every pattern); returns once confirmed."""
+        await self._change("PUNSUBSCRIBE", "punsubscribe", self._patterns, patterns)
+
+    async def _change(
+        self, command: str, kind: str, registry: dict[bytes, Any], names: Iterable[Any]
+    ) -> None:
+        self._raise_if_closed()
+        given = list(names)
+        if kind in _UNSUB:
+            targets = given or list(registry.values())
+            for name in targets:
+                registry.pop(self._key(name), None)
+            if not targets or not self.connected:
+                return  # nothing subscribed, or the new connection will not subscribe them
+        else:
+            if not given:
+                raise RedisError(f"{kind}() needs at least one name")
+            targets = given
+            for name in targets:
+                registry[self._key(name)] = name
+        waiter = self._expect(kind, targets)
+        try:
+            conn = await self._ensure_connected()
+        except BaseException:
+            if self._reconnect_task is None:  # no connection, and none coming: undo
+                self._waiters.remove(waiter)
+                if kind not in _UNSUB:
+                    for name in targets:
+                        registry.pop(self._key(name), None)
+                raise
+            conn = None  # the reconnection subscribes everything and resolves the waiter
+        if conn is not None:
+            try:
+                conn.protocol.write(encode_command((command, *given)))
+            except ConnectionError:
+                pass  # lost just now: the reconnection takes over, as above
+        await self._wait(waiter)
+
+    def _expect(self, kind: str, names: Iterable[Any]) -> _Waiter:
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(loop.create_future(), {(kind, self._key(n)) for n in names})
+        self._waiters.append(waiter)
+        return waiter
+
+    async def _wait(self, waiter: _Waiter) -> None:
+        try:
+            limit = self.options.socket_timeout
+            if limit is None:
+                await waiter.future
+            else:
+                await asyncio.wait_for(asyncio.shield(waiter.future), limit)
+        except asyncio.TimeoutError:
+            raise TimeoutError("the server did not confirm the subscription in time") from None
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    # -- reading ---------------------------------------------------------------------------
+    def __aiter__(self) -> PubSub:
+        return self
+
+    async def __anext__(self) -> PubSubMessage:
+        while True:
+            message = await self._messages.get()
+            if message is _CLOSED:
+                self._messages.put_nowait(_CLOSED)  # wake every other reader too
+                raise StopAsyncIteration
+            if isinstance(message, BaseException):
+                raise message
+            if not self._skip(message, self.ignore_subscribe_messages):
+                return message  # type: ignore[no-any-return]
+
+    async def get_message(
+        self, timeout: float | None = 1.0, ignore_subscribe_messages: bool | None = None
+    ) -> PubSubMessage | None:
+        """The next message, or ``None`` when none arrives within ``timeout`` seconds.
+
+        ``timeout=None`` waits as long as it takes; ``0`` only looks at what is
+        buffered.  Returns ``None`` once the PubSub is closed.
+        """
+        ignore = self.ignore_subscribe_messages
+        if ignore_subscribe_messages is not None:
+            ignore = ignore_subscribe_messages
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            if not self._messages.empty():
+                message = self._messages.get_nowait()
+            elif deadline is None:
+                message = await self._messages.get()
+            else:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return None
+                try:
+                    message = await asyncio.wait_for(self._messages.get(), remaining)
+                except asyncio.TimeoutError:
+                    return None
+            if message is _CLOSED:
+                self._messages.put_nowait(_CLOSED)
+                return None
+            if isinstance(message, BaseException):
+                raise message
+            if not self._skip(message, ignore):
+                return message  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _skip(message: PubSubMessage, ignore_subscribe_messages: bool) -> bool:
+        return ignore_subscribe_messages and message["type"] in _SUBSCRIBE_KINDS
+
+    async def ping(self, timeout: float | None = None) -> bool:
+        """PING the server over the subscriber connection; True when it answered.
+
+        ``timeout`` defaults to ``socket_timeout`` (None: wait as long as it takes).
+        """
+        self._raise_if_closed()
+        conn = await self._ensure_connected()
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pings.append(fut)
+        try:
+            conn.protocol.write(encode_command(("PING",)))
+            limit = self.options.socket_timeout if timeout is None else timeout
+            await asyncio.wait_for(asyncio.shield(fut), limit)
+        except asyncio.TimeoutError:
+            raise TimeoutError("no reply to PING on the subscriber connection") from None
+        finally:
+            if fut in self._pings and not fut.done():
+                fut.cancel()  # its reply, if late, resolves no-one (see _on_pong)
+        return True
+
+    # -- the connection -----------------------------------------------------------------------
+    async def _ensure_connected(self) -> Connection:
+        conn = self._conn
+        if conn is not None and not conn.is_closed:
+            return conn
+        if self._reconnect_task is not None:
+            raise ConnectionError("the subscriber connection is being re-established")
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            self._raise_if_closed()
+            if self._conn is None or self._conn.is_closed:
+                self._conn = await self._dial()
+            return self._conn
+
+    async def _dial(self) -> Connection:
+        conn = Connection(self.options)
+        await conn.connect()
+        if self._closed:
+            conn.close()
+            raise ConnectionError("pubsub closed")
+        protocol = conn.protocol
+        protocol.route_all_to_push = True
+        protocol.on_push = self._on_reply
+        protocol.on_lost = lambda reason: self._on_lost(conn, reason)
+        conn.mark_subscribed()
+        return conn
+
+    def _drop_connection(self, reason: BaseException) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            proto = conn.protocol_or_none
+            if proto is not None:
+                proto.on_lost = None
+                proto.on_push = None
+            conn.close(reason)
+
+    def _on_lost(self, conn: Connection, reason: BaseException | None) -> None:
+        if conn is not self._conn or self._closed:
+            return
+        self._conn = None
+        error = reason if isinstance(reason, BaseException) else ConnectionError("connection lost")
+        log.info("pubsub connection to %s lost: %s", self.options.address, error)
+        for fut in self._pings:
+            if not fut.done():
+                fut.set_exception(ConnectionError(f"subscriber connection lost: {error}"))
+        self._pings.clear()
+        for waiter in self._internal:  # a re-subscription in progress failed with it
+            if not waiter.future.done():
+                waiter.future.set_exception(ConnectionError(f"connection lost: {error}"))
+        if self._reconnect_task is None:
+            self._reconnect_task = asyncio.ensure_future(self._reconnect(error))
+
+    async def _reconnect(self, cause: BaseException) -> None:
+        attempt = 0
+        while not self._closed:
+            attempt += 1
+            cap = min(self.reconnect_backoff_max, self.reconnect_backoff * 2 ** (attempt - 1))
+            await asyncio.sleep(random.uniform(0 if attempt == 1 else cap / 2, cap))
+            try:
+                await self._resubscribe()
+            except (ConnectionError, TimeoutError, ResponseError) as exc:
+                self._drop_connection(exc)
+                log.info(
+                    "pubsub reconnect attempt %d to %s failed: %s",
+                    attempt,
+                    self.options.address,
+                    exc,
+                )
+                if (
+                    self.max_reconnect_attempts is not None
+                    and attempt >= self.max_reconnect_attempts
+                ):
+                    self._reconnect_task = None
+                    self._fail_all(exc)
+                    self._messages.put_nowait(exc)
+                    return
+                continue
+            break
+        self._reconnect_task = None
+        if self._closed:
+            return
+        notice: PubSubMessage = {
+            "type": RECONNECTED,
+            "pattern": None,
+            "channel": None,
+            "data": cause,
+        }
+        self._messages.put_nowait(notice)
+        callback = self.on_reconnect
+        if callback is not None:
+            try:
+                result = callback(self)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("pubsub on_reconnect callback failed")
+
+    async def _resubscribe(self) -> None:
+        conn = await self._dial()
+        self._conn = conn
+        waiters = self._internal
+        self._resubscribing = True
+        try:
+            for command, kind, registry in (
+                ("SUBSCRIBE", "subscribe", self._channels),
+                ("PSUBSCRIBE", "psubscribe", self._patterns),
+            ):
+                names = list(registry.values())
+                if names:
+                    waiters.append(self._expect(kind, names))
+                    conn.protocol.write(encode_command((command, *names)))
+            # unsubscriptions lost with the old connection are done: it is gone
+            for waiter in self._waiters:
+                waiter.keys = {k for k in waiter.keys if k[0] not in _UNSUB}
+                if not waiter.keys and not waiter.future.done():
+                    waiter.future.set_result(None)
+            limit = self.options.socket_timeout or self.options.connect_timeout
+            for waiter in waiters:
+                await asyncio.wait_for(asyncio.shield(waiter.future), limit)
+        except asyncio.TimeoutError:
+            raise TimeoutError("the server did not confirm the re-subscription in time") from None
+        finally:
+            self._resubscribing = False
+            for waiter in waiters:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                if not waiter.future.done():
+                    waiter.future.cancel()
+            waiters.clear()
+
+    # -- replies --------------------------------------------------------------------------------
+    def _on_reply(self, reply: Any) -> None:
+        """Every reply of the subscriber connection lands here (from the event loop)."""
+        try:
+            self._dispatch(reply)
+        except Exception:  # never let a bad reply break the transport
+            log.exception("could not handle a pubsub reply")
+
+    def _dispatch(self, reply: Any) -> None:
+        if isinstance(reply, list) and reply:
+            kind = _text(reply[0]).lower()
+            if kind == "message" and len(reply) >= 3:
+                self._deliver("message", None, reply[1], reply[2])
+            elif kind == "pmessage" and len(reply) >= 4:
+                self._deliver("pmessage", reply[1], reply[2], reply[3])
+            elif kind in _SUBSCRIBE_KINDS and len(reply) >= 3:
+                self._confirmed(kind, reply[1], reply[2])
+            elif kind == "pong":
+                self._on_pong(reply[1] if len(reply) > 1 else None)
+            else:
+                log.debug("ignored a pubsub reply of type %r", kind)
+        elif isinstance(reply, ResponseError):
+            if not self._on_pong(reply):
+                log.warning("error reply on the subscriber connection: %s", reply)
+        else:
+            self._on_pong(reply)  # RESP3 (or not yet subscribed): PING answers plainly
+
+    def _deliver(self, kind: str, pattern: Any, channel: Any, data: Any) -> None:
+        message: PubSubMessage = {
+            "type": kind,
+            "pattern": pattern,
+            "channel": channel,
+            "data": data,
+        }
+        self._messages.put_nowait(message)
+
+    def _confirmed(self, kind: str, name: Any, count: Any) -> None:
+        if name is not None:
+            key = (kind, self._key(name))
+            for waiter in self._waiters:
+                waiter.keys.discard(key)
+                if not waiter.keys and not waiter.future.done():
+                    waiter.future.set_result(None)
+        if not self._resubscribing:
+            self._deliver(kind, None, name, count)
+
+    def _on_pong(self, value: Any) -> bool:
+        while self._pings:
+            fut = self._pings.pop(0)
+            if fut.done():
+                continue  # its caller gave up; this is its late reply
+            if isinstance(value, BaseException):
+                fut.set_exception(value)
+            else:
+                fut.set_result(value)
+            return True
+        return False
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _key(self, name: Any) -> bytes:
+        if isinstance(name, str):
+            return name.encode(self.options.encoding, self.options.encoding_errors)
+        if isinstance(name, (bytes, bytearray, memoryview)):
+            return bytes(name)
+        return str(name).encode()
+
+    def _fail_all(self, exc: BaseException) -> None:
+        for waiter in self._waiters:
+            if not waiter.future.done():
+                waiter.future.set_exception(exc)
+                waiter.future.exception()
+        for fut in self._pings:
+            if not fut.done():
+                fut.set_exception(exc)
+                fut.exception()
+        self._pings.clear()
+
+    def _raise_if_closed(self) -> None:
+        if self._closed:
+            raise ConnectionError("pubsub is closed")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
