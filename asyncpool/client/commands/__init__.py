@@ -1,27 +1,62 @@
-"""Typed command methods, grouped by family, combined into :class:`Commands`."""
+"""Typed command methods, grouped by family, combined into :class:`Commands`.
+
+Each method only builds a command's arguments and picks a reply callback
+(:mod:`asyncpool.client.replies`), then hands both to ``self._cmd``; what
+that does (run on a pooled connection, queue in a pipeline, run on a pinned
+connection) is up to the class that mixes :class:`Commands` in.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Awaitable
+from .hashes import HashCommands
+from .hyperloglog import HyperLogLogCommands
+from .keys import KeyCommands
+from .lists import ListCommands
+from .pubsub import PubSubCommands
+from .scripting import ScriptingCommands
+from .server import ServerCommands
+from .sets import SetCommands
+from .sorted_sets import SortedSetCommands
+from .streams import StreamCommands
+from .strings import StringCommands
 
-from ..base import CommandRunner, KeyT
+__all__ = [
+    "Commands",
+    "HashCommands",
+    "HyperLogLogCommands",
+    "KeyCommands",
+    "ListCommands",
+    "PubSubCommands",
+    "ScriptingCommands",
+    "ServerCommands",
+    "SetCommands",
+    "SortedSetCommands",
+    "StreamCommands",
+    "StringCommands",
+]
 
-__all__ = ["Commands"]
 
+class Commands(
+    ServerCommands,
+    KeyCommands,
+    StringCommands,
+    HashCommands,
+    ListCommands,
+    SetCommands,
+    SortedSetCommands,
+    StreamCommands,
+    ScriptingCommands,
+    HyperLogLogCommands,
+    PubSubCommands,
+):
+    """Every typed command method.
 
-class Commands(CommandRunner):
-    """Placeholder: the full command families land in this package."""
+    Subclasses implement ``_cmd``.  A subclass that queues commands rather
+    than running them (a pipeline) sets ``_queues_commands = True`` so the
+    ``*scan_iter`` helpers refuse it with a clear ``TypeError``.
+    """
 
     __slots__ = ()
 
-    def ping(self) -> Awaitable[Any]:
-        """PING the server."""
-        return self._cmd(("PING",))
-
-    def get(self, name: KeyT) -> Awaitable[Any]:
-        """GET a string value."""
-        return self._cmd(("GET", name))
-
-    def set(self, name: KeyT, value: Any) -> Awaitable[Any]:
-        """SET a string value."""
-        return self._cmd(("SET", name, value))
+    #: ``True`` on runners that queue commands (pipelines); see ``scan_iter``.
+    _queues_commands: bool = False

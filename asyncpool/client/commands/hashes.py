@@ -1,0 +1,116 @@
+"""Hash commands: HSET, HGET, HGETALL, HINCRBY*, HSCAN, ..."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from typing import Any
+
+from ...errors import ConfigError
+from .. import replies
+from ..base import EncodableT, KeyT
+from ..replies import StrT
+from ._base import CommandMixin
+from ._util import check_runs_commands, keys_list, scan_items
+
+__all__ = ["HashCommands"]
+
+
+class HashCommands(CommandMixin):
+    """Commands on hash values."""
+
+    __slots__ = ()
+
+    def hset(
+        self,
+        name: KeyT,
+        key: EncodableT | None = None,
+        value: EncodableT | None = None,
+        mapping: Mapping[EncodableT, EncodableT] | None = None,
+        items: Iterable[EncodableT] | None = None,
+    ) -> Awaitable[int]:
+        """HSET fields of ``name``; the number of fields that were new.
+
+        Give one ``key``/``value``, a ``mapping`` of fields, a flat ``items``
+        list ``[f1, v1, f2, v2, ...]``, or any combination.
+        """
+        args: list[Any] = ["HSET", name]
+        if key is not None:
+            if value is None:
+                raise ConfigError("hset: key given without a value")
+            args += (key, value)
+        if mapping:
+            for pair in mapping.items():
+                args.extend(pair)
+        if items is not None:
+            flat = list(items)
+            if len(flat) % 2:
+                raise ConfigError("hset: items must hold field/value pairs")
+            args.extend(flat)
+        if len(args) == 2:
+            raise ConfigError("hset needs key/value, mapping or items")
+        return self._cmd(tuple(args))
+
+    def hget(self, name: KeyT, key: EncodableT) -> Awaitable[StrT | None]:
+        """HGET: the value of field ``key``, or ``None``."""
+        return self._cmd(("HGET", name, key))
+
+    def hmget(
+        self, name: KeyT, keys: EncodableT | Iterable[EncodableT], *args: EncodableT
+    ) -> Awaitable[list[StrT | None]]:
+        """HMGET: the values of the fields, ``None`` for missing ones, in order."""
+        fields = keys_list(keys, args)
+        return self._cmd(("HMGET", name, *fields))
+
+    def hgetall(self, name: KeyT) -> Awaitable[dict[StrT, StrT]]:
+        """HGETALL: every ``{field: value}`` (``{}`` for a missing key)."""
+        return self._cmd(("HGETALL", name), replies.to_dict)
+
+    def hdel(self, name: KeyT, *keys: EncodableT) -> Awaitable[int]:
+        """HDEL fields; the number removed."""
+        return self._cmd(("HDEL", name, *keys))
+
+    def hincrby(self, name: KeyT, key: EncodableT, amount: int = 1) -> Awaitable[int]:
+        """HINCRBY: add ``amount`` to an integer field; the new value."""
+        return self._cmd(("HINCRBY", name, key, amount))
+
+    def hincrbyfloat(self, name: KeyT, key: EncodableT, amount: float = 1.0) -> Awaitable[float]:
+        """HINCRBYFLOAT: add ``amount`` to a field; the new value as ``float``."""
+        return self._cmd(("HINCRBYFLOAT", name, key, amount), replies.to_float)
+
+    def hexists(self, name: KeyT, key: EncodableT) -> Awaitable[bool]:
+        """HEXISTS: whether field ``key`` exists."""
+        return self._cmd(("HEXISTS", name, key), replies.to_bool)
+
+    def hkeys(self, name: KeyT) -> Awaitable[list[StrT]]:
+        """HKEYS: the field names."""
+        return self._cmd(("HKEYS", name))
+
+    def hvals(self, name: KeyT) -> Awaitable[list[StrT]]:
+        """HVALS: the values."""
+        return self._cmd(("HVALS", name))
+
+    def hlen(self, name: KeyT) -> Awaitable[int]:
+        """HLEN: the number of fields."""
+        return self._cmd(("HLEN", name))
+
+    def hscan(
+        self,
+        name: KeyT,
+        cursor: int = 0,
+        match: EncodableT | None = None,
+        count: int | None = None,
+    ) -> Awaitable[tuple[int, dict[StrT, StrT]]]:
+        """HSCAN one batch: ``(next cursor, {field: value})``."""
+        args: tuple[Any, ...] = ("HSCAN", name, cursor)
+        if match is not None:
+            args += ("MATCH", match)
+        if count is not None:
+            args += ("COUNT", count)
+        return self._cmd(args, replies.scan_dict)
+
+    def hscan_iter(
+        self, name: KeyT, match: EncodableT | None = None, count: int | None = None
+    ) -> AsyncIterator[tuple[StrT, StrT]]:
+        """Every ``(field, value)`` pair of the hash, iterating HSCAN to the end."""
+        check_runs_commands(self, "hscan_iter")
+        return scan_items(self, "hscan_iter", lambda c: self.hscan(name, c, match, count))

@@ -1,0 +1,29 @@
+"""HyperLogLog commands: PFADD, PFCOUNT, PFMERGE."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from .. import replies
+from ..base import EncodableT, KeyT
+from ._base import CommandMixin
+
+__all__ = ["HyperLogLogCommands"]
+
+
+class HyperLogLogCommands(CommandMixin):
+    """Probabilistic distinct counting."""
+
+    __slots__ = ()
+
+    def pfadd(self, name: KeyT, *values: EncodableT) -> Awaitable[bool]:
+        """PFADD elements; ``True`` when the estimate changed."""
+        return self._cmd(("PFADD", name, *values), replies.to_bool)
+
+    def pfcount(self, *sources: KeyT) -> Awaitable[int]:
+        """PFCOUNT: the estimated number of distinct elements (of the union of ``sources``)."""
+        return self._cmd(("PFCOUNT", *sources))
+
+    def pfmerge(self, dest: KeyT, *sources: KeyT) -> Awaitable[bool]:
+        """PFMERGE ``sources`` into ``dest``."""
+        return self._cmd(("PFMERGE", dest, *sources), replies.ok)

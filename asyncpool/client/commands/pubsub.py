@@ -1,0 +1,20 @@
+"""Publishing (subscribing lives in :class:`~asyncpool.PubSub`, on its own connection)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from ..base import EncodableT
+from ._base import CommandMixin
+
+__all__ = ["PubSubCommands"]
+
+
+class PubSubCommands(CommandMixin):
+    """PUBLISH."""
+
+    __slots__ = ()
+
+    def publish(self, channel: EncodableT, message: EncodableT) -> Awaitable[int]:
+        """PUBLISH ``message`` on ``channel``: the number of subscribers that received it."""
+        return self._cmd(("PUBLISH", channel, message))

@@ -1,0 +1,132 @@
+"""Connection and server commands: PING, INFO, CLIENT, CONFIG, FLUSH*, TIME, ..."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from ...errors import ConfigError
+from .. import replies
+from ..base import EncodableT
+from ..replies import StrT
+from ._base import CommandMixin
+
+__all__ = ["ServerCommands"]
+
+
+def _pong(reply: Any) -> bool:
+    return reply in (b"PONG", "PONG")
+
+
+def _time(reply: Any) -> tuple[int, int]:
+    return (int(reply[0]), int(reply[1]))
+
+
+class ServerCommands(CommandMixin):
+    """Commands about the connection and the server as a whole."""
+
+    __slots__ = ()
+
+    def ping(self) -> Awaitable[bool]:
+        """PING: ``True`` when the server answers ``PONG``."""
+        return self._cmd(("PING",), _pong)
+
+    def echo(self, value: EncodableT) -> Awaitable[StrT]:
+        """ECHO: ``value`` sent back by the server."""
+        return self._cmd(("ECHO", value))
+
+    def info(self, section: str | None = None, *sections: str) -> Awaitable[dict[str, Any]]:
+        """INFO: server information as a dict (numbers parsed), optionally for some sections."""
+        args: tuple[Any, ...] = ("INFO",) if section is None else ("INFO", section, *sections)
+        return self._cmd(args, replies.parse_info)
+
+    def dbsize(self) -> Awaitable[int]:
+        """DBSIZE: the number of keys in the selected database."""
+        return self._cmd(("DBSIZE",))
+
+    def flushdb(self, asynchronous: bool = False) -> Awaitable[bool]:
+        """FLUSHDB: delete every key of the selected database (``ASYNC`` when asked)."""
+        args: tuple[Any, ...] = ("FLUSHDB", "ASYNC") if asynchronous else ("FLUSHDB",)
+        return self._cmd(args, replies.ok)
+
+    def flushall(self, asynchronous: bool = False) -> Awaitable[bool]:
+        """FLUSHALL: delete every key of every database (``ASYNC`` when asked)."""
+        args: tuple[Any, ...] = ("FLUSHALL", "ASYNC") if asynchronous else ("FLUSHALL",)
+        return self._cmd(args, replies.ok)
+
+    def time(self) -> Awaitable[tuple[int, int]]:
+        """TIME: the server clock as ``(unix seconds, microseconds)``."""
+        return self._cmd(("TIME",), _time)
+
+    # -- CLIENT ----------------------------------------------------------------------
+    def client_setname(self, name: EncodableT) -> Awaitable[bool]:
+        """CLIENT SETNAME on the connection that runs it.
+
+        On a pooled :class:`~asyncpool.Redis` that connection is reset when it
+        goes back to the pool, so use it on a pinned connection
+        (``redis.connection()``) or set ``client_name`` in the options instead.
+        """
+        return self._cmd(("CLIENT", "SETNAME", name), replies.ok)
+
+    def client_getname(self) -> Awaitable[StrT | None]:
+        """CLIENT GETNAME: this connection's name, or ``None``."""
+        return self._cmd(("CLIENT", "GETNAME"))
+
+    def client_id(self) -> Awaitable[int]:
+        """CLIENT ID: this connection's id on the server."""
+        return self._cmd(("CLIENT", "ID"))
+
+    def client_list(self, _type: str | None = None) -> Awaitable[list[dict[str, str]]]:
+        """CLIENT LIST: one ``{field: value}`` dict (``str``) per connected client.
+
+        ``_type`` filters by ``normal``, ``master``, ``replica`` or ``pubsub``.
+        """
+        args: tuple[Any, ...] = ("CLIENT", "LIST")
+        if _type is not None:
+            args += ("TYPE", _type)
+        return self._cmd(args, replies.parse_client_list)
+
+    def client_kill(self, addr: str) -> Awaitable[bool]:
+        """CLIENT KILL ``ip:port`` (the old form): ``True`` when a client was closed."""
+        return self._cmd(("CLIENT", "KILL", addr), replies.ok)
+
+    def client_kill_filter(
+        self,
+        _id: int | None = None,
+        _type: str | None = None,
+        addr: str | None = None,
+        skipme: bool | None = None,
+        laddr: str | None = None,
+        user: str | None = None,
+        maxage: int | None = None,
+    ) -> Awaitable[int]:
+        """CLIENT KILL with filters: the number of clients closed.
+
+        At least one filter is required; ``skipme=False`` also allows closing
+        the calling connection.
+        """
+        args: list[Any] = ["CLIENT", "KILL"]
+        for word, value in (
+            ("ID", _id),
+            ("TYPE", _type),
+            ("ADDR", addr),
+            ("LADDR", laddr),
+            ("USER", user),
+            ("MAXAGE", maxage),
+        ):
+            if value is not None:
+                args += (word, value)
+        if skipme is not None:
+            args += ("SKIPME", "yes" if skipme else "no")
+        if len(args) == 2:
+            raise ConfigError("client_kill_filter needs at least one filter")
+        return self._cmd(tuple(args))
+
+    # -- CONFIG ----------------------------------------------------------------------
+    def config_get(self, pattern: str = "*", *patterns: str) -> Awaitable[dict[Any, Any]]:
+        """CONFIG GET: ``{name: value}`` for the parameters matching the pattern(s)."""
+        return self._cmd(("CONFIG", "GET", pattern, *patterns), replies.to_dict)
+
+    def config_set(self, name: str, value: EncodableT) -> Awaitable[bool]:
+        """CONFIG SET one parameter."""
+        return self._cmd(("CONFIG", "SET", name, value), replies.ok)
