@@ -105,19 +105,22 @@ async def test_connection_is_usable_after_an_error(r: asyncpool.Redis, unique_ke
 
 
 async def test_in_use_returns_to_zero_when_the_body_raises(r: asyncpool.Redis) -> None:
-    with pytest.raises(RuntimeError):
+    async def body() -> None:
         async with r.pipeline() as pipe:
             pipe.execute_command("PING")
             await pipe.execute()
             raise RuntimeError("user code failed")
+
+    with pytest.raises(RuntimeError):
+        await body()
     assert r.pool.stats().in_use == 0
 
 
 async def test_decode_responses(redis_url: str, unique_key: str) -> None:
-    async with asyncpool.Redis.from_url(redis_url, decode_responses=True) as client:
-        async with client.pipeline() as pipe:
-            pipe.set(unique_key, "héllo").get(unique_key)
-            assert await pipe.execute() == [True, "héllo"]
+    client = asyncpool.Redis.from_url(redis_url, decode_responses=True)
+    async with client, client.pipeline() as pipe:
+        pipe.set(unique_key, "héllo").get(unique_key)
+        assert await pipe.execute() == [True, "héllo"]
 
 
 # -- retries ---------------------------------------------------------------------------

@@ -108,10 +108,13 @@ async def test_watch_conflict_raises_watch_error(
 async def test_exception_while_watching_releases_and_resets(
     r: asyncpool.Redis, unique_key: str
 ) -> None:
-    with pytest.raises(RuntimeError):
+    async def body() -> None:
         async with r.pipeline(transaction=True) as pipe:
             await pipe.watch(unique_key)
             raise RuntimeError("user code failed")
+
+    with pytest.raises(RuntimeError):
+        await body()
     assert r.pool.stats().in_use == 0
     # the pool cleans the connection that came back WATCHing before lending it again
     await asyncio.gather(*r.pool._recovering)
