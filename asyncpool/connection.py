@@ -195,6 +195,8 @@ class Connection:
         if opts.client_name:
             commands.append(("CLIENT", "SETNAME", opts.client_name))
         commands += select
+        if not auth:
+            commands.append(("PING",))  # surfaces NOAUTH now rather than on first use
         if opts.protocol == 2:
             commands += setinfo
         replies = await self._raw_many(commands)
@@ -202,6 +204,9 @@ class Connection:
             raise AuthenticationError(f"authentication failed for {opts.address}: {replies[0]}")
         n_checked = len(commands) - (len(setinfo) if opts.protocol == 2 else 0)
         self._check_handshake_replies(replies[:n_checked])
+        for reply in replies[n_checked:]:  # CLIENT SETINFO may fail, but not for want of AUTH
+            if isinstance(reply, AuthenticationError):
+                self._check_handshake_replies([reply])
         self.protocol_version = 2
 
     def _check_handshake_replies(self, replies: Sequence[Any]) -> None:
