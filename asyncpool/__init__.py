@@ -9,7 +9,7 @@
         print(await redis.get("greeting"))
 """
 
-from .client import PinnedConnection, Redis, Retry
+from .client import PinnedConnection, Pipeline, PubSub, PubSubMessage, Redis, Retry, Script
 from .connection import Connection, ConnectionInfo
 from .errors import (
     AskError,
@@ -63,6 +63,7 @@ __all__ = [
     "OutOfMemoryError",
     "OutcomeUnknownError",
     "PinnedConnection",
+    "Pipeline",
     "Pool",
     "PoolClosed",
     "PoolObserver",
@@ -71,12 +72,15 @@ __all__ = [
     "PoolTimeout",
     "PooledConnection",
     "ProtocolError",
+    "PubSub",
+    "PubSubMessage",
     "ReadOnlyError",
     "Redis",
     "RedisError",
     "ReplyLimits",
     "ResponseError",
     "Retry",
+    "Script",
     "TimeoutError",
     "TryAgainError",
     "WatchError",

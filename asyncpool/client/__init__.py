@@ -1,6 +1,18 @@
 """The client layer: :class:`Redis`, command methods, pipelines, pub/sub, scripts."""
 
+from .pipeline import Pipeline
+from .pubsub import RECONNECTED, PubSub, PubSubMessage
 from .redis import PinnedConnection, Redis
 from .retry import Retry
+from .script import Script
 
-__all__ = ["PinnedConnection", "Redis", "Retry"]
+__all__ = [
+    "RECONNECTED",
+    "PinnedConnection",
+    "Pipeline",
+    "PubSub",
+    "PubSubMessage",
+    "Redis",
+    "Retry",
+    "Script",
+]
