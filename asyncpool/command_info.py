@@ -86,9 +86,27 @@ BLOCKING_TIMEOUT_INDEX: dict[str, int] = {
 SAFE_TO_RETRY = _names(SAFE_TO_RETRY_NAMES)
 BLOCKING = _names([*BLOCKING_TIMEOUT_INDEX, "XREAD", "XREADGROUP"])
 STATEFUL = _names(
-    "MULTI EXEC DISCARD WATCH UNWATCH SELECT SUBSCRIBE PSUBSCRIBE SSUBSCRIBE"
-    " UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE CLIENT RESET MONITOR HELLO AUTH READONLY READWRITE"
-    .split()
+    [
+        "MULTI",
+        "EXEC",
+        "DISCARD",
+        "WATCH",
+        "UNWATCH",
+        "SELECT",
+        "SUBSCRIBE",
+        "PSUBSCRIBE",
+        "SSUBSCRIBE",
+        "UNSUBSCRIBE",
+        "PUNSUBSCRIBE",
+        "SUNSUBSCRIBE",
+        "CLIENT",
+        "RESET",
+        "MONITOR",
+        "HELLO",
+        "AUTH",
+        "READONLY",
+        "READWRITE",
+    ]
 )
 
 #: Seconds are the unit of these commands' timeout argument; the rest use ms.

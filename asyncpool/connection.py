@@ -408,7 +408,7 @@ class Connection:
             await protocol.wait_writable()
         self.uses += 1
         replies: list[Any] = await self._wait(fut, timeout, blocking)
-        for args, reply in zip(commands, replies):
+        for args, reply in zip(commands, replies, strict=True):
             if args and args[0] in STATEFUL:
                 self._track_state(args, reply)
         return replies

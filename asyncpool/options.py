@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from .errors import ConfigError
 
-__all__ = ["ConnectionOptions", "PoolOptions", "ParserKind", "ReplyLimits"]
+__all__ = ["ConnectionOptions", "ParserKind", "PoolOptions", "ReplyLimits"]
 
 ParserKind = Literal["auto", "hiredis", "python"]
 

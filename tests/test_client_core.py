@@ -58,9 +58,7 @@ async def test_user_can_mark_a_write_retryable(
         assert int(await direct.execute_command("GET", unique_key)) >= 2
 
 
-async def test_blocking_command_outlives_socket_timeout(
-    redis_url: str, unique_key: str
-) -> None:
+async def test_blocking_command_outlives_socket_timeout(redis_url: str, unique_key: str) -> None:
     async with asyncpool.Redis.from_url(redis_url, socket_timeout=0.3) as redis:
         started = time.monotonic()
         assert await redis.execute_command("BLPOP", unique_key, 0.8) is None
@@ -78,9 +76,7 @@ async def test_blocking_command_outlives_socket_timeout(
 
 async def test_overall_deadline_bounds_a_call(fault_proxy: FaultProxy) -> None:
     retry = asyncpool.Retry(deadline=0.5)
-    async with asyncpool.Redis(
-        host=fault_proxy.host, port=fault_proxy.port, retry=retry
-    ) as redis:
+    async with asyncpool.Redis(host=fault_proxy.host, port=fault_proxy.port, retry=retry) as redis:
         await redis.execute_command("PING")
         fault_proxy.blackhole(True)
         started = time.monotonic()

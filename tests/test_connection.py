@@ -69,7 +69,9 @@ async def test_wrong_password_fails_after_exactly_one_connection(auth_redis_serv
 async def test_missing_password_raises_authentication_error(auth_redis_server: Any) -> None:
     for protocol in (2, 3):
         with pytest.raises(asyncpool.AuthenticationError):
-            await _connect(host=auth_redis_server.host, port=auth_redis_server.port, protocol=protocol)
+            await _connect(
+                host=auth_redis_server.host, port=auth_redis_server.port, protocol=protocol
+            )
 
 
 async def test_password_and_acl_user_authenticate(auth_redis_server: Any) -> None:
@@ -112,7 +114,7 @@ async def test_unix_socket(unix_redis_server: Any) -> None:
 
 async def test_tls_verifies_the_certificate_by_default(tls_redis_server: Any) -> None:
     host, port = tls_redis_server.host, tls_redis_server.port
-    with pytest.raises(asyncpool.ConnectionError, match="(?i)certificate"):
+    with pytest.raises(asyncpool.ConnectionError, match=r"(?i)certificate"):
         await _connect(host=host, port=port, ssl=ssl.create_default_context())
     conn = await _connect(host=host, port=port, ssl=tls_redis_server.tls.client_context())
     try:

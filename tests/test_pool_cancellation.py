@@ -107,7 +107,9 @@ async def test_cancellation_storm_never_crosses_replies(
 
 async def test_cancel_during_acquire_never_strands_a_permit(redis_server: object) -> None:
     pool = asyncpool.Pool(
-        host=redis_server.host, port=redis_server.port, max_connections=1  # type: ignore[attr-defined]
+        host=redis_server.host,
+        port=redis_server.port,
+        max_connections=1,  # type: ignore[attr-defined]
     )
     done = 0
 

@@ -124,12 +124,11 @@ async def test_leak_warning_names_the_acquiring_stack(
     redis_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="asyncpool")
-    async with _pool(redis_server, leak_threshold=0.05) as pool:
-        async with pool.acquire():
-            await wait_until(
-                lambda: any("held for" in r.getMessage() for r in caplog.records),
-                what="leak warning",
-            )
+    async with _pool(redis_server, leak_threshold=0.05) as pool, pool.acquire():
+        await wait_until(
+            lambda: any("held for" in r.getMessage() for r in caplog.records),
+            what="leak warning",
+        )
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "test_leak_warning_names_the_acquiring_stack" in text
 

@@ -10,14 +10,14 @@ it on its lease.  So one set of methods serves all three.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 __all__ = ["Callback", "CommandRunner", "EncodableT", "KeyT"]
 
 #: What may be sent as an argument (the encoder accepts exactly these).
-EncodableT = Union[bytes, bytearray, memoryview, str, int, float]
+EncodableT = bytes | bytearray | memoryview | str | int | float
 #: A key name.
-KeyT = Union[bytes, str, memoryview]
+KeyT = bytes | str | memoryview
 #: Turns a raw reply into the documented Python shape.
 Callback = Callable[[Any], Any]
 

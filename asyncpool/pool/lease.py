@@ -85,7 +85,7 @@ class AcquireContext:
 
     __slots__ = ("_lease", "_pool", "_timeout")
 
-    def __init__(self, pool: Pool, timeout: float | None | object) -> None:
+    def __init__(self, pool: Pool, timeout: float | object | None) -> None:
         self._pool = pool
         self._timeout = timeout
         self._lease: PooledConnection | None = None

@@ -130,11 +130,7 @@ class Maintenance:
         if interval is None:
             return
         now = time.monotonic()
-        due = [
-            c
-            for c in pool._idle
-            if now - max(c.last_used_at, c.last_checked_at) >= interval
-        ]
+        due = [c for c in pool._idle if now - max(c.last_used_at, c.last_checked_at) >= interval]
         if not due:
             return
         for conn in due:  # out of the idle set while checked, so nobody borrows them

@@ -117,7 +117,9 @@ class Pool:
         """
         from ..url import parse_url
 
-        hooks = {k: options.pop(k) for k in ("on_connect", "on_acquire", "on_release") if k in options}
+        hooks = {
+            k: options.pop(k) for k in ("on_connect", "on_acquire", "on_release") if k in options
+        }
         copts, popts, client = parse_url(url, **options)
         pool = cls(copts, popts, **hooks)
         pool.client_options = client
@@ -180,7 +182,9 @@ class Pool:
                 async with _timeout(timeout):
                     await self._all_returned.wait()
             except TIMEOUT_ERRORS:
-                log.warning("pool %s closed with %d connection(s) still lent", self.name, len(self._lent))
+                log.warning(
+                    "pool %s closed with %d connection(s) still lent", self.name, len(self._lent)
+                )
                 for conn in list(self._lent):
                     conn.close(ConnectionError(f"pool {self.name} was closed"))
         for task in list(self._recovering):
@@ -205,7 +209,7 @@ class Pool:
         """
         return AcquireContext(self, timeout)
 
-    async def _checkout(self, timeout: float | None | object = _DEFAULT) -> Connection:
+    async def _checkout(self, timeout: float | object | None = _DEFAULT) -> Connection:
         """Take a connection for the caller (hot path: no yield when one is idle)."""
         conn = self._take_idle()
         if conn is None:
@@ -237,7 +241,7 @@ class Pool:
             return None  # the slow path checks it first
         return conn
 
-    async def _acquire_slow(self, timeout: float | None | object) -> Connection:
+    async def _acquire_slow(self, timeout: float | object | None) -> Connection:
         self._raise_if_closed()
         self._maintenance.start()
         wait = self.options.acquire_timeout if timeout is _DEFAULT else timeout
@@ -266,9 +270,9 @@ class Pool:
                 self._discard(conn, "closed while idle")
                 continue
             check_after = self._check_after
-            if check_after is not None and time.monotonic() - conn.last_used_at > check_after:
-                if not await self._ping(conn):
-                    continue
+            stale = check_after is not None and time.monotonic() - conn.last_used_at > check_after
+            if stale and not await self._ping(conn):
+                continue
             return conn
         return None
 
@@ -412,8 +416,12 @@ class Pool:
             and self._consecutive_dial_failures >= self.options.breaker_threshold
         ):
             self._breaker_open = True
-            log.warning("pool %s: circuit breaker open after %d failed dials: %s",
-                        self.name, self._consecutive_dial_failures, exc)
+            log.warning(
+                "pool %s: circuit breaker open after %d failed dials: %s",
+                self.name,
+                self._consecutive_dial_failures,
+                exc,
+            )
             for fut in self._waiters:  # nobody will free a slot soon: fail them fast
                 if not fut.done():
                     fut.set_exception(ConnectionError(f"pool {self.name}: {exc}"))
