@@ -29,7 +29,7 @@ async def _client_ids(pool: asyncpool.Pool, n: int) -> set[int]:
 
 
 async def test_min_idle_is_prewarmed_and_refilled(redis_server: Any) -> None:
-    async with _pool(redis_server, min_idle=3, max_connections=5) as pool:
+    async with _pool(redis_server, min_idle=3, max_connections=3) as pool:
         assert pool.stats().idle == 3
         ids = await _client_ids(pool, 3)
         victim = min(ids)
