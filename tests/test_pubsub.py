@@ -169,9 +169,11 @@ async def test_resubscribes_after_client_kill(
     private_redis_server: RedisServer, protocol: int, prefix: str
 ) -> None:
     calls: list[asyncpool.PubSub] = []
+    called = asyncio.Event()
 
     async def on_reconnect(ps: asyncpool.PubSub) -> None:
         calls.append(ps)
+        called.set()
 
     client = asyncpool.Redis.from_url(private_redis_server.url, protocol=protocol)
     async with (
@@ -184,6 +186,7 @@ async def test_resubscribes_after_client_kill(
         assert killed == 1
         notice = await _wait_reconnected(ps)
         assert isinstance(notice["data"], asyncpool.ConnectionError)
+        await asyncio.wait_for(called.wait(), 5)  # runs just after the notice is queued
         assert calls == [ps]
         assert ps.connected
         await _assert_all_arrive(ps, client, prefix + "c")
@@ -196,14 +199,21 @@ async def test_resubscribes_after_server_restart(
     private_redis_server: RedisServer, unique_key: str
 ) -> None:
     notices: list[Any] = []
+    called = asyncio.Event()
+
+    def on_reconnect(ps: asyncpool.PubSub) -> None:  # a plain function works too
+        notices.append(ps)
+        called.set()
+
     client = asyncpool.Redis.from_url(private_redis_server.url)
-    async with client, client.pubsub(on_reconnect=notices.append) as ps:
+    async with client, client.pubsub(on_reconnect=on_reconnect) as ps:
         await ps.subscribe(unique_key)
         assert (await next_message(ps))["type"] == "subscribe"
         private_redis_server.kill()
         # restart off the loop, so reconnection attempts fail (and back off) meanwhile
         await asyncio.to_thread(private_redis_server.restart)
         await _wait_reconnected(ps)
+        await asyncio.wait_for(called.wait(), 5)
         assert notices == [ps]
         await _assert_all_arrive(ps, client, unique_key)
 
@@ -233,3 +243,35 @@ async def test_gives_up_after_max_reconnect_attempts(
         private_redis_server.kill()
         with pytest.raises(asyncpool.ConnectionError):
             await ps.get_message(timeout=10)
+
+
+async def test_rejected_subscription_raises(
+    private_redis_server: RedisServer, protocol: int, unique_key: str
+) -> None:
+    admin = asyncpool.Redis.from_url(private_redis_server.url)
+    async with admin:
+        await admin.execute_command(
+            "ACL",
+            "SETUSER",
+            "limited",
+            "on",
+            ">limited-pw",
+            "~*",
+            "resetchannels",
+            "&allowed*",
+            "+@all",
+        )
+    client = asyncpool.Redis(
+        port=private_redis_server.port,
+        username="limited",
+        password="limited-pw",
+        protocol=protocol,
+    )
+    async with client, client.pubsub(ignore_subscribe_messages=True) as ps:
+        with pytest.raises(asyncpool.NoPermissionError):
+            await ps.subscribe(unique_key + "forbidden")
+        assert not ps.subscribed
+        await ps.subscribe("allowed-1")  # the session is still usable
+        assert ps.channels == ["allowed-1"]
+        await client.execute_command("PUBLISH", "allowed-1", "ok")
+        assert (await next_message(ps))["data"] == b"ok"

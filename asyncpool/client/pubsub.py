@@ -16,10 +16,10 @@ Reconnection.  When the connection drops (CLIENT KILL, server restart,
 network), PubSub dials again with jittered exponential backoff, subscribes
 every channel and pattern again, and once the server confirmed them all
 delivers ``{"type": "reconnected", "pattern": None, "channel": None, "data":
-<the exception that ended the old connection>}`` in the stream and calls
-``on_reconnect(pubsub)`` (sync or async) if given.  Messages published while
-disconnected are lost (pub/sub has no memory); every message published after
-the notice arrives.  The re-subscription confirmations themselves are not
+<the exception that ended the old connection>}`` in the stream, ahead of any
+later message, then calls ``on_reconnect(pubsub)`` (sync or async) if given.
+Messages published while disconnected are lost (pub/sub has no memory);
+every message published after the notice arrives.  The re-subscription confirmations themselves are not
 delivered.
 """
 
@@ -114,6 +114,7 @@ class PubSub:
         self._pings: list[asyncio.Future[Any]] = []
         self._reconnect_task: asyncio.Task[None] | None = None
         self._resubscribing = False
+        self._notice: PubSubMessage | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -371,9 +372,10 @@ class PubSub:
             attempt += 1
             cap = min(self.reconnect_backoff_max, self.reconnect_backoff * 2 ** (attempt - 1))
             await asyncio.sleep(random.uniform(0 if attempt == 1 else cap / 2, cap))
+            self._notice = {"type": RECONNECTED, "pattern": None, "channel": None, "data": cause}
             try:
                 await self._resubscribe()
-            except (ConnectionError, TimeoutError, ResponseError) as exc:
+            except Exception as exc:  # RedisError mostly; anything else must not end healing
                 self._drop_connection(exc)
                 log.info(
                     "pubsub reconnect attempt %d to %s failed: %s",
@@ -386,6 +388,7 @@ class PubSub:
                     and attempt >= self.max_reconnect_attempts
                 ):
                     self._reconnect_task = None
+                    self._notice = None
                     self._fail_all(exc)
                     self._messages.put_nowait(exc)
                     return
@@ -394,13 +397,7 @@ class PubSub:
         self._reconnect_task = None
         if self._closed:
             return
-        notice: PubSubMessage = {
-            "type": RECONNECTED,
-            "pattern": None,
-            "channel": None,
-            "data": cause,
-        }
-        self._messages.put_nowait(notice)
+        self._notify_reconnected()
         callback = self.on_reconnect
         if callback is not None:
             try:
@@ -465,8 +462,7 @@ class PubSub:
             else:
                 log.debug("ignored a pubsub reply of type %r", kind)
         elif isinstance(reply, ResponseError):
-            if not self._on_pong(reply):
-                log.warning("error reply on the subscriber connection: %s", reply)
+            self._on_error(reply)
         else:
             self._on_pong(reply)  # RESP3 (or not yet subscribed): PING answers plainly
 
@@ -488,6 +484,26 @@ class PubSub:
                     waiter.future.set_result(None)
         if not self._resubscribing:
             self._deliver(kind, None, name, count)
+        elif all(w.future.done() for w in self._internal):
+            self._notify_reconnected()  # now, so that it precedes every later message
+
+    def _notify_reconnected(self) -> None:
+        notice, self._notice = self._notice, None
+        if notice is not None:
+            self._messages.put_nowait(notice)
+
+    def _on_error(self, error: ResponseError) -> None:
+        """An error reply: a rejected (un)subscription (say, by an ACL), else a PING's."""
+        for waiter in self._waiters:
+            if not waiter.future.done():
+                for kind, key in waiter.keys:
+                    if kind not in _UNSUB:
+                        registry = self._channels if kind == "subscribe" else self._patterns
+                        registry.pop(key, None)
+                waiter.future.set_exception(error)
+                return
+        if not self._on_pong(error):
+            log.warning("error reply on the subscriber connection: %s", error)
 
     def _on_pong(self, value: Any) -> bool:
         while self._pings:
