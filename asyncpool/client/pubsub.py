@@ -19,8 +19,8 @@ delivers ``{"type": "reconnected", "pattern": None, "channel": None, "data":
 <the exception that ended the old connection>}`` in the stream, ahead of any
 later message, then calls ``on_reconnect(pubsub)`` (sync or async) if given.
 Messages published while disconnected are lost (pub/sub has no memory);
-every message published after the notice arrives.  The re-subscription confirmations themselves are not
-delivered.
+every message published after the notice arrives.  The re-subscription
+confirmations themselves are not delivered.
 """
 
 from __future__ import annotations
