@@ -85,8 +85,9 @@ class Connection:
         "_db",
         "_in_multi",
         "_loop",
+        "_modified",
+        "_no_replies",
         "_protocol",
-        "_reply_off",
         "_subscribed",
         "_transport",
         "_watching",
@@ -121,7 +122,8 @@ class Connection:
         self._in_multi = False
         self._watching = False
         self._subscribed = False
-        self._reply_off = False
+        self._modified = False
+        self._no_replies = False
         #: Set by the pool: when this connection retires (monotonic seconds).
         self.retire_at = float("inf")
         #: Set by the pool: its ``expire_all`` generation at creation.
@@ -245,7 +247,7 @@ class Connection:
         reply = await protocol.request(encode_command(("RESET",)))
         if isinstance(reply, ResponseError):
             raise reply
-        self._in_multi = self._watching = self._subscribed = self._reply_off = False
+        self._in_multi = self._watching = self._subscribed = self._modified = False
         self._db = 0
         await self._handshake()
         self._db = self.options.db
@@ -279,13 +281,18 @@ class Connection:
         return 0 if self._protocol is None else self._protocol.pending
 
     @property
+    def replies_suppressed(self) -> bool:
+        """True after CLIENT REPLY OFF/SKIP: the reply stream can no longer be trusted."""
+        return self._no_replies
+
+    @property
     def is_dirty(self) -> bool:
         """True when per-connection state differs from a fresh handshake."""
         return (
             self._in_multi
             or self._watching
             or self._subscribed
-            or self._reply_off
+            or self._modified
             or self._db != self.options.db
         )
 
@@ -334,7 +341,7 @@ class Connection:
         elif name in ("EXEC", "DISCARD", "RESET"):
             self._in_multi = self._watching = False
             if name == "RESET":
-                self._subscribed = self._reply_off = False
+                self._subscribed = self._modified = False
                 self._db = 0
         elif name == "WATCH":
             self._watching = True
@@ -348,11 +355,11 @@ class Connection:
         elif name in ("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"):
             self._subscribed = True
         elif name in ("HELLO", "AUTH", "READONLY", "READWRITE"):
-            self._reply_off = True  # identity or protocol changed: treat as dirty
+            self._modified = True  # identity or protocol changed: treat as dirty
         elif name == "CLIENT" and len(args) > 1:
             sub = command_name(args[1:])
             if sub in ("REPLY", "TRACKING", "SETNAME", "NO-EVICT", "NO-TOUCH"):
-                self._reply_off = True
+                self._modified = True
 
     def _note_error(self, exc: BaseException) -> None:
         self.errors += 1
@@ -381,6 +388,12 @@ class Connection:
         blocking = name in BLOCKING
         if blocking:
             timeout = _extend(timeout, blocking_timeout(args))
+        if name in STATEFUL and _suppresses_replies(args):
+            # CLIENT REPLY OFF/SKIP: the server will not answer, so no waiter is
+            # queued; the connection is closed on release rather than reused.
+            protocol.write(encode_command(args))
+            self._no_replies = self._modified = True
+            return None
         fut = protocol.request(encode_command(args))
         self.uses += 1
         reply = await self._wait(fut, timeout, blocking)
@@ -448,3 +461,10 @@ def _extend(delay: float | None, extra: float | None) -> float | None:
 def _expire(fut: asyncio.Future[Any], delay: float, address: str) -> None:
     if not fut.done():
         fut.set_exception(TimeoutError(f"no reply from {address} within {delay}s"))
+
+
+def _suppresses_replies(args: Sequence[Any]) -> bool:
+    """True for ``CLIENT REPLY OFF`` and ``CLIENT REPLY SKIP``."""
+    if len(args) < 3 or command_name(args) != "CLIENT":
+        return False
+    return command_name(args[1:2]) == "REPLY" and command_name(args[2:3]) in ("OFF", "SKIP")

@@ -171,3 +171,46 @@ async def test_connect_refused_is_a_connection_error() -> None:
 
     with pytest.raises(asyncpool.ConnectionError, match="cannot connect"):
         await _connect(host="127.0.0.1", port=free_port())
+
+
+async def test_rediss_url_verifies_by_default_and_trusts_a_given_ca(tls_redis_server: Any) -> None:
+    url = f"rediss://{tls_redis_server.host}:{tls_redis_server.port}/0"
+    async with asyncpool.Redis.from_url(url, retry=asyncpool.Retry(attempts=1)) as redis:
+        with pytest.raises(asyncpool.ConnectionError, match=r"(?i)certificate"):
+            await redis.execute_command("PING")
+    async with asyncpool.Redis.from_url(
+        f"{url}?ssl_ca_certs={tls_redis_server.tls.ca_path}"
+    ) as redis:
+        assert await redis.execute_command("PING") == b"PONG"
+
+
+async def test_pool_options_come_from_url_query(redis_server: Any) -> None:
+    url = (
+        f"redis://{redis_server.host}:{redis_server.port}/2?max_connections=7&min_idle=1"
+        "&acquire_timeout=2.5&socket_timeout=3&idle_timeout=none&lifo=false&client_name=q"
+    )
+    async with asyncpool.Pool.from_url(url) as pool:
+        assert pool.options.max_connections == 7
+        assert pool.options.min_idle == 1
+        assert pool.options.acquire_timeout == 2.5
+        assert pool.options.idle_timeout is None
+        assert pool.options.lifo is False
+        assert pool.connection_options.socket_timeout == 3
+        assert pool.connection_options.db == 2
+        assert pool.stats().idle == 1
+        async with pool.acquire() as lease:
+            assert await lease.execute_command("CLIENT", "GETNAME") == b"q"
+
+
+async def test_bad_url_names_the_bad_part_and_hides_the_password() -> None:
+    for url in (
+        f"redis://user:{SECRET}@host:notaport/0",
+        f"redis://user:{SECRET}@host:6379/zero",
+        f"redis://user:{SECRET}@host:6379/0?max_connections=-1",
+        f"redis://user:{SECRET}@host:6379/0?no_such_option=1",
+        f"http://user:{SECRET}@host:6379/0",
+    ):
+        with pytest.raises(asyncpool.InvalidURL) as info:
+            asyncpool.Redis.from_url(url)
+        assert isinstance(info.value, ValueError)
+        assert SECRET not in str(info.value)

@@ -186,3 +186,40 @@ async def test_failing_on_connect_discards_and_reaches_the_caller(redis_server: 
                 await pool.acquire()
         stats = pool.stats()
         assert (stats.total, stats.in_use, stats.dialing) == (0, 0, 0)
+
+
+async def test_connection_with_replies_switched_off_is_closed(redis_server: Any) -> None:
+    async with _pool(redis_server, max_connections=1) as pool:
+        async with pool.acquire() as lease:
+            first_id = await lease.execute_command("CLIENT", "ID")
+            assert await lease.execute_command("CLIENT", "REPLY", "OFF") is None
+            assert lease.connection.replies_suppressed
+        async with pool.acquire() as lease:
+            assert await lease.execute_command("CLIENT", "ID") != first_id
+            assert await lease.execute_command("PING") == b"PONG"
+
+
+async def test_acquiring_an_idle_connection_does_not_yield(redis_server: Any) -> None:
+    async with _pool(redis_server) as pool:
+        async with pool.acquire():
+            pass
+        coro = pool._checkout()
+        with pytest.raises(StopIteration) as done:
+            coro.send(None)  # a coroutine that never suspends finishes on the first send
+        conn = done.value.value
+        assert isinstance(conn, asyncpool.Connection)
+        pool._checkin(conn)
+        assert pool.stats().in_use == 0
+
+
+async def test_connection_metadata_is_inspectable(redis_server: Any) -> None:
+    async with _pool(redis_server) as pool, pool.acquire() as lease:
+        await lease.execute_command("PING")
+        infos = pool.connections()
+        assert len(infos) == 1
+        info = infos[0]
+        assert info.uses >= 1
+        assert info.errors == 0
+        assert info.created_at <= info.last_used_at
+        assert info.state == "clean"
+        assert info.address == pool.name

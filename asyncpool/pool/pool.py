@@ -482,8 +482,8 @@ class Pool:
             if not self._lent and self._all_returned is not None:
                 self._all_returned.set()
             return
-        if conn.is_closed:
-            self._discard(conn, "broken")
+        if conn.is_closed or conn.replies_suppressed:
+            self._discard(conn, "broken" if conn.is_closed else "replies switched off")
         elif conn.generation != self._generation or time.monotonic() >= conn.retire_at:
             self._discard(conn, "retired")
         elif conn.pending_replies or conn.is_dirty:
