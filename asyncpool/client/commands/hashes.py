@@ -25,7 +25,7 @@ class HashCommands(CommandMixin):
         name: KeyT,
         key: EncodableT | None = None,
         value: EncodableT | None = None,
-        mapping: Mapping[EncodableT, EncodableT] | None = None,
+        mapping: Mapping[Any, EncodableT] | None = None,
         items: Iterable[EncodableT] | None = None,
     ) -> Awaitable[int]:
         """HSET fields of ``name``; the number of fields that were new.

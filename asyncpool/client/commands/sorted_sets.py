@@ -30,7 +30,7 @@ class SortedSetCommands(CommandMixin):
     def zadd(
         self,
         name: KeyT,
-        mapping: Mapping[EncodableT, float],
+        mapping: Mapping[Any, float],
         nx: bool = False,
         xx: bool = False,
         ch: bool = False,

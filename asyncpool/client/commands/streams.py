@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, Literal, overload
 
 from ...errors import ConfigError
 from .. import replies
@@ -45,7 +45,7 @@ def _trim_args(
     return args
 
 
-def _streams_args(command: str, streams: Mapping[KeyT, StreamIdT]) -> list[Any]:
+def _streams_args(command: str, streams: Mapping[Any, StreamIdT]) -> list[Any]:
     if not streams:
         raise ConfigError(f"{command} needs at least one stream")
     names = list(streams)
@@ -68,10 +68,36 @@ class StreamCommands(CommandMixin):
 
     __slots__ = ()
 
+    @overload
     def xadd(
         self,
         name: KeyT,
-        fields: Mapping[EncodableT, EncodableT],
+        fields: Mapping[Any, EncodableT],
+        id: StreamIdT = ...,
+        maxlen: int | None = ...,
+        approximate: bool = ...,
+        nomkstream: Literal[False] = ...,
+        minid: StreamIdT | None = ...,
+        limit: int | None = ...,
+    ) -> Awaitable[StrT]: ...
+
+    @overload
+    def xadd(
+        self,
+        name: KeyT,
+        fields: Mapping[Any, EncodableT],
+        id: StreamIdT = ...,
+        maxlen: int | None = ...,
+        approximate: bool = ...,
+        nomkstream: bool = ...,
+        minid: StreamIdT | None = ...,
+        limit: int | None = ...,
+    ) -> Awaitable[StrT | None]: ...
+
+    def xadd(
+        self,
+        name: KeyT,
+        fields: Mapping[Any, EncodableT],
         id: StreamIdT = "*",
         maxlen: int | None = None,
         approximate: bool = True,
@@ -118,7 +144,7 @@ class StreamCommands(CommandMixin):
 
     def xread(
         self,
-        streams: Mapping[KeyT, StreamIdT],
+        streams: Mapping[Any, StreamIdT],
         count: int | None = None,
         block: int | None = None,
     ) -> Awaitable[dict[Any, list[EntryT]]]:
@@ -134,7 +160,7 @@ class StreamCommands(CommandMixin):
         self,
         groupname: EncodableT,
         consumername: EncodableT,
-        streams: Mapping[KeyT, StreamIdT],
+        streams: Mapping[Any, StreamIdT],
         count: int | None = None,
         block: int | None = None,
         noack: bool = False,

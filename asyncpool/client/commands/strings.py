@@ -69,7 +69,7 @@ class StringCommands(CommandMixin):
         """MGET: the values of the keys (``None`` for missing ones), in order."""
         return self._cmd(("MGET", *keys_list(keys, args)))
 
-    def mset(self, mapping: Mapping[KeyT, EncodableT]) -> Awaitable[bool]:
+    def mset(self, mapping: Mapping[Any, EncodableT]) -> Awaitable[bool]:
         """MSET every ``{key: value}`` of ``mapping`` at once."""
         return self._cmd(("MSET", *mapping_args("mset", mapping)), replies.ok)
 
