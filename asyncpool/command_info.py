@@ -3,9 +3,11 @@
 * **Retry class.**  After a connection error, a command whose bytes may have
   reached the server is retried only when it is in :data:`SAFE_TO_RETRY`
   (read-only, or idempotent so that running it twice equals running it once).
-  Everything else (INCR, LPUSH, XADD, EVAL, ...) raises
-  :class:`~asyncpool.OutcomeUnknownError` instead.  A command whose bytes never
-  left the process is always retried.
+  Everything else (INCR, LPUSH, XADD, EVAL, LREM, LTRIM, ZREMRANGEBYRANK, ...)
+  raises :class:`~asyncpool.OutcomeUnknownError` instead.  A command whose
+  bytes never left the process is always retried.  Idempotent writes leave
+  the same data when repeated, but their *reply* can differ: a retried
+  ``DEL`` may count 0, a retried ``SET NX`` may answer nil.
 * **Blocking.**  Commands in :data:`BLOCKING` wait on the server; their read
   deadline is extended by their own timeout argument, and a cancelled
   blocking command closes its connection (its reply could arrive much later).
@@ -51,14 +53,14 @@ SAFE_TO_RETRY_NAMES = (
     # hashes
     " HGET HMGET HGETALL HEXISTS HKEYS HVALS HLEN HSCAN HSTRLEN HRANDFIELD HSET HMSET HDEL"
     # lists
-    " LRANGE LLEN LINDEX LPOS LREM LTRIM LSET"
+    " LRANGE LLEN LINDEX LPOS LSET"
     # sets
     " SMEMBERS SISMEMBER SMISMEMBER SCARD SINTER SINTERCARD SUNION SDIFF SSCAN SRANDMEMBER"
     " SADD SREM SINTERSTORE SUNIONSTORE SDIFFSTORE"
     # sorted sets
     " ZRANGE ZRANGEBYSCORE ZRANGEBYLEX ZREVRANGE ZREVRANGEBYSCORE ZREVRANGEBYLEX ZSCORE ZMSCORE"
     " ZCARD ZCOUNT ZLEXCOUNT ZRANK ZREVRANK ZSCAN ZRANDMEMBER ZREM ZREMRANGEBYSCORE"
-    " ZREMRANGEBYRANK ZREMRANGEBYLEX ZRANGESTORE ZINTER ZUNION ZDIFF ZINTERSTORE ZUNIONSTORE"
+    " ZREMRANGEBYLEX ZRANGESTORE ZINTER ZUNION ZDIFF ZINTERSTORE ZUNIONSTORE"
     # streams (reads only)
     " XRANGE XREVRANGE XLEN XINFO XPENDING XREAD"
     # hyperloglog, bitmaps, geo

@@ -396,7 +396,16 @@ class Connection:
             return None
         fut = protocol.request(encode_command(args))
         self.uses += 1
-        reply = await self._wait(fut, timeout, blocking)
+        if timeout is None and not blocking:  # the common case: no timer, one frame less
+            try:
+                reply = await fut
+            except (ConnectionError, ProtocolError) as exc:
+                self._note_error(exc)
+                raise
+            finally:
+                self.last_used_at = time.monotonic()
+        else:
+            reply = await self._wait(fut, timeout, blocking)
         if name in STATEFUL:
             self._track_state(args, reply)
         return reply

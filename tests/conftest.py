@@ -24,5 +24,5 @@ def protocol(request: pytest.FixtureRequest) -> int:
 @pytest.fixture
 def unique_key(request: pytest.FixtureRequest) -> str:
     """A key prefix no other test (or run) uses: ``test:<test name>:<random>:``."""
-    name = re.sub(r"[^A-Za-z0-9_.\[\]-]+", "_", request.node.name)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
     return f"test:{name}:{uuid.uuid4().hex[:8]}:"

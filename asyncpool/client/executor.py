@@ -103,7 +103,9 @@ async def _execute(
     while True:
         sent = False
         try:
-            conn = await pool._checkout()
+            conn = pool._lend_idle()  # the hot path: no coroutine when one is idle
+            if conn is None:
+                conn = await pool._checkout()
             try:
                 sent = True
                 if timeout_override is None:

@@ -209,6 +209,16 @@ class Pool:
         """
         return AcquireContext(self, timeout)
 
+    def _lend_idle(self) -> Connection | None:
+        """Lend an idle connection without awaiting, or ``None`` (use :meth:`_checkout`)."""
+        if self._track_leaks or self._observer is not None:
+            return None
+        conn = self._take_idle()
+        if conn is not None:
+            self._lent[conn] = None
+            self._acquired_total += 1
+        return conn
+
     async def _checkout(self, timeout: float | object | None = _DEFAULT) -> Connection:
         """Take a connection for the caller (hot path: no yield when one is idle)."""
         conn = self._take_idle()
@@ -484,7 +494,7 @@ class Pool:
             return
         if conn.is_closed or conn.replies_suppressed:
             self._discard(conn, "broken" if conn.is_closed else "replies switched off")
-        elif conn.generation != self._generation or time.monotonic() >= conn.retire_at:
+        elif conn.generation != self._generation or conn.last_used_at >= conn.retire_at:
             self._discard(conn, "retired")
         elif conn.pending_replies or conn.is_dirty:
             self._spawn_recovery(conn)
