@@ -83,7 +83,7 @@ def test_docker_probe_answers_false_quickly_without_an_engine(
 
 
 def test_no_binary_and_no_docker_skips_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pytest_plugin, "find_redis_binary", lambda: None)
+    monkeypatch.setattr(pytest_plugin, "find_redis_binary", lambda **_: None)
     monkeypatch.setattr(pytest_plugin, "docker_available", lambda: False)
     with pytest.raises(pytest.skip.Exception, match="no Docker engine"):
         pytest_plugin._start()
