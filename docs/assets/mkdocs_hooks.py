@@ -1,0 +1,39 @@
+"""mkdocs hook: render the Sphinx roles found in asyncpool's docstrings.
+
+Docstrings write cross-references the Sphinx way (``:class:`~asyncpool.Pool```).
+mkdocstrings renders those as the literal role followed by a code span; this
+hook turns each into an optional autorefs link: a link when the target is
+documented on the site, plain code otherwise (never a broken link, so the
+``--strict`` build stays clean).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+_ROLE = re.compile(
+    r":(?:py:)?(?:class|meth|func|attr|data|mod|exc|obj|const):<code>(?P<body>[^<]*)</code>"
+)
+_EXPLICIT = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^>]+)>$")
+
+
+def _replace(match: re.Match[str]) -> str:
+    body = html.unescape(match["body"]).strip()
+    explicit = _EXPLICIT.match(body)
+    if explicit:
+        title, target = explicit["title"], explicit["target"]
+    else:
+        target = body.lstrip("~.")
+        title = target.rsplit(".", 1)[-1] if body.startswith("~") else target
+    target = target.lstrip("~.")
+    return (
+        f'<autoref identifier="{html.escape(target)}" optional>'
+        f"<code>{html.escape(title)}</code></autoref>"
+    )
+
+
+def on_page_content(html_text: str, **kwargs: Any) -> str:
+    """Replace ``:role:<code>target</code>`` with an optional cross-reference."""
+    return _ROLE.sub(_replace, html_text)
