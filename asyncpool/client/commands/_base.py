@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from ..base import Callback, CommandRunner
 
-__all__ = ["CommandMixin"]
+__all__ = ["CommandMixin", "Reply"]
+
+T = TypeVar("T")
+
+#: What a command method returns: a coroutine of its reply, so that
+#: ``asyncio.create_task(redis.blpop(...))`` type-checks as well as ``await``.
+Reply: TypeAlias = Coroutine[Any, Any, T]
 
 
 class CommandMixin(CommandRunner):
     """:class:`~asyncpool.client.base.CommandRunner` as the command families see it.
 
-    For the type checker ``_cmd`` returns an awaitable, so each method can
-    declare the real reply type (``Awaitable[int]``, ...).  At run time
+    For the type checker ``_cmd`` returns a coroutine, so each method can
+    declare the real reply type (``Reply[int]``, ...).  At run time
     nothing changes: the concrete runner's ``_cmd`` is called directly.
     """
 
@@ -28,4 +34,4 @@ class CommandMixin(CommandRunner):
             callback: Callback | None = None,
             *,
             retryable: bool | None = None,
-        ) -> Awaitable[Any]: ...
+        ) -> Reply[Any]: ...

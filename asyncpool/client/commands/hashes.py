@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from ...errors import ConfigError
 from .. import replies
 from ..base import EncodableT, KeyT
 from ..replies import StrT
-from ._base import CommandMixin
+from ._base import CommandMixin, Reply
 from ._util import check_runs_commands, keys_list, scan_items
 
 __all__ = ["HashCommands"]
@@ -27,7 +27,7 @@ class HashCommands(CommandMixin):
         value: EncodableT | None = None,
         mapping: Mapping[Any, EncodableT] | None = None,
         items: Iterable[EncodableT] | None = None,
-    ) -> Awaitable[int]:
+    ) -> Reply[int]:
         """HSET fields of ``name``; the number of fields that were new.
 
         Give one ``key``/``value``, a ``mapping`` of fields, a flat ``items``
@@ -50,46 +50,46 @@ class HashCommands(CommandMixin):
             raise ConfigError("hset needs key/value, mapping or items")
         return self._cmd(tuple(args))
 
-    def hget(self, name: KeyT, key: EncodableT) -> Awaitable[StrT | None]:
+    def hget(self, name: KeyT, key: EncodableT) -> Reply[StrT | None]:
         """HGET: the value of field ``key``, or ``None``."""
         return self._cmd(("HGET", name, key))
 
     def hmget(
         self, name: KeyT, keys: EncodableT | Iterable[EncodableT], *args: EncodableT
-    ) -> Awaitable[list[StrT | None]]:
+    ) -> Reply[list[StrT | None]]:
         """HMGET: the values of the fields, ``None`` for missing ones, in order."""
         fields = keys_list(keys, args)
         return self._cmd(("HMGET", name, *fields))
 
-    def hgetall(self, name: KeyT) -> Awaitable[dict[StrT, StrT]]:
+    def hgetall(self, name: KeyT) -> Reply[dict[StrT, StrT]]:
         """HGETALL: every ``{field: value}`` (``{}`` for a missing key)."""
         return self._cmd(("HGETALL", name), replies.to_dict)
 
-    def hdel(self, name: KeyT, *keys: EncodableT) -> Awaitable[int]:
+    def hdel(self, name: KeyT, *keys: EncodableT) -> Reply[int]:
         """HDEL fields; the number removed."""
         return self._cmd(("HDEL", name, *keys))
 
-    def hincrby(self, name: KeyT, key: EncodableT, amount: int = 1) -> Awaitable[int]:
+    def hincrby(self, name: KeyT, key: EncodableT, amount: int = 1) -> Reply[int]:
         """HINCRBY: add ``amount`` to an integer field; the new value."""
         return self._cmd(("HINCRBY", name, key, amount))
 
-    def hincrbyfloat(self, name: KeyT, key: EncodableT, amount: float = 1.0) -> Awaitable[float]:
+    def hincrbyfloat(self, name: KeyT, key: EncodableT, amount: float = 1.0) -> Reply[float]:
         """HINCRBYFLOAT: add ``amount`` to a field; the new value as ``float``."""
         return self._cmd(("HINCRBYFLOAT", name, key, amount), replies.to_float)
 
-    def hexists(self, name: KeyT, key: EncodableT) -> Awaitable[bool]:
+    def hexists(self, name: KeyT, key: EncodableT) -> Reply[bool]:
         """HEXISTS: whether field ``key`` exists."""
         return self._cmd(("HEXISTS", name, key), replies.to_bool)
 
-    def hkeys(self, name: KeyT) -> Awaitable[list[StrT]]:
+    def hkeys(self, name: KeyT) -> Reply[list[StrT]]:
         """HKEYS: the field names."""
         return self._cmd(("HKEYS", name))
 
-    def hvals(self, name: KeyT) -> Awaitable[list[StrT]]:
+    def hvals(self, name: KeyT) -> Reply[list[StrT]]:
         """HVALS: the values."""
         return self._cmd(("HVALS", name))
 
-    def hlen(self, name: KeyT) -> Awaitable[int]:
+    def hlen(self, name: KeyT) -> Reply[int]:
         """HLEN: the number of fields."""
         return self._cmd(("HLEN", name))
 
@@ -99,7 +99,7 @@ class HashCommands(CommandMixin):
         cursor: int = 0,
         match: EncodableT | None = None,
         count: int | None = None,
-    ) -> Awaitable[tuple[int, dict[StrT, StrT]]]:
+    ) -> Reply[tuple[int, dict[StrT, StrT]]]:
         """HSCAN one batch: ``(next cursor, {field: value})``."""
         args: tuple[Any, ...] = ("HSCAN", name, cursor)
         if match is not None:

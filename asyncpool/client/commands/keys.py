@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ...errors import ConfigError
 from .. import replies
 from ..base import KeyT
 from ..replies import StrT
-from ._base import CommandMixin
+from ._base import CommandMixin, Reply
 from ._util import (
     AbsExpiryT,
     ExpiryT,
@@ -41,15 +41,15 @@ class KeyCommands(CommandMixin):
 
     __slots__ = ()
 
-    def delete(self, *names: KeyT) -> Awaitable[int]:
+    def delete(self, *names: KeyT) -> Reply[int]:
         """DEL: remove keys; the number that existed."""
         return self._cmd(("DEL", *names))
 
-    def unlink(self, *names: KeyT) -> Awaitable[int]:
+    def unlink(self, *names: KeyT) -> Reply[int]:
         """UNLINK: remove keys, freeing memory in the background; the number that existed."""
         return self._cmd(("UNLINK", *names))
 
-    def exists(self, *names: KeyT) -> Awaitable[int]:
+    def exists(self, *names: KeyT) -> Reply[int]:
         """EXISTS: how many of ``names`` exist (a key named twice counts twice)."""
         return self._cmd(("EXISTS", *names))
 
@@ -61,7 +61,7 @@ class KeyCommands(CommandMixin):
         xx: bool = False,
         gt: bool = False,
         lt: bool = False,
-    ) -> Awaitable[bool]:
+    ) -> Reply[bool]:
         """EXPIRE ``name`` in ``time`` seconds; ``True`` when the timeout was set.
 
         ``nx``/``xx``/``gt``/``lt`` (Redis 7) set it only when the key has no
@@ -78,7 +78,7 @@ class KeyCommands(CommandMixin):
         xx: bool = False,
         gt: bool = False,
         lt: bool = False,
-    ) -> Awaitable[bool]:
+    ) -> Reply[bool]:
         """PEXPIRE ``name`` in ``time`` milliseconds; see :meth:`expire`."""
         flags = _expire_flags("pexpire", nx, xx, gt, lt)
         return self._cmd(("PEXPIRE", name, milliseconds(time), *flags), replies.to_bool)
@@ -91,7 +91,7 @@ class KeyCommands(CommandMixin):
         xx: bool = False,
         gt: bool = False,
         lt: bool = False,
-    ) -> Awaitable[bool]:
+    ) -> Reply[bool]:
         """EXPIREAT: expire ``name`` at a Unix time (seconds) or ``datetime``."""
         flags = _expire_flags("expireat", nx, xx, gt, lt)
         return self._cmd(("EXPIREAT", name, unix_seconds(when), *flags), replies.to_bool)
@@ -104,32 +104,32 @@ class KeyCommands(CommandMixin):
         xx: bool = False,
         gt: bool = False,
         lt: bool = False,
-    ) -> Awaitable[bool]:
+    ) -> Reply[bool]:
         """PEXPIREAT: expire ``name`` at a Unix time in milliseconds or a ``datetime``."""
         flags = _expire_flags("pexpireat", nx, xx, gt, lt)
         return self._cmd(("PEXPIREAT", name, unix_milliseconds(when), *flags), replies.to_bool)
 
-    def ttl(self, name: KeyT) -> Awaitable[int]:
+    def ttl(self, name: KeyT) -> Reply[int]:
         """TTL in seconds; -1 when the key has no timeout, -2 when it does not exist."""
         return self._cmd(("TTL", name))
 
-    def pttl(self, name: KeyT) -> Awaitable[int]:
+    def pttl(self, name: KeyT) -> Reply[int]:
         """PTTL in milliseconds; -1 / -2 as for :meth:`ttl`."""
         return self._cmd(("PTTL", name))
 
-    def persist(self, name: KeyT) -> Awaitable[bool]:
+    def persist(self, name: KeyT) -> Reply[bool]:
         """PERSIST: remove the timeout; ``True`` when there was one."""
         return self._cmd(("PERSIST", name), replies.to_bool)
 
-    def type(self, name: KeyT) -> Awaitable[str]:
+    def type(self, name: KeyT) -> Reply[str]:
         """TYPE of the value at ``name`` as ``str`` (``"string"``, ``"hash"``, ..., ``"none"``)."""
         return self._cmd(("TYPE", name), _type_name)
 
-    def rename(self, src: KeyT, dst: KeyT) -> Awaitable[bool]:
+    def rename(self, src: KeyT, dst: KeyT) -> Reply[bool]:
         """RENAME ``src`` to ``dst`` (overwriting it); a missing ``src`` is an error."""
         return self._cmd(("RENAME", src, dst), replies.ok)
 
-    def keys(self, pattern: KeyT = "*") -> Awaitable[list[StrT]]:
+    def keys(self, pattern: KeyT = "*") -> Reply[list[StrT]]:
         """KEYS matching ``pattern``.  It blocks the server: prefer :meth:`scan_iter`."""
         return self._cmd(("KEYS", pattern))
 
@@ -139,7 +139,7 @@ class KeyCommands(CommandMixin):
         match: KeyT | None = None,
         count: int | None = None,
         _type: str | None = None,
-    ) -> Awaitable[tuple[int, list[StrT]]]:
+    ) -> Reply[tuple[int, list[StrT]]]:
         """SCAN one batch: ``(next cursor, keys)``; the cursor is 0 when done."""
         args: tuple[Any, ...] = ("SCAN", cursor)
         if match is not None:

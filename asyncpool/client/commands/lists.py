@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from ...errors import ConfigError
 from .. import replies
 from ..base import EncodableT, KeyT
 from ..replies import StrT
-from ._base import CommandMixin
+from ._base import CommandMixin, Reply
 from ._util import KeysT, keys_list
 
 __all__ = ["ListCommands"]
@@ -34,43 +32,43 @@ class ListCommands(CommandMixin):
 
     __slots__ = ()
 
-    def lpush(self, name: KeyT, *values: EncodableT) -> Awaitable[int]:
+    def lpush(self, name: KeyT, *values: EncodableT) -> Reply[int]:
         """LPUSH values at the head; the new length."""
         return self._cmd(("LPUSH", name, *values))
 
-    def rpush(self, name: KeyT, *values: EncodableT) -> Awaitable[int]:
+    def rpush(self, name: KeyT, *values: EncodableT) -> Reply[int]:
         """RPUSH values at the tail; the new length."""
         return self._cmd(("RPUSH", name, *values))
 
-    def lpop(self, name: KeyT, count: int | None = None) -> Awaitable[StrT | list[StrT] | None]:
+    def lpop(self, name: KeyT, count: int | None = None) -> Reply[StrT | list[StrT] | None]:
         """LPOP: the head element (or ``None``); with ``count`` a list (or ``None``)."""
         if count is None:
             return self._cmd(("LPOP", name))
         return self._cmd(("LPOP", name, count))
 
-    def rpop(self, name: KeyT, count: int | None = None) -> Awaitable[StrT | list[StrT] | None]:
+    def rpop(self, name: KeyT, count: int | None = None) -> Reply[StrT | list[StrT] | None]:
         """RPOP: the tail element (or ``None``); with ``count`` a list (or ``None``)."""
         if count is None:
             return self._cmd(("RPOP", name))
         return self._cmd(("RPOP", name, count))
 
-    def lrange(self, name: KeyT, start: int, end: int) -> Awaitable[list[StrT]]:
+    def lrange(self, name: KeyT, start: int, end: int) -> Reply[list[StrT]]:
         """LRANGE: the elements from ``start`` to ``end`` inclusive (negative from the tail)."""
         return self._cmd(("LRANGE", name, start, end))
 
-    def llen(self, name: KeyT) -> Awaitable[int]:
+    def llen(self, name: KeyT) -> Reply[int]:
         """LLEN: the length of the list (0 for a missing key)."""
         return self._cmd(("LLEN", name))
 
-    def lrem(self, name: KeyT, count: int, value: EncodableT) -> Awaitable[int]:
+    def lrem(self, name: KeyT, count: int, value: EncodableT) -> Reply[int]:
         """LREM up to ``count`` occurrences of ``value`` (0: all; negative: from the tail)."""
         return self._cmd(("LREM", name, count, value))
 
-    def ltrim(self, name: KeyT, start: int, end: int) -> Awaitable[bool]:
+    def ltrim(self, name: KeyT, start: int, end: int) -> Reply[bool]:
         """LTRIM: keep only the elements from ``start`` to ``end`` inclusive."""
         return self._cmd(("LTRIM", name, start, end), replies.ok)
 
-    def lindex(self, name: KeyT, index: int) -> Awaitable[StrT | None]:
+    def lindex(self, name: KeyT, index: int) -> Reply[StrT | None]:
         """LINDEX: the element at ``index``, or ``None``."""
         return self._cmd(("LINDEX", name, index))
 
@@ -80,7 +78,7 @@ class ListCommands(CommandMixin):
         dst: KeyT,
         src_where: str = "LEFT",
         dest_where: str = "RIGHT",
-    ) -> Awaitable[StrT | None]:
+    ) -> Reply[StrT | None]:
         """LMOVE one element from the ``src_where`` end of ``src`` to the ``dest_where``
         end of ``dst`` (``"LEFT"`` / ``"RIGHT"``); the element, or ``None`` when ``src``
         is empty."""
@@ -88,13 +86,13 @@ class ListCommands(CommandMixin):
             ("LMOVE", src, dst, _where("lmove", src_where), _where("lmove", dest_where))
         )
 
-    def blpop(self, keys: KeysT, timeout: float = 0) -> Awaitable[tuple[StrT, StrT] | None]:
+    def blpop(self, keys: KeysT, timeout: float = 0) -> Reply[tuple[StrT, StrT] | None]:
         """BLPOP: ``(key, element)`` from the first non-empty list, waiting up to
         ``timeout`` seconds (0: forever); ``None`` on timeout."""
         args = ("BLPOP", *keys_list(keys), _timeout("blpop", timeout))
         return self._cmd(args, replies.to_tuple_or_none)
 
-    def brpop(self, keys: KeysT, timeout: float = 0) -> Awaitable[tuple[StrT, StrT] | None]:
+    def brpop(self, keys: KeysT, timeout: float = 0) -> Reply[tuple[StrT, StrT] | None]:
         """BRPOP: like :meth:`blpop`, from the tails."""
         args = ("BRPOP", *keys_list(keys), _timeout("brpop", timeout))
         return self._cmd(args, replies.to_tuple_or_none)
@@ -106,7 +104,7 @@ class ListCommands(CommandMixin):
         timeout: float = 0,
         src_where: str = "LEFT",
         dest_where: str = "RIGHT",
-    ) -> Awaitable[StrT | None]:
+    ) -> Reply[StrT | None]:
         """BLMOVE: :meth:`lmove`, waiting up to ``timeout`` seconds (0: forever);
         ``None`` on timeout."""
         return self._cmd(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from ..base import EncodableT
-from ._base import CommandMixin
+from ._base import CommandMixin, Reply
 
 __all__ = ["PubSubCommands"]
 
@@ -15,6 +13,6 @@ class PubSubCommands(CommandMixin):
 
     __slots__ = ()
 
-    def publish(self, channel: EncodableT, message: EncodableT) -> Awaitable[int]:
+    def publish(self, channel: EncodableT, message: EncodableT) -> Reply[int]:
         """PUBLISH ``message`` on ``channel``: the number of subscribers that received it."""
         return self._cmd(("PUBLISH", channel, message))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 from ...errors import ConfigError
 from .. import replies
 from ..base import EncodableT
-from ._base import CommandMixin
+from ._base import CommandMixin, Reply
 
 __all__ = ["ScriptingCommands"]
 
@@ -22,23 +21,23 @@ class ScriptingCommands(CommandMixin):
 
     __slots__ = ()
 
-    def eval(self, script: EncodableT, numkeys: int, *keys_and_args: EncodableT) -> Awaitable[Any]:
+    def eval(self, script: EncodableT, numkeys: int, *keys_and_args: EncodableT) -> Reply[Any]:
         """EVAL a Lua script on ``numkeys`` keys then arguments; the script's raw reply."""
         return self._cmd(("EVAL", script, numkeys, *keys_and_args))
 
-    def evalsha(self, sha: str, numkeys: int, *keys_and_args: EncodableT) -> Awaitable[Any]:
+    def evalsha(self, sha: str, numkeys: int, *keys_and_args: EncodableT) -> Reply[Any]:
         """EVALSHA a cached script; raises :class:`~asyncpool.NoScriptError` when unknown."""
         return self._cmd(("EVALSHA", sha, numkeys, *keys_and_args))
 
-    def script_load(self, script: EncodableT) -> Awaitable[str]:
+    def script_load(self, script: EncodableT) -> Reply[str]:
         """SCRIPT LOAD: cache a script; its SHA1 as ``str`` (whatever ``decode_responses`` says)."""
         return self._cmd(("SCRIPT", "LOAD", script), replies.to_str)
 
-    def script_exists(self, *shas: str) -> Awaitable[list[bool]]:
+    def script_exists(self, *shas: str) -> Reply[list[bool]]:
         """SCRIPT EXISTS: whether each SHA1 is cached, in order."""
         return self._cmd(("SCRIPT", "EXISTS", *shas), replies.to_bool_list)
 
-    def script_flush(self, sync_type: str | None = None) -> Awaitable[bool]:
+    def script_flush(self, sync_type: str | None = None) -> Reply[bool]:
         """SCRIPT FLUSH the script cache; ``sync_type`` ``"ASYNC"`` or ``"SYNC"``."""
         args: tuple[Any, ...] = ("SCRIPT", "FLUSH")
         if sync_type is not None:

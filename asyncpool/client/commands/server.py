@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 from ...errors import ConfigError
 from .. import replies
 from ..base import EncodableT
 from ..replies import StrT
-from ._base import CommandMixin
+from ._base import CommandMixin, Reply
 
 __all__ = ["ServerCommands"]
 
@@ -27,39 +26,39 @@ class ServerCommands(CommandMixin):
 
     __slots__ = ()
 
-    def ping(self) -> Awaitable[bool]:
+    def ping(self) -> Reply[bool]:
         """PING: ``True`` when the server answers ``PONG``."""
         return self._cmd(("PING",), _pong)
 
-    def echo(self, value: EncodableT) -> Awaitable[StrT]:
+    def echo(self, value: EncodableT) -> Reply[StrT]:
         """ECHO: ``value`` sent back by the server."""
         return self._cmd(("ECHO", value))
 
-    def info(self, section: str | None = None, *sections: str) -> Awaitable[dict[str, Any]]:
+    def info(self, section: str | None = None, *sections: str) -> Reply[dict[str, Any]]:
         """INFO: server information as a dict (numbers parsed), optionally for some sections."""
         args: tuple[Any, ...] = ("INFO",) if section is None else ("INFO", section, *sections)
         return self._cmd(args, replies.parse_info)
 
-    def dbsize(self) -> Awaitable[int]:
+    def dbsize(self) -> Reply[int]:
         """DBSIZE: the number of keys in the selected database."""
         return self._cmd(("DBSIZE",))
 
-    def flushdb(self, asynchronous: bool = False) -> Awaitable[bool]:
+    def flushdb(self, asynchronous: bool = False) -> Reply[bool]:
         """FLUSHDB: delete every key of the selected database (``ASYNC`` when asked)."""
         args: tuple[Any, ...] = ("FLUSHDB", "ASYNC") if asynchronous else ("FLUSHDB",)
         return self._cmd(args, replies.ok)
 
-    def flushall(self, asynchronous: bool = False) -> Awaitable[bool]:
+    def flushall(self, asynchronous: bool = False) -> Reply[bool]:
         """FLUSHALL: delete every key of every database (``ASYNC`` when asked)."""
         args: tuple[Any, ...] = ("FLUSHALL", "ASYNC") if asynchronous else ("FLUSHALL",)
         return self._cmd(args, replies.ok)
 
-    def time(self) -> Awaitable[tuple[int, int]]:
+    def time(self) -> Reply[tuple[int, int]]:
         """TIME: the server clock as ``(unix seconds, microseconds)``."""
         return self._cmd(("TIME",), _time)
 
     # -- CLIENT ----------------------------------------------------------------------
-    def client_setname(self, name: EncodableT) -> Awaitable[bool]:
+    def client_setname(self, name: EncodableT) -> Reply[bool]:
         """CLIENT SETNAME on the connection that runs it.
 
         On a pooled :class:`~asyncpool.Redis` that connection is reset when it
@@ -68,15 +67,15 @@ class ServerCommands(CommandMixin):
         """
         return self._cmd(("CLIENT", "SETNAME", name), replies.ok)
 
-    def client_getname(self) -> Awaitable[StrT | None]:
+    def client_getname(self) -> Reply[StrT | None]:
         """CLIENT GETNAME: this connection's name, or ``None``."""
         return self._cmd(("CLIENT", "GETNAME"))
 
-    def client_id(self) -> Awaitable[int]:
+    def client_id(self) -> Reply[int]:
         """CLIENT ID: this connection's id on the server."""
         return self._cmd(("CLIENT", "ID"))
 
-    def client_list(self, _type: str | None = None) -> Awaitable[list[dict[str, str]]]:
+    def client_list(self, _type: str | None = None) -> Reply[list[dict[str, str]]]:
         """CLIENT LIST: one ``{field: value}`` dict (``str``) per connected client.
 
         ``_type`` filters by ``normal``, ``master``, ``replica`` or ``pubsub``.
@@ -86,7 +85,7 @@ class ServerCommands(CommandMixin):
             args += ("TYPE", _type)
         return self._cmd(args, replies.parse_client_list)
 
-    def client_kill(self, addr: str) -> Awaitable[bool]:
+    def client_kill(self, addr: str) -> Reply[bool]:
         """CLIENT KILL ``ip:port`` (the old form): ``True`` when a client was closed."""
         return self._cmd(("CLIENT", "KILL", addr), replies.ok)
 
@@ -99,7 +98,7 @@ class ServerCommands(CommandMixin):
         laddr: str | None = None,
         user: str | None = None,
         maxage: int | None = None,
-    ) -> Awaitable[int]:
+    ) -> Reply[int]:
         """CLIENT KILL with filters: the number of clients closed.
 
         At least one filter is required; ``skipme=False`` also allows closing
@@ -123,10 +122,10 @@ class ServerCommands(CommandMixin):
         return self._cmd(tuple(args))
 
     # -- CONFIG ----------------------------------------------------------------------
-    def config_get(self, pattern: str = "*", *patterns: str) -> Awaitable[dict[Any, Any]]:
+    def config_get(self, pattern: str = "*", *patterns: str) -> Reply[dict[Any, Any]]:
         """CONFIG GET: ``{name: value}`` for the parameters matching the pattern(s)."""
         return self._cmd(("CONFIG", "GET", pattern, *patterns), replies.to_dict)
 
-    def config_set(self, name: str, value: EncodableT) -> Awaitable[bool]:
+    def config_set(self, name: str, value: EncodableT) -> Reply[bool]:
         """CONFIG SET one parameter."""
         return self._cmd(("CONFIG", "SET", name, value), replies.ok)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from .. import replies
 from ..base import EncodableT, KeyT
 from ..replies import StrT
-from ._base import CommandMixin
+from ._base import CommandMixin, Reply
 from ._util import KeysT, check_runs_commands, keys_list, scan_items
 
 __all__ = ["SetCommands"]
@@ -19,53 +19,51 @@ class SetCommands(CommandMixin):
 
     __slots__ = ()
 
-    def sadd(self, name: KeyT, *values: EncodableT) -> Awaitable[int]:
+    def sadd(self, name: KeyT, *values: EncodableT) -> Reply[int]:
         """SADD members; the number that were new."""
         return self._cmd(("SADD", name, *values))
 
-    def srem(self, name: KeyT, *values: EncodableT) -> Awaitable[int]:
+    def srem(self, name: KeyT, *values: EncodableT) -> Reply[int]:
         """SREM members; the number removed."""
         return self._cmd(("SREM", name, *values))
 
-    def smembers(self, name: KeyT) -> Awaitable[set[StrT]]:
+    def smembers(self, name: KeyT) -> Reply[set[StrT]]:
         """SMEMBERS: every member (an empty set for a missing key)."""
         return self._cmd(("SMEMBERS", name), replies.to_set)
 
-    def sismember(self, name: KeyT, value: EncodableT) -> Awaitable[bool]:
+    def sismember(self, name: KeyT, value: EncodableT) -> Reply[bool]:
         """SISMEMBER: whether ``value`` is a member."""
         return self._cmd(("SISMEMBER", name, value), replies.to_bool)
 
     def smismember(
         self, name: KeyT, values: EncodableT | Iterable[EncodableT], *args: EncodableT
-    ) -> Awaitable[list[bool]]:
+    ) -> Reply[list[bool]]:
         """SMISMEMBER: membership of each value, in order (Redis 6.2)."""
         return self._cmd(("SMISMEMBER", name, *keys_list(values, args)), replies.to_bool_list)
 
-    def scard(self, name: KeyT) -> Awaitable[int]:
+    def scard(self, name: KeyT) -> Reply[int]:
         """SCARD: the number of members."""
         return self._cmd(("SCARD", name))
 
-    def sinter(self, keys: KeysT, *args: KeyT) -> Awaitable[set[StrT]]:
+    def sinter(self, keys: KeysT, *args: KeyT) -> Reply[set[StrT]]:
         """SINTER: the members present in every set."""
         return self._cmd(("SINTER", *keys_list(keys, args)), replies.to_set)
 
-    def sunion(self, keys: KeysT, *args: KeyT) -> Awaitable[set[StrT]]:
+    def sunion(self, keys: KeysT, *args: KeyT) -> Reply[set[StrT]]:
         """SUNION: the members present in any set."""
         return self._cmd(("SUNION", *keys_list(keys, args)), replies.to_set)
 
-    def sdiff(self, keys: KeysT, *args: KeyT) -> Awaitable[set[StrT]]:
+    def sdiff(self, keys: KeysT, *args: KeyT) -> Reply[set[StrT]]:
         """SDIFF: the members of the first set that are in none of the others."""
         return self._cmd(("SDIFF", *keys_list(keys, args)), replies.to_set)
 
-    def spop(self, name: KeyT, count: int | None = None) -> Awaitable[StrT | set[StrT] | None]:
+    def spop(self, name: KeyT, count: int | None = None) -> Reply[StrT | set[StrT] | None]:
         """SPOP: a random member removed (``None`` when empty); with ``count`` a set of them."""
         if count is None:
             return self._cmd(("SPOP", name))
         return self._cmd(("SPOP", name, count), replies.to_set)
 
-    def srandmember(
-        self, name: KeyT, number: int | None = None
-    ) -> Awaitable[StrT | list[StrT] | None]:
+    def srandmember(self, name: KeyT, number: int | None = None) -> Reply[StrT | list[StrT] | None]:
         """SRANDMEMBER: a random member (or ``None``); with ``number`` a list of them
         (a negative ``number`` may repeat members)."""
         if number is None:
@@ -78,7 +76,7 @@ class SetCommands(CommandMixin):
         cursor: int = 0,
         match: EncodableT | None = None,
         count: int | None = None,
-    ) -> Awaitable[tuple[int, set[StrT]]]:
+    ) -> Reply[tuple[int, set[StrT]]]:
         """SSCAN one batch: ``(next cursor, {members})``."""
         args: tuple[Any, ...] = ("SSCAN", name, cursor)
         if match is not None:

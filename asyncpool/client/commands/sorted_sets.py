@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from ...errors import ConfigError
 from .. import replies
 from ..base import EncodableT, KeyT
 from ..replies import StrT
-from ._base import CommandMixin
+from ._base import CommandMixin, Reply
 from ._util import KeysT, check_runs_commands, keys_list, scan_items
 
 __all__ = ["SortedSetCommands"]
@@ -37,7 +37,7 @@ class SortedSetCommands(CommandMixin):
         incr: bool = False,
         gt: bool = False,
         lt: bool = False,
-    ) -> Awaitable[int | float | None]:
+    ) -> Reply[int | float | None]:
         """ZADD ``{member: score}``; the number of new members (changed ones with ``ch``).
 
         With ``incr=True`` (one member only) it returns the new score, or
@@ -74,7 +74,7 @@ class SortedSetCommands(CommandMixin):
         bylex: bool = False,
         offset: int | None = None,
         num: int | None = None,
-    ) -> Awaitable[list[StrT] | list[tuple[StrT, float]]]:
+    ) -> Reply[list[StrT] | list[tuple[StrT, float]]]:
         """ZRANGE: members by rank (default), by score or by lex, optionally reversed.
 
         With ``withscores`` a list of ``(member, score)``.  ``offset``/``num``
@@ -102,56 +102,52 @@ class SortedSetCommands(CommandMixin):
             args.append("WITHSCORES")
         return self._cmd(tuple(args), _pairs_or_members(withscores))
 
-    def zrem(self, name: KeyT, *values: EncodableT) -> Awaitable[int]:
+    def zrem(self, name: KeyT, *values: EncodableT) -> Reply[int]:
         """ZREM members; the number removed."""
         return self._cmd(("ZREM", name, *values))
 
-    def zscore(self, name: KeyT, value: EncodableT) -> Awaitable[float | None]:
+    def zscore(self, name: KeyT, value: EncodableT) -> Reply[float | None]:
         """ZSCORE: the member's score, or ``None``."""
         return self._cmd(("ZSCORE", name, value), replies.to_float_or_none)
 
-    def zincrby(self, name: KeyT, amount: float, value: EncodableT) -> Awaitable[float]:
+    def zincrby(self, name: KeyT, amount: float, value: EncodableT) -> Reply[float]:
         """ZINCRBY: add ``amount`` to the member's score; the new score."""
         return self._cmd(("ZINCRBY", name, amount, value), replies.to_float)
 
-    def zcard(self, name: KeyT) -> Awaitable[int]:
+    def zcard(self, name: KeyT) -> Reply[int]:
         """ZCARD: the number of members."""
         return self._cmd(("ZCARD", name))
 
-    def zcount(self, name: KeyT, min: BoundT, max: BoundT) -> Awaitable[int]:
+    def zcount(self, name: KeyT, min: BoundT, max: BoundT) -> Reply[int]:
         """ZCOUNT: members with a score between ``min`` and ``max``."""
         return self._cmd(("ZCOUNT", name, min, max))
 
-    def zrank(self, name: KeyT, value: EncodableT) -> Awaitable[int | None]:
+    def zrank(self, name: KeyT, value: EncodableT) -> Reply[int | None]:
         """ZRANK: the member's 0-based rank by ascending score, or ``None``."""
         return self._cmd(("ZRANK", name, value))
 
-    def zrevrank(self, name: KeyT, value: EncodableT) -> Awaitable[int | None]:
+    def zrevrank(self, name: KeyT, value: EncodableT) -> Reply[int | None]:
         """ZREVRANK: the member's rank by descending score, or ``None``."""
         return self._cmd(("ZREVRANK", name, value))
 
-    def zpopmin(self, name: KeyT, count: int | None = None) -> Awaitable[list[tuple[Any, float]]]:
+    def zpopmin(self, name: KeyT, count: int | None = None) -> Reply[list[tuple[Any, float]]]:
         """ZPOPMIN: remove and return the lowest ``(member, score)`` pairs (a list)."""
         args: tuple[Any, ...] = ("ZPOPMIN", name) if count is None else ("ZPOPMIN", name, count)
         return self._cmd(args, replies.zset_pairs)
 
-    def zpopmax(self, name: KeyT, count: int | None = None) -> Awaitable[list[tuple[Any, float]]]:
+    def zpopmax(self, name: KeyT, count: int | None = None) -> Reply[list[tuple[Any, float]]]:
         """ZPOPMAX: remove and return the highest ``(member, score)`` pairs (a list)."""
         args: tuple[Any, ...] = ("ZPOPMAX", name) if count is None else ("ZPOPMAX", name, count)
         return self._cmd(args, replies.zset_pairs)
 
-    def bzpopmin(
-        self, keys: KeysT, timeout: float = 0
-    ) -> Awaitable[tuple[StrT, StrT, float] | None]:
+    def bzpopmin(self, keys: KeysT, timeout: float = 0) -> Reply[tuple[StrT, StrT, float] | None]:
         """BZPOPMIN: ``(key, member, score)`` from the first non-empty set, waiting up to
         ``timeout`` seconds (0: forever); ``None`` on timeout."""
         if timeout < 0:
             raise ConfigError("bzpopmin: timeout must be >= 0")
         return self._cmd(("BZPOPMIN", *keys_list(keys), timeout), replies.zpop_blocking)
 
-    def bzpopmax(
-        self, keys: KeysT, timeout: float = 0
-    ) -> Awaitable[tuple[StrT, StrT, float] | None]:
+    def bzpopmax(self, keys: KeysT, timeout: float = 0) -> Reply[tuple[StrT, StrT, float] | None]:
         """BZPOPMAX: like :meth:`bzpopmin`, for the highest score."""
         if timeout < 0:
             raise ConfigError("bzpopmax: timeout must be >= 0")
@@ -163,7 +159,7 @@ class SortedSetCommands(CommandMixin):
         cursor: int = 0,
         match: EncodableT | None = None,
         count: int | None = None,
-    ) -> Awaitable[tuple[int, list[tuple[StrT, float]]]]:
+    ) -> Reply[tuple[int, list[tuple[StrT, float]]]]:
         """ZSCAN one batch: ``(next cursor, [(member, score), ...])``."""
         args: tuple[Any, ...] = ("ZSCAN", name, cursor)
         if match is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import Any, Literal, overload
 
@@ -10,7 +10,7 @@ from ...errors import ConfigError
 from .. import replies
 from ..base import EncodableT, KeyT
 from ..replies import StrT
-from ._base import CommandMixin
+from ._base import CommandMixin, Reply
 from ._util import mapping_args
 
 __all__ = ["StreamCommands"]
@@ -79,7 +79,7 @@ class StreamCommands(CommandMixin):
         nomkstream: Literal[False] = ...,
         minid: StreamIdT | None = ...,
         limit: int | None = ...,
-    ) -> Awaitable[StrT]: ...
+    ) -> Reply[StrT]: ...
 
     @overload
     def xadd(
@@ -92,7 +92,7 @@ class StreamCommands(CommandMixin):
         nomkstream: bool = ...,
         minid: StreamIdT | None = ...,
         limit: int | None = ...,
-    ) -> Awaitable[StrT | None]: ...
+    ) -> Reply[StrT | None]: ...
 
     def xadd(
         self,
@@ -104,7 +104,7 @@ class StreamCommands(CommandMixin):
         nomkstream: bool = False,
         minid: StreamIdT | None = None,
         limit: int | None = None,
-    ) -> Awaitable[StrT | None]:
+    ) -> Reply[StrT | None]:
         """XADD an entry; its id, or ``None`` when ``nomkstream`` and the stream is missing.
 
         ``maxlen`` or ``minid`` trim the stream (``~`` when ``approximate``).
@@ -122,7 +122,7 @@ class StreamCommands(CommandMixin):
         min: StreamIdT = "-",
         max: StreamIdT = "+",
         count: int | None = None,
-    ) -> Awaitable[list[EntryT]]:
+    ) -> Reply[list[EntryT]]:
         """XRANGE: entries with ids between ``min`` and ``max``, oldest first."""
         args: tuple[Any, ...] = ("XRANGE", name, min, max)
         if count is not None:
@@ -135,7 +135,7 @@ class StreamCommands(CommandMixin):
         max: StreamIdT = "+",
         min: StreamIdT = "-",
         count: int | None = None,
-    ) -> Awaitable[list[EntryT]]:
+    ) -> Reply[list[EntryT]]:
         """XREVRANGE: entries from ``max`` down to ``min``, newest first."""
         args: tuple[Any, ...] = ("XREVRANGE", name, max, min)
         if count is not None:
@@ -147,7 +147,7 @@ class StreamCommands(CommandMixin):
         streams: Mapping[Any, StreamIdT],
         count: int | None = None,
         block: int | None = None,
-    ) -> Awaitable[dict[Any, list[EntryT]]]:
+    ) -> Reply[dict[Any, list[EntryT]]]:
         """XREAD entries after the given id of each stream: ``{stream: [entries]}``.
 
         ``block`` waits up to that many milliseconds (0: forever) for new
@@ -164,7 +164,7 @@ class StreamCommands(CommandMixin):
         count: int | None = None,
         block: int | None = None,
         noack: bool = False,
-    ) -> Awaitable[dict[Any, list[EntryT]]]:
+    ) -> Reply[dict[Any, list[EntryT]]]:
         """XREADGROUP as ``consumername`` of ``groupname``: ``{stream: [entries]}``.
 
         Use id ``">"`` for new entries, or an id to re-read this consumer's
@@ -183,18 +183,18 @@ class StreamCommands(CommandMixin):
         groupname: EncodableT,
         id: StreamIdT = "$",
         mkstream: bool = False,
-    ) -> Awaitable[bool]:
+    ) -> Reply[bool]:
         """XGROUP CREATE a consumer group starting after ``id`` (``"$"``: new entries only)."""
         args: tuple[Any, ...] = ("XGROUP", "CREATE", name, groupname, id)
         if mkstream:
             args += ("MKSTREAM",)
         return self._cmd(args, replies.ok)
 
-    def xack(self, name: KeyT, groupname: EncodableT, *ids: StreamIdT) -> Awaitable[int]:
+    def xack(self, name: KeyT, groupname: EncodableT, *ids: StreamIdT) -> Reply[int]:
         """XACK entries for a group; the number acknowledged."""
         return self._cmd(("XACK", name, groupname, *ids))
 
-    def xlen(self, name: KeyT) -> Awaitable[int]:
+    def xlen(self, name: KeyT) -> Reply[int]:
         """XLEN: the number of entries."""
         return self._cmd(("XLEN", name))
 
@@ -205,17 +205,17 @@ class StreamCommands(CommandMixin):
         approximate: bool = True,
         minid: StreamIdT | None = None,
         limit: int | None = None,
-    ) -> Awaitable[int]:
+    ) -> Reply[int]:
         """XTRIM to ``maxlen`` entries or ids from ``minid``; the number removed."""
         if maxlen is None and minid is None:
             raise ConfigError("xtrim needs maxlen or minid")
         return self._cmd(("XTRIM", name, *_trim_args("xtrim", maxlen, minid, approximate, limit)))
 
-    def xdel(self, name: KeyT, *ids: StreamIdT) -> Awaitable[int]:
+    def xdel(self, name: KeyT, *ids: StreamIdT) -> Reply[int]:
         """XDEL entries; the number deleted."""
         return self._cmd(("XDEL", name, *ids))
 
-    def xpending(self, name: KeyT, groupname: EncodableT) -> Awaitable[dict[str, Any]]:
+    def xpending(self, name: KeyT, groupname: EncodableT) -> Reply[dict[str, Any]]:
         """XPENDING summary: ``{"pending", "min", "max", "consumers": [{"name", "pending"}]}``."""
         return self._cmd(("XPENDING", name, groupname), replies.parse_xpending_summary)
 
@@ -228,7 +228,7 @@ class StreamCommands(CommandMixin):
         count: int,
         consumername: EncodableT | None = None,
         idle: int | None = None,
-    ) -> Awaitable[list[dict[str, Any]]]:
+    ) -> Reply[list[dict[str, Any]]]:
         """XPENDING details: one dict per pending entry (``message_id``, ``consumer``,
         ``time_since_delivered`` ms, ``times_delivered``), optionally for one consumer
         or entries idle at least ``idle`` ms."""
@@ -249,7 +249,7 @@ class StreamCommands(CommandMixin):
         start_id: StreamIdT = "0-0",
         count: int | None = None,
         justid: bool = False,
-    ) -> Awaitable[tuple[Any, list[Any], list[Any]]]:
+    ) -> Reply[tuple[Any, list[Any], list[Any]]]:
         """XAUTOCLAIM entries idle at least ``min_idle_time`` ms for ``consumername``.
 
         Returns ``(next start id, claimed entries, deleted ids)``; claimed

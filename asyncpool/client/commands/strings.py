@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ...errors import ConfigError
 from .. import replies
 from ..base import EncodableT, KeyT
 from ..replies import StrT
-from ._base import CommandMixin
+from ._base import CommandMixin, Reply
 from ._util import AbsExpiryT, ExpiryT, KeysT, exclusive, expiry_args, keys_list, mapping_args
 
 __all__ = ["StringCommands"]
@@ -24,7 +24,7 @@ class StringCommands(CommandMixin):
 
     __slots__ = ()
 
-    def get(self, name: KeyT) -> Awaitable[StrT | None]:
+    def get(self, name: KeyT) -> Reply[StrT | None]:
         """GET: the value of ``name``, or ``None`` when the key does not exist."""
         return self._cmd(("GET", name))
 
@@ -40,7 +40,7 @@ class StringCommands(CommandMixin):
         get: bool = False,
         exat: AbsExpiryT | None = None,
         pxat: AbsExpiryT | None = None,
-    ) -> Awaitable[bool | StrT | None]:
+    ) -> Reply[bool | StrT | None]:
         """SET ``name`` to ``value``.
 
         Returns ``True``, or ``None`` when ``nx`` / ``xx`` kept it from being
@@ -65,43 +65,43 @@ class StringCommands(CommandMixin):
             return self._cmd(tuple(args))
         return self._cmd(tuple(args), _set_ok)
 
-    def mget(self, keys: KeysT, *args: KeyT) -> Awaitable[list[StrT | None]]:
+    def mget(self, keys: KeysT, *args: KeyT) -> Reply[list[StrT | None]]:
         """MGET: the values of the keys (``None`` for missing ones), in order."""
         return self._cmd(("MGET", *keys_list(keys, args)))
 
-    def mset(self, mapping: Mapping[Any, EncodableT]) -> Awaitable[bool]:
+    def mset(self, mapping: Mapping[Any, EncodableT]) -> Reply[bool]:
         """MSET every ``{key: value}`` of ``mapping`` at once."""
         return self._cmd(("MSET", *mapping_args("mset", mapping)), replies.ok)
 
-    def incr(self, name: KeyT, amount: int = 1) -> Awaitable[int]:
+    def incr(self, name: KeyT, amount: int = 1) -> Reply[int]:
         """INCRBY ``amount`` (default 1); the new value."""
         return self.incrby(name, amount)
 
-    def incrby(self, name: KeyT, amount: int = 1) -> Awaitable[int]:
+    def incrby(self, name: KeyT, amount: int = 1) -> Reply[int]:
         """INCRBY: add ``amount`` to the integer at ``name``; the new value."""
         if amount == 1:
             return self._cmd(("INCR", name))
         return self._cmd(("INCRBY", name, amount))
 
-    def incrbyfloat(self, name: KeyT, amount: float = 1.0) -> Awaitable[float]:
+    def incrbyfloat(self, name: KeyT, amount: float = 1.0) -> Reply[float]:
         """INCRBYFLOAT: add ``amount``; the new value as ``float``."""
         return self._cmd(("INCRBYFLOAT", name, amount), replies.to_float)
 
-    def decr(self, name: KeyT, amount: int = 1) -> Awaitable[int]:
+    def decr(self, name: KeyT, amount: int = 1) -> Reply[int]:
         """DECRBY ``amount`` (default 1); the new value."""
         return self.decrby(name, amount)
 
-    def decrby(self, name: KeyT, amount: int = 1) -> Awaitable[int]:
+    def decrby(self, name: KeyT, amount: int = 1) -> Reply[int]:
         """DECRBY: subtract ``amount``; the new value."""
         if amount == 1:
             return self._cmd(("DECR", name))
         return self._cmd(("DECRBY", name, amount))
 
-    def append(self, key: KeyT, value: EncodableT) -> Awaitable[int]:
+    def append(self, key: KeyT, value: EncodableT) -> Reply[int]:
         """APPEND ``value``; the new length."""
         return self._cmd(("APPEND", key, value))
 
-    def getdel(self, name: KeyT) -> Awaitable[StrT | None]:
+    def getdel(self, name: KeyT) -> Reply[StrT | None]:
         """GETDEL: the value, deleting the key (Redis 6.2)."""
         return self._cmd(("GETDEL", name))
 
@@ -113,7 +113,7 @@ class StringCommands(CommandMixin):
         exat: AbsExpiryT | None = None,
         pxat: AbsExpiryT | None = None,
         persist: bool = False,
-    ) -> Awaitable[StrT | None]:
+    ) -> Reply[StrT | None]:
         """GETEX: the value, setting (or with ``persist=True`` removing) its timeout."""
         exclusive("getex", ex=ex, px=px, exat=exat, pxat=pxat, persist=persist)
         args: list[Any] = ["GETEX", name, *expiry_args("getex", ex, px, exat, pxat)]
@@ -121,30 +121,28 @@ class StringCommands(CommandMixin):
             args.append("PERSIST")
         return self._cmd(tuple(args))
 
-    def getrange(self, key: KeyT, start: int, end: int) -> Awaitable[StrT]:
+    def getrange(self, key: KeyT, start: int, end: int) -> Reply[StrT]:
         """GETRANGE: the substring between byte offsets ``start`` and ``end`` (inclusive)."""
         return self._cmd(("GETRANGE", key, start, end))
 
-    def setrange(self, name: KeyT, offset: int, value: EncodableT) -> Awaitable[int]:
+    def setrange(self, name: KeyT, offset: int, value: EncodableT) -> Reply[int]:
         """SETRANGE: overwrite from byte ``offset``; the new length."""
         return self._cmd(("SETRANGE", name, offset, value))
 
-    def strlen(self, name: KeyT) -> Awaitable[int]:
+    def strlen(self, name: KeyT) -> Reply[int]:
         """STRLEN: the length of the value in bytes (0 for a missing key)."""
         return self._cmd(("STRLEN", name))
 
     # -- bitmaps -----------------------------------------------------------------------
-    def setbit(self, name: KeyT, offset: int, value: int) -> Awaitable[int]:
+    def setbit(self, name: KeyT, offset: int, value: int) -> Reply[int]:
         """SETBIT: set the bit at ``offset`` to ``value`` (0/1); the old bit."""
         return self._cmd(("SETBIT", name, offset, 1 if value else 0))
 
-    def getbit(self, name: KeyT, offset: int) -> Awaitable[int]:
+    def getbit(self, name: KeyT, offset: int) -> Reply[int]:
         """GETBIT: the bit at ``offset``."""
         return self._cmd(("GETBIT", name, offset))
 
-    def bitcount(
-        self, key: KeyT, start: int | None = None, end: int | None = None
-    ) -> Awaitable[int]:
+    def bitcount(self, key: KeyT, start: int | None = None, end: int | None = None) -> Reply[int]:
         """BITCOUNT: the number of set bits, optionally in the byte range ``start..end``."""
         if (start is None) != (end is None):
             raise ConfigError("bitcount: give both start and end, or neither")
