@@ -57,8 +57,9 @@ from microservice import (
 )
 
 SERVICE = "quotes"
-API_KEYS = ("alice", "bob", "carol", "dave")
 GREEDY = "greedy"
+#: Seconds a polite client thinks between requests (so it stays under its limit).
+THINK_TIME = 0.06
 
 
 @dataclass
@@ -127,9 +128,17 @@ class Observed:
 async def worker(
     client: httpx.AsyncClient, api_key: str, obs: Observed, stop: asyncio.Event
 ) -> None:
-    """Request random quotes as ``api_key`` until told to stop."""
+    """Request random quotes as ``api_key`` until told to stop.
+
+    The greedy key is shared by several workers that never pause, so it runs
+    into its rate limit; every polite worker has a key of its own, pauses
+    between requests and honours ``Retry-After``.
+    """
     polite = api_key != GREEDY
     while not stop.is_set():
+        if polite:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), random.uniform(0, 2 * THINK_TIME))
         path = f"/svc/{SERVICE}/quotes/{random.randrange(200)}"
         try:
             response = await client.get(path, headers={"X-API-Key": api_key})
@@ -322,10 +331,7 @@ async def run(args: argparse.Namespace, console: Console, live: bool) -> int:
             obs = Observed()
             stop = asyncio.Event()
             say = Say(console, obs)
-            keys = [
-                GREEDY if i % 3 == 0 else API_KEYS[i % len(API_KEYS)]
-                for i in range(args.concurrency)
-            ]
+            keys = [GREEDY if i % 3 == 0 else f"user-{i}" for i in range(args.concurrency)]
             async with background(
                 registrar(admin, settings, urls),
                 display(obs, gateway, redis, args.duration, console, live, stop),
@@ -360,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         "--max-connections", type=int, default=8, help="gateway's Redis pool size (default 8)"
     )
     parser.add_argument(
-        "--rate-limit", type=int, default=150, help="requests per second per API key (default 150)"
+        "--rate-limit", type=int, default=20, help="requests per second per API key (default 20)"
     )
     parser.add_argument("--plain", action="store_true", help="plain lines, no live display")
     args = parser.parse_args(argv)
