@@ -194,11 +194,15 @@ class Redis(Commands):
         async with self._pool.acquire() as lease:
             yield PinnedConnection(lease)
 
-    def pipeline(self, transaction: bool = False) -> Pipeline:
-        """Queue commands and send them in one write; see :class:`~asyncpool.Pipeline`."""
+    def pipeline(self, transaction: bool = False, *, retryable: bool | None = None) -> Pipeline:
+        """Queue commands and send them in one write; see :class:`~asyncpool.Pipeline`.
+
+        ``retryable=True`` lets a non-transactional pipeline of writes be sent
+        again after a connection error (say so only when that is harmless).
+        """
         from .pipeline import Pipeline
 
-        return Pipeline(self, transaction=transaction)
+        return Pipeline(self, transaction=transaction, retryable=retryable)
 
     async def transaction(self, func: Any, *watches: Any, **kwargs: Any) -> Any:
         """Run ``func(pipe)`` under WATCH/MULTI/EXEC, retrying on a watched-key conflict."""
