@@ -1,0 +1,186 @@
+"""Dialing new connections: retries with backoff, the circuit breaker, adoption.
+
+:class:`DialingMixin` holds the part of :class:`~asyncpool.Pool` that opens
+connections.  A slot is always reserved in ``_total`` before a dial starts and
+given back on failure, so the bound holds while dials are in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from ..connection import Connection
+from ..errors import ConnectionError, TimeoutError
+from ..options import ConnectionOptions, PoolOptions
+from .observer import PoolObserver
+
+if TYPE_CHECKING:
+    from .maintenance import Maintenance
+
+__all__ = ["DialingMixin", "Hook"]
+
+log = logging.getLogger("asyncpool.pool")
+
+#: An async callback given a connection (``on_connect``, ``on_acquire``, ``on_release``).
+Hook = Callable[[Connection], Awaitable[None]]
+
+
+class DialingMixin:
+    """Opens connections for :class:`~asyncpool.Pool` (which provides the state)."""
+
+    options: PoolOptions
+    connection_options: ConnectionOptions
+    name: str
+    _total: int
+    _dialing: int
+    _max: int
+    _generation: int
+    _breaker_open: bool
+    _consecutive_dial_failures: int
+    _last_dial_error: BaseException | None
+    _created_total: int
+    _errors_total: int
+    _recovering: set[asyncio.Task[Any]]
+    _waiters: deque[asyncio.Future[Connection | None]]
+    _on_connect: Hook | None
+    _observer: PoolObserver | None
+    _maintenance: Maintenance
+
+    if TYPE_CHECKING:
+
+        def _put_back(self, conn: Connection) -> None: ...
+        def _grant_permits(self) -> None: ...
+        def _on_lost(self, conn: Connection, reason: BaseException | None) -> None: ...
+
+    async def _dial_reserved(self, started: float, wait: Any) -> Connection:
+        """Dial into a slot already counted in ``_total``.
+
+        The dial runs in its own task: a caller cancelled mid-dial leaves it to
+        finish, and the new connection goes to the next waiter or the idle set,
+        so a storm of cancellations does not become a storm of new connections.
+        """
+        deadline = None if wait is None else started + wait
+        self._dialing += 1
+        task = asyncio.ensure_future(self._dial(deadline))
+        task.add_done_callback(self._dial_done)
+        self._recovering.add(task)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                if not task.cancelled() and task.exception() is None:
+                    self._put_back(task.result())
+            else:
+                task.add_done_callback(self._adopt)
+            raise
+
+    def _dial_done(self, task: asyncio.Task[Connection]) -> None:
+        self._dialing -= 1
+        self._recovering.discard(task)
+        if task.cancelled() or task.exception() is not None:
+            self._total -= 1
+            self._grant_permits()
+
+    def _adopt(self, task: asyncio.Task[Connection]) -> None:
+        """A dial finished after its caller left: the connection serves someone else."""
+        if not task.cancelled() and task.exception() is None:
+            self._put_back(task.result())
+
+    async def _dial(
+        self, deadline: float | None, attempts: int | None = None, probe: bool = False
+    ) -> Connection:
+        opts = self.options
+        attempts = attempts or opts.dial_attempts
+        loop = asyncio.get_running_loop()
+        last: BaseException | None = None
+        for attempt in range(attempts):
+            if self._breaker_open and not probe:
+                raise ConnectionError(
+                    f"pool {self.name}: server unreachable, failing fast until it answers"
+                    f" again (last error: {self._last_dial_error})"
+                ) from self._last_dial_error
+            conn = Connection(self.connection_options)
+            begun = loop.time()
+            try:
+                await conn.connect()
+                if self._on_connect is not None:
+                    await self._on_connect(conn)
+            except (ConnectionError, TimeoutError) as exc:
+                conn.close()
+                last = exc
+                self._dial_failed(exc)
+                delay = min(opts.dial_backoff * 2**attempt, opts.dial_backoff_max)
+                delay *= random.uniform(0.5, 1.0)
+                if attempt + 1 == attempts or (
+                    deadline is not None and loop.time() + delay > deadline
+                ):
+                    break
+                log.info("dial to %s failed (%s); retrying in %.3fs", self.name, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            except BaseException as exc:
+                conn.close()
+                if not isinstance(exc, asyncio.CancelledError):
+                    self._errors_total += 1
+                raise
+            self._dial_succeeded(conn, loop.time() - begun)
+            return conn
+        assert last is not None
+        raise last
+
+    def _dial_failed(self, exc: BaseException) -> None:
+        self._errors_total += 1
+        self._last_dial_error = exc
+        self._consecutive_dial_failures += 1
+        if (
+            not self._breaker_open
+            and self._consecutive_dial_failures >= self.options.breaker_threshold
+        ):
+            self._breaker_open = True
+            log.warning(
+                "pool %s: circuit breaker open after %d failed dials: %s",
+                self.name,
+                self._consecutive_dial_failures,
+                exc,
+            )
+            for fut in self._waiters:  # nobody will free a slot soon: fail them fast
+                if not fut.done():
+                    fut.set_exception(ConnectionError(f"pool {self.name}: {exc}"))
+            self._waiters.clear()
+            self._maintenance.wake()
+
+    def _dial_succeeded(self, conn: Connection, seconds: float) -> None:
+        if self._breaker_open:
+            log.warning("pool %s: circuit breaker closed, server answers again", self.name)
+        self._breaker_open = False
+        self._consecutive_dial_failures = 0
+        self._created_total += 1
+        conn.generation = self._generation
+        if self.options.max_lifetime is not None:
+            conn.retire_at = conn.created_at + self.options.max_lifetime * random.uniform(0.9, 1.1)
+        conn.protocol.on_lost = partial(self._on_lost, conn)
+        log.debug("connected %r", conn)
+        if self._observer is not None:
+            self._observer.on_connection_created(self, seconds)  # type: ignore[arg-type]
+
+    async def _dial_into_idle(self, probe: bool = False) -> None:
+        """Open one connection straight into the idle set (pre-warm, refill, probe)."""
+        if self._total >= self._max:
+            return
+        self._total += 1
+        self._dialing += 1
+        try:
+            conn = await self._dial(None, attempts=1, probe=probe)
+        except BaseException:
+            self._total -= 1
+            self._grant_permits()
+            raise
+        finally:
+            self._dialing -= 1
+        self._put_back(conn)
