@@ -34,6 +34,13 @@ def _replace(match: re.Match[str]) -> str:
     )
 
 
+_LITERAL_MARKER = re.compile(r"::</p>(\s*<div class=\"(?:language-[\w-]+ )?highlight)")
+
+
 def on_page_content(html_text: str, **kwargs: Any) -> str:
-    """Replace ``:role:<code>target</code>`` with an optional cross-reference."""
+    """Replace ``:role:<code>target</code>`` with an optional cross-reference.
+
+    Also turn reST's ``text::`` (which introduces a code block) into ``text:``.
+    """
+    html_text = _LITERAL_MARKER.sub(r":</p>\1", html_text)
     return _ROLE.sub(_replace, html_text)
