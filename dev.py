@@ -74,7 +74,8 @@ def main(argv: list[str]) -> int:
         run([str(BIN / "lint-imports")])
         return 0
     if task == "docs":
-        return subprocess.call([py, "-m", "mkdocs", "build", "--strict", *rest], cwd=ROOT)
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        return subprocess.call([py, "-m", "mkdocs", "build", "--strict", *rest], cwd=ROOT, env=env)
     if task == "bench":
         return subprocess.call([py, "-m", "benchmarks", *rest], cwd=ROOT)
     return 2

@@ -6,7 +6,16 @@
 
 from __future__ import annotations
 
+import glob
+import os
+
 import nox
+
+# pyenv installs each version under ~/.pyenv/versions/X.Y.Z/bin without putting
+# python3.X on PATH; let nox find them there too.
+_pyenv = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[0-9].*/bin")))
+if _pyenv:
+    os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), *_pyenv])
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.error_on_missing_interpreters = False
