@@ -1,0 +1,142 @@
+"""The instruments of one meter, shared by every pool instrumented with it.
+
+An OpenTelemetry meter hands back the *existing* instrument when a name is
+registered twice, dropping the second set of callbacks.  So each meter
+provider gets one :class:`Instruments` whose observable callbacks walk every
+registered pool; a pool leaves by :meth:`Instruments.remove`.
+
+Observable callbacks may run on another thread (a Prometheus scrape does), so
+the pool set is guarded by a lock and :meth:`PoolEntry.stats` retries the rare
+snapshot that races with the event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observation
+
+from .. import __version__
+from ..pool import Pool, PoolStats
+from . import _semconv as sc
+
+__all__ = ["Instruments", "PoolEntry", "instruments_for"]
+
+_SCOPE = "asyncpool"
+
+
+class PoolEntry:
+    """One instrumented pool as the observable callbacks see it."""
+
+    __slots__ = ("__weakref__", "attrs", "idle_attrs", "pool_ref", "used_attrs")
+
+    def __init__(self, pool: Pool, pool_name: str) -> None:
+        self.pool_ref = weakref.ref(pool)
+        self.attrs: dict[str, Any] = {sc.POOL_NAME: pool_name}
+        self.idle_attrs: dict[str, Any] = {**self.attrs, sc.STATE: sc.STATE_IDLE}
+        self.used_attrs: dict[str, Any] = {**self.attrs, sc.STATE: sc.STATE_USED}
+
+    def stats(self) -> PoolStats | None:
+        """A snapshot of the pool, or ``None`` once it is closed or gone."""
+        pool = self.pool_ref()
+        if pool is None or pool.closed:
+            return None
+        for _ in range(3):
+            try:
+                return pool.stats()
+            except RuntimeError:  # the waiter deque changed under a scrape thread
+                continue
+        return None
+
+
+class Instruments:
+    """The synchronous instruments and the observable callbacks of one meter."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
+        self._lock = threading.Lock()
+        self._entries: dict[int, PoolEntry] = {}
+        buckets = list(sc.DURATION_BUCKETS)
+        self.operation_duration = _histogram(meter, sc.OPERATION_DURATION, buckets)
+        self.create_time = _histogram(meter, sc.CONNECTION_CREATE_TIME, buckets)
+        self.wait_time = _histogram(meter, sc.CONNECTION_WAIT_TIME, buckets)
+        self.use_time = _histogram(meter, sc.CONNECTION_USE_TIME, buckets)
+        name, unit, description = sc.CONNECTION_TIMEOUTS
+        self.timeouts = meter.create_counter(name, unit=unit, description=description)
+        for spec, callback in (
+            (sc.CONNECTION_COUNT, self._observe_count),
+            (sc.CONNECTION_IDLE_MAX, self._observe_idle_max),
+            (sc.CONNECTION_IDLE_MIN, self._observe_idle_min),
+            (sc.CONNECTION_MAX, self._observe_max),
+            (sc.CONNECTION_PENDING_REQUESTS, self._observe_pending),
+        ):
+            name, unit, description = spec
+            meter.create_observable_up_down_counter(
+                name, callbacks=[callback], unit=unit, description=description
+            )
+
+    def add(self, entry: PoolEntry) -> None:
+        """Report ``entry``'s pool from the next collection on."""
+        with self._lock:
+            self._entries[id(entry)] = entry
+
+    def remove(self, entry: PoolEntry) -> None:
+        """Stop reporting ``entry``'s pool (idempotent)."""
+        with self._lock:
+            self._entries.pop(id(entry), None)
+
+    def _live(self) -> Iterator[tuple[PoolEntry, PoolStats]]:
+        with self._lock:
+            entries = list(self._entries.values())
+        for entry in entries:
+            stats = entry.stats()
+            if stats is not None:
+                yield entry, stats
+
+    # The callbacks below run at collection time, never on the hot path.
+    def _observe_count(self, options: CallbackOptions) -> Iterable[Observation]:
+        observations = []
+        for entry, stats in self._live():
+            observations.append(Observation(stats.idle, entry.idle_attrs))
+            observations.append(Observation(stats.in_use, entry.used_attrs))
+        return observations
+
+    def _observe_idle_max(self, options: CallbackOptions) -> Iterable[Observation]:
+        # No max_idle means idle connections are bounded by max_connections only.
+        return [
+            Observation(s.max_connections if s.max_idle is None else s.max_idle, e.attrs)
+            for e, s in self._live()
+        ]
+
+    def _observe_idle_min(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(s.min_idle, e.attrs) for e, s in self._live()]
+
+    def _observe_max(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(s.max_connections, e.attrs) for e, s in self._live()]
+
+    def _observe_pending(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(s.waiting, e.attrs) for e, s in self._live()]
+
+
+def _histogram(meter: Meter, spec: tuple[str, str, str], buckets: list[float]) -> Any:
+    name, unit, description = spec
+    return meter.create_histogram(
+        name, unit=unit, description=description, explicit_bucket_boundaries_advisory=buckets
+    )
+
+
+_by_provider: weakref.WeakKeyDictionary[MeterProvider, Instruments] = weakref.WeakKeyDictionary()
+_by_provider_lock = threading.Lock()
+
+
+def instruments_for(provider: MeterProvider) -> Instruments:
+    """The shared :class:`Instruments` of ``provider``, created on first use."""
+    with _by_provider_lock:
+        found = _by_provider.get(provider)
+        if found is None:
+            found = Instruments(provider.get_meter(_SCOPE, __version__))
+            _by_provider[provider] = found
+        return found

@@ -1,0 +1,173 @@
+"""The :class:`~asyncpool.PoolObserver` that feeds OpenTelemetry instruments and spans.
+
+Every method is called by the pool or the client executor on the event loop
+thread.  Attribute dictionaries are built once and reused; a method never
+raises (a failing SDK must not fail a Redis command).
+
+Only the command *name* (``args[0]``) is ever read from a command: keys,
+values and passwords stay out of metrics and spans.  Error *messages* stay out
+too (Redis echoes arguments in some of them); only error types are recorded.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+
+from ..command_info import command_name
+from ..errors import ResponseError, WatchError
+from ..pool import Pool
+from . import _semconv as sc
+from ._instruments import Instruments
+
+__all__ = ["OtelObserver", "error_attributes", "operation_attributes"]
+
+#: What a Redis command name looks like; anything else is reported as ``_OTHER``.
+_COMMAND_NAME = re.compile(r"[A-Z][A-Z0-9_.|-]{0,63}")
+#: Distinct operation names kept per pool before new ones become ``_OTHER``.
+_MAX_OPERATION_NAMES = 512
+_error_types: dict[type[BaseException], str] = {}
+_NAME_TYPES = (str, bytes)
+
+
+def operation_attributes(pool: Pool) -> dict[str, Any]:
+    """The attributes every operation on ``pool`` carries (server, namespace)."""
+    copts = pool.connection_options
+    attrs: dict[str, Any] = {
+        sc.DB_SYSTEM_NAME: sc.DB_SYSTEM_REDIS,
+        sc.DB_NAMESPACE: str(copts.db),
+    }
+    if copts.path:
+        attrs[sc.SERVER_ADDRESS] = copts.path
+    else:
+        attrs[sc.SERVER_ADDRESS] = copts.host
+        attrs[sc.SERVER_PORT] = copts.port
+    return attrs
+
+
+def error_type(exc: BaseException) -> str:
+    """``error.type`` of an exception: its canonical (public) class name."""
+    cls = type(exc)
+    found = _error_types.get(cls)
+    if found is None:
+        module = cls.__module__
+        if module.startswith("asyncpool."):
+            module = "asyncpool"  # every error is exported from the package root
+        found = cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+        _error_types[cls] = found
+    return found
+
+
+def error_attributes(exc: BaseException) -> dict[str, Any]:
+    """``error.type`` and, for a Redis error reply, ``db.response.status_code``.
+
+    An error reply's type is its prefix (``WRONGTYPE``, ``ERR`` ...), as the
+    Redis conventions ask; every other failure uses :func:`error_type`.
+    """
+    if isinstance(exc, ResponseError) and not isinstance(exc, WatchError):
+        return {sc.ERROR_TYPE: exc.code, sc.DB_RESPONSE_STATUS_CODE: exc.code}
+    return {sc.ERROR_TYPE: error_type(exc)}
+
+
+class OtelObserver:
+    """Records one pool's timings into the shared :class:`Instruments`."""
+
+    def __init__(
+        self,
+        instruments: Instruments,
+        pool_name: str,
+        operation_attrs: dict[str, Any],
+        tracer: Tracer | None,
+        command_metrics: bool = True,
+    ) -> None:
+        self._command_metrics = command_metrics
+        self._pool_attrs: dict[str, Any] = {sc.POOL_NAME: pool_name}
+        self._operation_attrs = operation_attrs
+        self._by_name: dict[Any, dict[str, Any]] = {}
+        self._tracer = tracer
+        self._wait_time = instruments.wait_time
+        self._use_time = instruments.use_time
+        self._create_time = instruments.create_time
+        self._timeouts = instruments.timeouts
+        self._duration = instruments.operation_duration
+
+    # -- pool timings ---------------------------------------------------------------
+    def on_wait(self, pool: Pool, seconds: float) -> None:
+        """Record a queued caller's wait."""
+        try:
+            self._wait_time.record(seconds, self._pool_attrs)
+        except Exception:  # pragma: no cover - a broken SDK must not break the pool
+            pass
+
+    def on_acquire_timeout(self, pool: Pool) -> None:
+        """Count an acquire timeout."""
+        try:
+            self._timeouts.add(1, self._pool_attrs)
+        except Exception:  # pragma: no cover
+            pass
+
+    def on_connection_created(self, pool: Pool, seconds: float) -> None:
+        """Record how long a new connection took to open."""
+        try:
+            self._create_time.record(seconds, self._pool_attrs)
+        except Exception:  # pragma: no cover
+            pass
+
+    def on_use(self, pool: Pool, seconds: float) -> None:
+        """Record how long a connection was lent."""
+        if not self._command_metrics:
+            return
+        try:
+            self._use_time.record(seconds, self._pool_attrs)
+        except Exception:  # pragma: no cover
+            pass
+
+    # -- operations -------------------------------------------------------------------
+    def on_operation(
+        self, pool: Pool, args: Sequence[Any], seconds: float, error: BaseException | None
+    ) -> None:
+        """Record a command's duration (and its span when tracing is on)."""
+        if not self._command_metrics and self._tracer is None:
+            return
+        try:
+            key = args[0] if args else None
+            attrs = self._by_name.get(key) if key.__class__ in _NAME_TYPES else None
+            if attrs is None:
+                attrs = self._attrs_for(key, args)
+            if error is not None:
+                attrs = {**attrs, **error_attributes(error)}
+            if self._command_metrics:
+                self._duration.record(seconds, attrs)
+            if self._tracer is not None:
+                self._span(attrs, seconds, error)
+        except Exception:  # pragma: no cover
+            pass
+
+    def _attrs_for(self, key: Any, args: Sequence[Any]) -> dict[str, Any]:
+        """Attributes for a command name not seen before (cached, up to a bound)."""
+        name = command_name(args)
+        full = len(self._by_name) >= _MAX_OPERATION_NAMES
+        if full or not _COMMAND_NAME.fullmatch(name):
+            name = sc.OTHER  # keeps the metric's cardinality bounded
+        attrs = {**self._operation_attrs, sc.DB_OPERATION_NAME: name}
+        if not full and key.__class__ in _NAME_TYPES:
+            self._by_name[key] = attrs
+        return attrs
+
+    def _span(self, attrs: dict[str, Any], seconds: float, error: BaseException | None) -> None:
+        """A CLIENT span after the fact, with the operation's real start and end."""
+        assert self._tracer is not None
+        end = time.time_ns()
+        span = self._tracer.start_span(
+            attrs[sc.DB_OPERATION_NAME],
+            kind=SpanKind.CLIENT,
+            attributes=attrs,
+            start_time=end - int(seconds * 1e9),
+        )
+        if error is not None:
+            span.set_status(Status(StatusCode.ERROR, attrs[sc.ERROR_TYPE]))
+        span.end(end_time=end)
