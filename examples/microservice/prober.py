@@ -55,9 +55,6 @@ class HealthProber:
         self._registry = registry
         self._settings = settings
         self._task: asyncio.Task[None] | None = None
-        #: Completed rounds (tests wait on it instead of sleeping blindly).
-        self.rounds = 0
-        self.round_done = asyncio.Event()
 
     def start(self) -> None:
         """Start the background task."""
@@ -89,9 +86,6 @@ class HealthProber:
             for role, url in self._registry.candidates(service)
         ]
         await asyncio.gather(*jobs)
-        self.rounds += 1
-        self.round_done.set()
-        self.round_done = asyncio.Event()
 
     async def _probe(self, service: str, role: str, base_url: str) -> None:
         try:

@@ -77,10 +77,17 @@ class BackgroundServer:
         await self._wait()
 
     async def kill(self) -> None:
-        """Stop at once: stop listening and close connections without waiting for requests."""
+        """Stop at once, like a crash: stop listening and drop every open connection."""
         self._server.should_exit = True
         self._server.force_exit = True
         await self._wait()
+        # A connection accepted just before the listener closed may only now be set up:
+        # let it, then cut everything still open (no response will come on it).
+        await asyncio.sleep(0)
+        for connection in list(self._server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
         # A forced exit skips the app's lifespan shutdown; run it so nothing is left pending.
         lifespan = getattr(self._server, "lifespan", None)
         if lifespan is not None:
