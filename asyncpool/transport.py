@@ -16,7 +16,7 @@ import asyncio
 import socket
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ._compat import TIMEOUT_ERRORS, timeout
 from .errors import ConnectionError, ProtocolError, TimeoutError
@@ -59,8 +59,8 @@ class RedisProtocol(asyncio.Protocol):
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's unix transports are not registered as asyncio.Transport: no isinstance
+        self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         parser = self._parser
@@ -213,7 +213,9 @@ class RedisProtocol(asyncio.Protocol):
         self._drained = None
 
 
-async def open_transport(options: ConnectionOptions) -> tuple[asyncio.Transport, RedisProtocol]:
+async def open_transport(
+    options: ConnectionOptions,
+) -> tuple[asyncio.Transport, RedisProtocol]:
     """Open the socket described by ``options`` and attach a :class:`RedisProtocol`."""
     loop = asyncio.get_running_loop()
     encoding = options.encoding if options.decode_responses else None
@@ -244,7 +246,7 @@ async def open_transport(options: ConnectionOptions) -> tuple[asyncio.Transport,
                 server_hostname=(options.ssl_server_hostname or options.host)
                 if options.ssl
                 else None,
-                happy_eyeballs_delay=0.25,
+                **_HAPPY_EYEBALLS if isinstance(loop, asyncio.BaseEventLoop) else {},
             )
         async with timeout(options.connect_timeout):
             transport, protocol = await coro
@@ -254,7 +256,6 @@ async def open_transport(options: ConnectionOptions) -> tuple[asyncio.Transport,
         ) from exc
     except OSError as exc:
         raise ConnectionError(f"cannot connect to {options.address}: {_describe(exc)}") from exc
-    assert isinstance(transport, asyncio.Transport)
     sock = transport.get_extra_info("socket")
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         try:
@@ -264,6 +265,10 @@ async def open_transport(options: ConnectionOptions) -> tuple[asyncio.Transport,
         except OSError:  # pragma: no cover - platform without these options
             pass
     return transport, protocol
+
+
+#: The stdlib loop races IPv4 and IPv6 addresses (RFC 8305); uvloop lacks the option.
+_HAPPY_EYEBALLS: dict[str, Any] = {"happy_eyeballs_delay": 0.25}
 
 
 def _describe(exc: OSError) -> str:

@@ -1,0 +1,61 @@
+"""asyncpool on uvloop: the same guarantees on the other common event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+import asyncpool
+
+uvloop = pytest.importorskip("uvloop")
+
+
+def _run(coro: Any) -> Any:
+    loop = uvloop.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
+def test_commands_pipeline_and_pool_on_uvloop(redis_server: Any) -> None:
+    async def main() -> None:
+        async with asyncpool.Redis(
+            host=redis_server.host, port=redis_server.port, max_connections=4
+        ) as redis:
+            await redis.set("uvloop:k", "v")
+            assert await redis.get("uvloop:k") == b"v"
+            results = await asyncio.gather(*(redis.incr("uvloop:n") for _ in range(50)))
+            assert sorted(results)[-1] - sorted(results)[0] == 49
+            async with redis.pipeline() as pipe:
+                assert await pipe.set("uvloop:p", 1).get("uvloop:p").execute() == [True, b"1"]
+            assert redis.pool.stats().total <= 4
+
+    _run(main())
+
+
+def test_cancelled_reply_is_drained_on_uvloop(redis_server: Any) -> None:
+    async def main() -> None:
+        pool = asyncpool.Pool(host=redis_server.host, port=redis_server.port, max_connections=1)
+        async with asyncpool.Redis(pool=pool) as redis:
+            await redis.set("uvloop:c", "mine")
+            busy = "local i = 0 while i < 2000000 do i = i + 1 end return 'late'"
+            task = asyncio.ensure_future(redis.execute_command("EVAL", busy, 0))
+            await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert await redis.get("uvloop:c") == b"mine"  # not the cancelled reply
+            assert pool.stats().created_total == 1
+
+    _run(main())
+
+
+def test_unix_socket_on_uvloop(unix_redis_server: Any) -> None:
+    async def main() -> None:
+        async with asyncpool.Redis(path=unix_redis_server.unix_path) as redis:
+            assert await redis.ping() is True
+
+    _run(main())
