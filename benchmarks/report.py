@@ -164,7 +164,8 @@ def markdown(report: dict[str, Any]) -> str:
         f" Server: redis-server {meta['server']} on loopback. Clients: asyncpool"
         f" {meta['versions']['asyncpool']}, redis-py {meta['versions']['redis']} (hiredis"
         f" {meta['versions']['hiredis']}), coredis {meta['versions']['coredis']};"
-        f" Python {meta['python']}, uvloop {meta['versions']['uvloop']}.",
+        f" Python {meta['python']}{' (-O)' if meta.get('python_optimize') else ''},"
+        f" uvloop {meta['versions']['uvloop']}.",
         "",
         "| workload | loop | asyncpool / redis-py | asyncpool / coredis | of ceiling"
         " | target | met | OTel cost |",
