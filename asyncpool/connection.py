@@ -280,6 +280,23 @@ class Connection:
         """Replies the server still owes on this connection."""
         return 0 if self._protocol is None else self._protocol.pending
 
+    def ready_for_reuse(self) -> bool:
+        """Open, in sync (no reply owed) and clean: lendable as it is."""
+        protocol = self._protocol
+        return (
+            protocol is not None
+            and not protocol.closed
+            and not protocol._waiters
+            and not (
+                self._in_multi
+                or self._watching
+                or self._subscribed
+                or self._modified
+                or self._no_replies
+            )
+            and self._db == self.options.db
+        )
+
     @property
     def replies_suppressed(self) -> bool:
         """True after CLIENT REPLY OFF/SKIP: the reply stream can no longer be trusted."""

@@ -13,9 +13,11 @@ from ..errors import ConnectionError
 if TYPE_CHECKING:
     from .pool import Pool
 
-__all__ = ["AcquireContext", "PooledConnection"]
+__all__ = ["DEFAULT", "AcquireContext", "PooledConnection"]
 
-_DEFAULT: Any = object()
+#: "Not given": use the configured timeout.
+DEFAULT: Any = object()
+_DEFAULT = DEFAULT
 
 
 class PooledConnection:
@@ -103,7 +105,17 @@ class AcquireContext:
         return self._get().__await__()
 
     async def __aenter__(self) -> PooledConnection:
-        self._lease = await self._get()
+        pool = self._pool
+        conn = pool._lend_idle() if self._timeout is _DEFAULT else None
+        if conn is None:
+            conn = await pool._checkout(self._timeout)
+        if pool._on_acquire is not None:
+            try:
+                await pool._on_acquire(conn)
+            except BaseException:
+                pool._checkin(conn)
+                raise
+        self._lease = PooledConnection(pool, conn)
         return self._lease
 
     async def __aexit__(

@@ -29,6 +29,7 @@ from ..connection import Connection, ConnectionInfo
 from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout, RedisError
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
 from .dialing import DialingMixin, Hook
+from .lease import DEFAULT as _DEFAULT
 from .lease import AcquireContext
 from .maintenance import Maintenance
 from .observer import PoolObserver
@@ -38,7 +39,6 @@ __all__ = ["Hook", "Pool"]
 
 log = logging.getLogger("asyncpool.pool")
 
-_DEFAULT: Any = object()
 _MISSING: Any = object()
 
 
@@ -91,6 +91,7 @@ class Pool(DialingMixin):
         self._recovering: set[asyncio.Task[Any]] = set()
         self._maintenance = Maintenance(self)
         self._lifo = self.options.lifo
+        self._max_idle = self.options.max_idle
         self._max = self.options.max_connections
         self._check_after = self.options.borrow_check_after
         self._track_leaks = self.options.leak_threshold is not None
@@ -350,18 +351,32 @@ class Pool(DialingMixin):
     def _checkin(self, conn: Connection) -> None:
         """Take a connection back from a caller (synchronous: cannot be cut short)."""
         lent_at = self._lent.pop(conn, _MISSING)
-        if lent_at is _MISSING:
-            return  # released twice
-        if self._track_leaks:
+        if lent_at is not None:  # a timestamp (observed / leak-tracked) or not lent at all
+            if lent_at is _MISSING:
+                return  # released twice
             self._lent_stacks.pop(conn, None)
-        if self._observer is not None and lent_at is not None:
-            self._observer.on_use(self, time.monotonic() - lent_at)
+            if self._observer is not None:
+                self._observer.on_use(self, time.monotonic() - lent_at)
+        if (
+            not self._closed
+            and conn.ready_for_reuse()
+            and conn.generation == self._generation
+            and conn.last_used_at < conn.retire_at
+        ):
+            if not self._waiters and self._max_idle is None:
+                self._idle.append(conn)  # the common case
+            else:
+                self._put_back(conn)
+            return
+        self._checkin_slow(conn)
+
+    def _checkin_slow(self, conn: Connection) -> None:
+        """A returned connection that is closed, dirty, retired, or the pool is closed."""
         if self._closed:
             self._discard(conn, "pool closed")
             if not self._lent and self._all_returned is not None:
                 self._all_returned.set()
-            return
-        if conn.is_closed or conn.replies_suppressed:
+        elif conn.is_closed or conn.replies_suppressed:
             self._discard(conn, "broken" if conn.is_closed else "replies switched off")
         elif conn.generation != self._generation or conn.last_used_at >= conn.retire_at:
             self._discard(conn, "retired")
