@@ -6,7 +6,7 @@ import asyncio
 import builtins
 import sys
 from contextlib import AbstractAsyncContextManager
-from types import TracebackType
+from typing import Any
 
 __all__ = ["TIMEOUT_ERRORS", "timeout"]
 
@@ -14,41 +14,29 @@ __all__ = ["TIMEOUT_ERRORS", "timeout"]
 TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (builtins.TimeoutError, asyncio.TimeoutError)
 
 
-class _Timeout(AbstractAsyncContextManager["_Timeout"]):
-    """A minimal ``asyncio.timeout`` for Python 3.10: cancels the task at the deadline."""
+def timeout(delay: float | None) -> AbstractAsyncContextManager[Any]:
+    """``asyncio.timeout(delay)``: raises builtin ``TimeoutError`` at the deadline.
 
-    def __init__(self, delay: float | None) -> None:
-        self._delay = delay
-        self._handle: asyncio.TimerHandle | None = None
-        self._task: asyncio.Task[object] | None = None
-        self._fired = False
-
-    async def __aenter__(self) -> _Timeout:
-        self._task = asyncio.current_task()
-        if self._delay is not None:
-            self._handle = asyncio.get_running_loop().call_later(self._delay, self._fire)
-        return self
-
-    def _fire(self) -> None:
-        self._fired = True
-        if self._task is not None:
-            self._task.cancel()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> bool:
-        if self._handle is not None:
-            self._handle.cancel()
-        if self._fired and exc_type is asyncio.CancelledError:
-            raise builtins.TimeoutError() from exc
-        return False
-
-
-def timeout(delay: float | None) -> AbstractAsyncContextManager[object]:
-    """``asyncio.timeout(delay)`` where available, else a small equivalent."""
+    Python 3.10 lacks it (and ``Task.uncancel``, without which a hand-made
+    version can leave a stray cancellation behind), so there anyio's
+    ``fail_after`` does the job: its cancel scopes track their own
+    cancellations.  Used only on cold paths (connect, drain, deadlines).
+    """
     if sys.version_info >= (3, 11):
         return asyncio.timeout(delay)
-    return _Timeout(delay)  # pragma: no cover - 3.10 only
+    return _AnyioTimeout(delay)  # pragma: no cover - 3.10 only
+
+
+class _AnyioTimeout(AbstractAsyncContextManager[Any]):  # pragma: no cover - 3.10 only
+    """``anyio.fail_after`` (a plain ``with``) wearing ``async with``."""
+
+    def __init__(self, delay: float | None) -> None:
+        import anyio
+
+        self._scope = anyio.fail_after(delay)
+
+    async def __aenter__(self) -> Any:
+        return self._scope.__enter__()
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        return self._scope.__exit__(*exc_info)

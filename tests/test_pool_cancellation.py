@@ -8,6 +8,7 @@ import random
 import pytest
 
 import asyncpool
+from asyncpool._compat import TIMEOUT_ERRORS, timeout
 from asyncpool.testing import FaultProxy
 
 from ._util import wait_until
@@ -63,7 +64,7 @@ async def _storm(
                 ]
             results = await asyncio.gather(*tasks, return_exceptions=True)
             for result in results:
-                if isinstance(result, (asyncio.CancelledError, TimeoutError)):
+                if isinstance(result, (asyncio.CancelledError, *TIMEOUT_ERRORS)):
                     cancelled += 1
                 elif isinstance(result, BaseException):
                     raise result
@@ -74,7 +75,7 @@ async def _storm(
 
 
 async def _with_timeout(coro: object, short: bool) -> None:
-    async with asyncio.timeout(random.uniform(0.001, 0.02) if short else 30):
+    async with timeout(random.uniform(0.001, 0.02) if short else 30):
         await coro  # type: ignore[misc]
 
 
@@ -82,8 +83,6 @@ async def _with_timeout(coro: object, short: bool) -> None:
 async def test_cancellation_storm_never_crosses_replies(
     fault_proxy: FaultProxy, unique_key: str, cancel: str
 ) -> None:
-    if cancel == "timeout" and not hasattr(asyncio, "timeout"):
-        pytest.skip("asyncio.timeout needs Python 3.11")
     fault_proxy.delay(0.004)
     pool = asyncpool.Pool(host=fault_proxy.host, port=fault_proxy.port, max_connections=16)
     async with asyncpool.Redis(pool=pool) as redis:
@@ -139,9 +138,8 @@ async def test_cancel_during_acquire_never_strands_a_permit(redis_server: object
         assert stats.waiting == 0
         assert stats.total <= 1
         assert done >= 500
-        async with asyncio.timeout(2):
-            async with pool.acquire() as conn:
-                assert await conn.execute_command("PING") in (b"PONG", "PONG")
+        async with timeout(2), pool.acquire() as conn:
+            assert await conn.execute_command("PING") in (b"PONG", "PONG")
 
 
 async def test_cancelled_blpop_does_not_swallow_a_later_push(
@@ -177,6 +175,6 @@ async def test_cancelled_blpop_does_not_swallow_a_later_push(
             await asyncio.sleep(0.01)
         await other.execute_command("LPUSH", queue, "x")
         assert await other.execute_command("LLEN", queue) == 1
-        async with asyncio.timeout(5):
+        async with timeout(5):
             assert await redis.execute_command("LLEN", queue) == 1
         assert redis.pool.stats().in_use == 0

@@ -72,13 +72,9 @@ class Maintenance:
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                cancelling = getattr(current, "cancelling", None)
-                if cancelling is not None and cancelling():  # we were cancelled too
-                    raise
+            # asyncio.wait never raises the task's own CancelledError; if *we* are
+            # cancelled meanwhile, that one propagates as it should.
+            await asyncio.wait({task})
 
     async def _run(self) -> None:
         pool = self._pool
@@ -89,9 +85,14 @@ class Maintenance:
             except Exception:  # upkeep must survive anything a round hits
                 log.exception("pool %s: maintenance round failed", pool.name)
             delay = self._probe_delay if pool._breaker_open else self.tick
-            with anyio.move_on_after(delay):
-                await self._wakeup.wait()
-            self._wakeup.clear()
+            wakeup = self._wakeup
+            # a timer that sets the event: plain asyncio, no cancel scope to leave
+            handle = asyncio.get_running_loop().call_later(delay, wakeup.set)
+            try:
+                await wakeup.wait()
+            finally:
+                handle.cancel()
+            wakeup.clear()
 
     async def run_once(self) -> None:
         """One round of upkeep (also callable directly, e.g. from tests)."""
