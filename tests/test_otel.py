@@ -539,3 +539,21 @@ async def test_span_duration_matches_the_metric(
     assert span.end_time is not None
     recorded = Metrics(reader).histogram("db.client.operation.duration").sum
     assert abs((span.end_time - span.start_time) / 1e9 - recorded) < 1e-5
+
+
+async def test_operation_name_cardinality_is_bounded(
+    pool: asyncpool.Pool, provider: MeterProvider, reader: InMemoryMetricReader
+) -> None:
+    redis = asyncpool.Redis(pool=pool)
+    instrument(redis, provider)
+    for i in range(520):  # unknown commands: each an ERR reply
+        with pytest.raises(asyncpool.ResponseError):
+            await redis.execute_command(f"NOSUCHCMD{i}")
+    names = {
+        attrs_of(p)["db.operation.name"]
+        for p in Metrics(reader).points("db.client.operation.duration")
+    }
+    assert len(names) == 513
+    assert "_OTHER" in names
+    assert "NOSUCHCMD0" in names
+    assert "NOSUCHCMD519" not in names

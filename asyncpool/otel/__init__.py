@@ -31,9 +31,9 @@ from .. import __version__
 from ..errors import ConfigError
 from ..pool import Pool
 from ._instruments import Instruments, PoolEntry, instruments_for
-from ._observer import OtelObserver, error_attributes, operation_attributes
+from ._observer import OtelObserver, operation_attributes
 
-__all__ = ["Instrumentation", "error_attributes", "instrument"]
+__all__ = ["Instrumentation", "instrument"]
 
 _active: weakref.WeakKeyDictionary[Pool, Instrumentation] = weakref.WeakKeyDictionary()
 _active_lock = threading.Lock()

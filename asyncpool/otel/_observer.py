@@ -27,7 +27,7 @@ from ._instruments import Instruments
 __all__ = ["OtelObserver", "error_attributes", "operation_attributes"]
 
 #: What a Redis command name looks like; anything else is reported as ``_OTHER``.
-_COMMAND_NAME = re.compile(r"[A-Z][A-Z0-9_.|-]{0,63}")
+_COMMAND_NAME = re.compile(r"[A-Z][A-Z0-9_.-]{0,63}")
 #: Distinct operation names kept per pool before new ones become ``_OTHER``.
 _MAX_OPERATION_NAMES = 512
 _error_types: dict[type[BaseException], str] = {}
@@ -150,11 +150,12 @@ class OtelObserver:
     def _attrs_for(self, key: Any, args: Sequence[Any]) -> dict[str, Any]:
         """Attributes for a command name not seen before (cached, up to a bound)."""
         name = command_name(args)
-        full = len(self._by_name) >= _MAX_OPERATION_NAMES
-        if full or not _COMMAND_NAME.fullmatch(name):
+        if not _COMMAND_NAME.fullmatch(name):
+            return {**self._operation_attrs, sc.DB_OPERATION_NAME: sc.OTHER}
+        if len(self._by_name) >= _MAX_OPERATION_NAMES:
             name = sc.OTHER  # keeps the metric's cardinality bounded
         attrs = {**self._operation_attrs, sc.DB_OPERATION_NAME: name}
-        if not full and key.__class__ in _NAME_TYPES:
+        if name is not sc.OTHER and key.__class__ in _NAME_TYPES:
             self._by_name[key] = attrs
         return attrs
 
