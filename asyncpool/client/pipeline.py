@@ -295,7 +295,7 @@ class Pipeline(_PipelineBase):
             raise
         finally:
             if observer is not None:
-                name = "EXEC" if transaction else "PIPELINE"
+                name = "MULTI" if transaction else "PIPELINE"
                 observer.on_operation(self._pool, (name,), time.perf_counter() - started, error)
 
     async def _send_pinned(

@@ -132,6 +132,7 @@ class DialingMixin:
             self._dial_succeeded(conn, loop.time() - begun)
             return conn
         assert last is not None
+        log.warning("pool %s: could not connect after %d attempt(s): %s", self.name, attempts, last)
         raise last
 
     def _dial_failed(self, exc: BaseException) -> None:

@@ -255,20 +255,26 @@ class Pool(DialingMixin):
         wait = self.options.acquire_timeout if timeout is _DEFAULT else timeout
         loop = asyncio.get_running_loop()
         started = loop.time()
-        while True:
-            self._raise_if_closed()
-            if not self._waiters:
-                conn = await self._take_idle_checked()
-                if conn is not None:
-                    return conn
-                if self._total < self._max:
-                    self._total += 1
+        try:
+            while True:
+                self._raise_if_closed()
+                if not self._waiters:
+                    conn = await self._take_idle_checked()
+                    if conn is not None:
+                        return conn
+                    if self._total < self._max:
+                        self._total += 1
+                        return await self._dial_reserved(started, wait)
+                remaining = None if wait is None else max(0.0, started + wait - loop.time())  # type: ignore[operator]
+                got = await self._wait_turn(loop, remaining, started)
+                if got is None:  # a permit to dial a slot that was freed for us
                     return await self._dial_reserved(started, wait)
-            remaining = None if wait is None else max(0.0, started + wait - loop.time())  # type: ignore[operator]
-            got = await self._wait_turn(loop, remaining, started)
-            if got is None:  # a permit to dial a slot that was freed for us
-                return await self._dial_reserved(started, wait)
-            return got
+                return got
+        finally:  # time to get a connection: queueing, dialing and checks included
+            waited = loop.time() - started
+            self._wait_time_total += waited
+            if self._observer is not None:
+                self._observer.on_wait(self, waited)
 
     async def _take_idle_checked(self) -> Connection | None:
         """Pop idle connections, checking those idle for long, until one is good."""
@@ -293,7 +299,8 @@ class Pool(DialingMixin):
             raise
         except RedisError as exc:
             self._errors_total += 1
-            self._discard(conn, f"health check failed: {exc.__class__.__name__}")
+            log.warning("pool %s: borrow check failed on %r: %s", self.name, conn, exc)
+            self._discard(conn, f"borrow check failed: {exc.__class__.__name__}")
             return False
         conn.last_checked_at = conn.last_used_at = time.monotonic()
         return True
@@ -326,10 +333,6 @@ class Pool(DialingMixin):
         finally:
             if handle is not None:
                 handle.cancel()
-            waited = loop.time() - started
-            self._wait_time_total += waited
-            if self._observer is not None:
-                self._observer.on_wait(self, waited)
 
     def _pass_on(self, item: Connection | None) -> None:
         if item is None:
@@ -466,7 +469,7 @@ class Pool(DialingMixin):
             total=self._total,
             idle=len(self._idle),
             in_use=len(self._lent),
-            waiting=sum(1 for f in self._waiters if not f.done()),
+            waiting=len(self._waiters),
             dialing=self._dialing,
             created_total=self._created_total,
             closed_total=self._closed_total,
@@ -481,6 +484,11 @@ class Pool(DialingMixin):
     def connections(self) -> list[ConnectionInfo]:
         """Metadata of every idle and lent connection."""
         return [c.info() for c in (*self._idle, *self._lent)]
+
+    @property
+    def observer(self) -> PoolObserver | None:
+        """The installed metrics observer, if any."""
+        return self._observer
 
     def set_observer(self, observer: PoolObserver | None) -> None:
         """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
