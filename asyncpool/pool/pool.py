@@ -95,6 +95,8 @@ class Pool(DialingMixin):
         self._max = self.options.max_connections
         self._check_after = self.options.borrow_check_after
         self._track_leaks = self.options.leak_threshold is not None
+        #: Leases are timestamped (observer or leak tracking): no fast path then.
+        self._instrumented = self._track_leaks
 
         self._consecutive_dial_failures = 0
         self._breaker_open = False
@@ -208,13 +210,23 @@ class Pool(DialingMixin):
         return AcquireContext(self, timeout)
 
     def _lend_idle(self) -> Connection | None:
-        """Lend an idle connection without awaiting, or ``None`` (use :meth:`_checkout`)."""
-        if self._track_leaks or self._observer is not None:
+        """Lend an idle connection without awaiting, or ``None`` (use :meth:`_checkout`).
+
+        The hot path, so :meth:`_take_idle` is inlined here.
+        """
+        idle = self._idle
+        if not idle or self._waiters or self._closed or self._instrumented:
             return None
-        conn = self._take_idle()
-        if conn is not None:
-            self._lent[conn] = None
-            self._acquired_total += 1
+        conn = idle.pop() if self._lifo else idle.popleft()
+        if conn.is_closed:
+            self._discard(conn, "closed while idle")
+            return None
+        check_after = self._check_after
+        if check_after is not None and time.monotonic() - conn.last_used_at > check_after:
+            idle.append(conn) if self._lifo else idle.appendleft(conn)
+            return None  # the slow path checks it first
+        self._lent[conn] = None
+        self._acquired_total += 1
         return conn
 
     async def _checkout(self, timeout: float | object | None = _DEFAULT) -> Connection:
@@ -493,6 +505,7 @@ class Pool(DialingMixin):
     def set_observer(self, observer: PoolObserver | None) -> None:
         """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
         self._observer = observer
+        self._instrumented = self._track_leaks or observer is not None
 
     def _stats_text(self) -> str:
         s = self.stats()
