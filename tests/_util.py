@@ -6,6 +6,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
+#: Every byte value, plus a CRLF: binary data that must round-trip unchanged.
+ALL_BYTES = bytes(range(256)) + b"\r\n"
+
 
 async def wait_until(
     predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition"

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
+
+import asyncpool
 
 pytest_plugins = ["asyncpool.testing.pytest_plugin"]
 
@@ -26,3 +29,19 @@ def unique_key(request: pytest.FixtureRequest) -> str:
     """A key prefix no other test (or run) uses: ``test:<test name>:<random>:``."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
     return f"test:{name}:{uuid.uuid4().hex[:8]}:"
+
+
+@pytest.fixture
+async def r(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
+    """A client on the session server, under the ``protocol`` being tested."""
+    async with asyncpool.Redis.from_url(redis_url, protocol=protocol) as client:
+        yield client
+
+
+@pytest.fixture
+async def rd(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
+    """Like ``r`` with ``decode_responses=True``."""
+    async with asyncpool.Redis.from_url(
+        redis_url, protocol=protocol, decode_responses=True
+    ) as client:
+        yield client

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,20 +10,6 @@ import asyncpool
 from asyncpool.testing import RedisServer
 
 ALL_BYTES = bytes(range(256)) + b"\r\n$3\r\n"
-
-
-@pytest.fixture
-async def r(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
-    async with asyncpool.Redis.from_url(redis_url, protocol=protocol) as client:
-        yield client
-
-
-@pytest.fixture
-async def rd(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
-    async with asyncpool.Redis.from_url(
-        redis_url, protocol=protocol, decode_responses=True
-    ) as client:
-        yield client
 
 
 async def test_ping_echo(r: asyncpool.Redis, rd: asyncpool.Redis) -> None:

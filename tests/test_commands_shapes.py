@@ -9,7 +9,7 @@ import pytest
 
 import asyncpool
 
-ALL_BYTES = bytes(range(256)) + b"\r\n"
+from ._util import ALL_BYTES
 
 
 @pytest.fixture(params=[False, True], ids=["bytes", "decoded"])

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
 import asyncpool
 from asyncpool.testing.pytest_plugin import AnyRedisServer
 
-ALL_BYTES = bytes(range(256)) + b"\r\n"
-
-
-@pytest.fixture
-async def r(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
-    async with asyncpool.Redis.from_url(redis_url, protocol=protocol) as client:
-        yield client
-
-
-@pytest.fixture
-async def rd(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
-    async with asyncpool.Redis.from_url(
-        redis_url, protocol=protocol, decode_responses=True
-    ) as client:
-        yield client
+from ._util import ALL_BYTES
 
 
 async def test_xadd_xrange_binary(r: asyncpool.Redis, unique_key: str) -> None:

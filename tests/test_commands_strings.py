@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,20 +11,6 @@ import asyncpool
 from asyncpool.testing.pytest_plugin import AnyRedisServer
 
 ALL_BYTES = bytes(range(256)) + b"\r\n*1\r\n"
-
-
-@pytest.fixture
-async def r(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
-    async with asyncpool.Redis.from_url(redis_url, protocol=protocol) as client:
-        yield client
-
-
-@pytest.fixture
-async def rd(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
-    async with asyncpool.Redis.from_url(
-        redis_url, protocol=protocol, decode_responses=True
-    ) as client:
-        yield client
 
 
 async def test_binary_values_round_trip(r: asyncpool.Redis, unique_key: str) -> None:

@@ -10,12 +10,6 @@ import asyncpool
 from asyncpool.testing.proxy import FaultProxy
 
 
-@pytest.fixture
-async def r(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
-    async with asyncpool.Redis.from_url(redis_url, protocol=protocol) as client:
-        yield client
-
-
 async def test_results_in_order_with_callbacks(r: asyncpool.Redis, unique_key: str) -> None:
     k = unique_key
     async with r.pipeline() as pipe:

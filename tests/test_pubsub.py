@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,12 +17,6 @@ from asyncpool.testing.server import RedisServer
 def prefix(unique_key: str) -> str:
     """``unique_key`` without glob characters (test ids hold ``[...]``), for patterns."""
     return unique_key.replace("[", "(").replace("]", ")")
-
-
-@pytest.fixture
-async def r(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
-    async with asyncpool.Redis.from_url(redis_url, protocol=protocol) as client:
-        yield client
 
 
 async def next_message(ps: asyncpool.PubSub, timeout: float = 5.0) -> asyncpool.PubSubMessage:

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 
 import pytest
 
 import asyncpool
 
 INCR_BY = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
-
-
-@pytest.fixture
-async def r(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
-    async with asyncpool.Redis.from_url(redis_url, protocol=protocol) as client:
-        yield client
 
 
 async def test_sha_is_computed_locally(r: asyncpool.Redis) -> None:

@@ -13,12 +13,6 @@ from asyncpool.client.pipeline import Pipeline
 
 
 @pytest.fixture
-async def r(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
-    async with asyncpool.Redis.from_url(redis_url, protocol=protocol) as client:
-        yield client
-
-
-@pytest.fixture
 async def other(redis_url: str) -> AsyncIterator[asyncpool.Redis]:
     """A second, independent client (its own pool) to interfere with watched keys."""
     async with asyncpool.Redis.from_url(redis_url) as client:

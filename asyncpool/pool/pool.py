@@ -212,21 +212,14 @@ class Pool(DialingMixin):
     def _lend_idle(self) -> Connection | None:
         """Lend an idle connection without awaiting, or ``None`` (use :meth:`_checkout`).
 
-        The hot path, so :meth:`_take_idle` is inlined here.
+        Not when leases are timestamped (observer, leak tracking).
         """
-        idle = self._idle
-        if not idle or self._waiters or self._closed or self._instrumented:
+        if self._instrumented:
             return None
-        conn = idle.pop() if self._lifo else idle.popleft()
-        if conn.is_closed:
-            self._discard(conn, "closed while idle")
-            return None
-        check_after = self._check_after
-        if check_after is not None and time.monotonic() - conn.last_used_at > check_after:
-            idle.append(conn) if self._lifo else idle.appendleft(conn)
-            return None  # the slow path checks it first
-        self._lent[conn] = None
-        self._acquired_total += 1
+        conn = self._take_idle()
+        if conn is not None:
+            self._lent[conn] = None
+            self._acquired_total += 1
         return conn
 
     async def _checkout(self, timeout: float | object | None = _DEFAULT) -> Connection:
