@@ -49,6 +49,7 @@ def test_cancelled_reply_is_drained_on_uvloop(redis_server: Any) -> None:
                 await task
             assert await redis.get("uvloop:c") == b"mine"  # not the cancelled reply
             assert pool.stats().created_total == 1
+        await pool.close()  # a pool given to Redis(pool=...) is its creator's to close
 
     _run(main())
 
