@@ -25,6 +25,20 @@ from .resp import NEED_MORE, Parser, PushMessage, make_parser
 
 __all__ = ["Batch", "RedisProtocol", "open_transport"]
 
+#: RESP3 pushes that are the reply to the command that caused them.
+_CONFIRMATIONS = frozenset(
+    form
+    for kind in (
+        "subscribe",
+        "psubscribe",
+        "ssubscribe",
+        "unsubscribe",
+        "punsubscribe",
+        "sunsubscribe",
+    )
+    for form in (kind, kind.encode())
+)
+
 
 class Batch:
     """A waiter for ``count`` consecutive replies (a pipeline), resolved as a list."""
@@ -71,13 +85,19 @@ class RedisProtocol(asyncio.Protocol):
                 reply = parser.gets()
                 if reply is NEED_MORE:
                     break
-                if self.route_all_to_push or (reply.__class__ is PushMessage and self.on_push):
+                if self.route_all_to_push:
                     if self.on_push is not None:
                         self.on_push(reply)
                     continue
+                if reply.__class__ is PushMessage:
+                    if self.on_push is not None:
+                        self.on_push(reply)
+                        continue
+                    # Only a (un)subscribe confirmation answers a request; a published
+                    # message or an invalidation is never handed to a caller as its reply.
+                    if not waiters or not reply or reply[0] not in _CONFIRMATIONS:
+                        continue
                 if not waiters:
-                    if reply.__class__ is PushMessage:
-                        continue  # a push nobody listens to (e.g. tracking): dropped
                     raise ProtocolError("received a reply that no request asked for")
                 waiter = waiters[0]
                 if waiter.__class__ is Batch:

@@ -223,3 +223,22 @@ async def test_connection_metadata_is_inspectable(redis_server: Any) -> None:
         assert info.created_at <= info.last_used_at
         assert info.state == "clean"
         assert info.address == pool.name
+
+
+async def test_published_message_is_never_a_callers_reply(
+    redis_server: Any, unique_key: str
+) -> None:
+    # RESP3 delivers messages as pushes on the same socket as replies.
+    async with (
+        _pool(redis_server, max_connections=1, protocol=3) as pool,
+        asyncpool.Redis(host=redis_server.host, port=redis_server.port) as other,
+        pool.acquire() as lease,
+    ):
+        await lease.execute_command("SUBSCRIBE", unique_key)
+        queue = unique_key + ":q"
+        # a reply is owed (BLPOP waits) when the message arrives
+        pending = asyncio.ensure_future(lease.execute_command("BLPOP", queue, 5))
+        await wait_until(lambda: lease.connection.pending_replies == 1, what="BLPOP sent")
+        assert await other.execute_command("PUBLISH", unique_key, "not-a-reply") == 1
+        await other.execute_command("RPUSH", queue, "the-reply")
+        assert await pending == [queue.encode(), b"the-reply"]
