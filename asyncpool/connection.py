@@ -413,16 +413,23 @@ class Connection:
             return None
         fut = protocol.request(encode_command(args))
         self.uses += 1
-        if timeout is None and not blocking:  # the common case: no timer, one frame less
-            try:
-                reply = await fut
-            except (ConnectionError, ProtocolError) as exc:
-                self._note_error(exc)
-                raise
-            finally:
-                self.last_used_at = time.monotonic()
-        else:
-            reply = await self._wait(fut, timeout, blocking)
+        try:
+            if timeout is None and not blocking:  # the common case: no timer, one frame less
+                try:
+                    reply = await fut
+                except (ConnectionError, ProtocolError) as exc:
+                    self._note_error(exc)
+                    raise
+                finally:
+                    self.last_used_at = time.monotonic()
+            else:
+                reply = await self._wait(fut, timeout, blocking)
+        except BaseException:
+            if name in STATEFUL:
+                # sent, but we never saw the reply (cancelled, timed out): the server
+                # may be in MULTI, on another db ... so the connection must be reset
+                self._modified = True
+            raise
         if name in STATEFUL:
             self._track_state(args, reply)
         return reply
@@ -443,10 +450,15 @@ class Connection:
                 timeout = _extend(timeout, blocking_timeout(args))
         data = encode_commands(commands)
         fut = protocol.request_many(data, len(commands))
-        if len(data) > 65536:
-            await protocol.wait_writable()
         self.uses += 1
-        replies: list[Any] = await self._wait(fut, timeout, blocking)
+        try:
+            if len(data) > 65536:
+                await protocol.wait_writable()
+            replies: list[Any] = await self._wait(fut, timeout, blocking)
+        except BaseException:
+            if any(args and args[0] in STATEFUL for args in commands):
+                self._modified = True  # replies unseen: state unknown, reset before reuse
+            raise
         for args, reply in zip(commands, replies, strict=True):
             if args and args[0] in STATEFUL:
                 self._track_state(args, reply)

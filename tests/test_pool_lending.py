@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import asyncpool
+from asyncpool.testing import FaultProxy
 
 from ._util import wait_until
 
@@ -242,3 +243,22 @@ async def test_published_message_is_never_a_callers_reply(
         assert await other.execute_command("PUBLISH", unique_key, "not-a-reply") == 1
         await other.execute_command("RPUSH", queue, "the-reply")
         assert await pending == [queue.encode(), b"the-reply"]
+
+
+async def test_cancelled_multi_is_reset_before_reuse(
+    fault_proxy: FaultProxy, unique_key: str
+) -> None:
+    # MULTI reaches the server, but its caller is cancelled before the reply arrives.
+    fault_proxy.delay(0.05)
+    pool = asyncpool.Pool(host=fault_proxy.host, port=fault_proxy.port, max_connections=1)
+    async with pool:
+        async with pool.acquire() as lease:
+            await lease.execute_command("PING")
+            multi = asyncio.ensure_future(lease.execute_command("MULTI"))
+            await wait_until(lambda: lease.connection.pending_replies == 1, what="MULTI sent")
+            multi.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await multi
+        async with pool.acquire() as lease:  # the same connection, drained and reset
+            assert await lease.execute_command("SET", unique_key, "v") in (b"OK", "OK")
+            assert await lease.execute_command("GET", unique_key) == b"v"
