@@ -157,3 +157,25 @@ async def test_first_use_opens_the_pool(redis_server: Any) -> None:
     assert pool._maintenance.running
     await pool.close()
     assert not pool._maintenance.running
+
+
+async def test_max_idle_closes_the_surplus_on_release(redis_server: Any) -> None:
+    async with _pool(redis_server, max_connections=5, max_idle=2) as pool:
+        leases = [await pool.acquire() for _ in range(5)]
+        for lease in leases:
+            await lease.release()
+        stats = pool.stats()
+        assert (stats.idle, stats.total, stats.closed_total) == (2, 2, 3)
+
+
+async def test_lifo_reuses_the_most_recent_and_fifo_the_oldest(redis_server: Any) -> None:
+    for lifo in (True, False):
+        async with _pool(redis_server, lifo=lifo) as pool:
+            first, second = await pool.acquire(), await pool.acquire()
+            first_id = await first.execute_command("CLIENT", "ID")
+            second_id = await second.execute_command("CLIENT", "ID")
+            await first.release()
+            await second.release()  # released last: the most recently used
+            async with pool.acquire() as lease:
+                got = await lease.execute_command("CLIENT", "ID")
+            assert got == (second_id if lifo else first_id)
