@@ -130,3 +130,31 @@ async def test_bad_options_are_config_errors() -> None:
         asyncpool.Redis(no_such_option=1)
     with pytest.raises(asyncpool.ConfigError):
         asyncpool.Redis(pool=asyncpool.Pool(), max_connections=3)
+
+
+async def test_socket_timeout_after_a_long_blocking_command(
+    fault_proxy: FaultProxy, redis_url: str, unique_key: str
+) -> None:
+    # A BLPOP extends its own read deadline (to 10.3 s here) and is answered early;
+    # a later command on the same connection must still get the short one.
+    pool = asyncpool.Pool(
+        host=fault_proxy.host, port=fault_proxy.port, socket_timeout=0.3, max_connections=1
+    )
+    async with (
+        pool,
+        asyncpool.Redis(pool=pool) as redis,
+        asyncpool.Redis.from_url(redis_url) as direct,
+    ):
+        blpop = asyncio.ensure_future(redis.execute_command("BLPOP", unique_key, 10))
+        await wait_until(
+            lambda: any(c.pending_replies == 1 for c in pool.connections()), what="BLPOP sent"
+        )
+        await direct.execute_command("RPUSH", unique_key, "x")
+        assert await blpop == [unique_key.encode(), b"x"]
+        fault_proxy.blackhole(True)
+        started = time.monotonic()
+        with pytest.raises(asyncpool.TimeoutError):
+            await redis.execute_command("GET", unique_key)
+        assert time.monotonic() - started < 3.0
+        fault_proxy.blackhole(False)
+        assert await redis.execute_command("PING") == b"PONG"

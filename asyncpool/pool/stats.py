@@ -13,7 +13,9 @@ class PoolStats:
 
     Gauges: ``total`` open connections (idle + in use + dialing), ``idle``,
     ``in_use`` (lent to callers), ``waiting`` callers queued for a connection,
-    ``dialing`` connections being opened.  Counters (``*_total``) only grow.
+    ``dialing`` connections being opened.  Counters (``*_total``) only grow;
+    ``wait_time_total_s`` adds up the time callers not served at once from the
+    idle set spent getting a connection (queueing, dialing, a borrow check).
     """
 
     name: str
