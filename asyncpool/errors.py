@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "ConnectionError",
     "CrossSlotError",
+    "DecodeError",
     "ExecAbortError",
     "InvalidURL",
     "MovedError",
@@ -165,6 +166,18 @@ class BusyError(ResponseError):
 
 class ExecAbortError(ResponseError):
     """``EXECABORT``: a transaction was discarded because a queued command failed."""
+
+
+class DecodeError(ResponseError):
+    """A reply could not be decoded with the configured ``encoding``.
+
+    Not a server error, but handled like one: it fails that one reply
+    (``decode_responses=True`` and a value that is not valid text), stands in
+    a pipeline's results like an error reply, and the connection stays in
+    sync and is reused.  Read such values with ``decode_responses=False``.
+    """
+
+    code = "DECODE"
 
 
 class WatchError(ResponseError):

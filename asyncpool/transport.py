@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from ._compat import TIMEOUT_ERRORS, timeout
-from .errors import ConnectionError, ProtocolError, TimeoutError
+from .errors import ConnectionError, DecodeError, ProtocolError, TimeoutError
 from .options import ConnectionOptions
 from .resp import NEED_MORE, Parser, PushMessage, make_parser
 
@@ -82,7 +82,12 @@ class RedisProtocol(asyncio.Protocol):
         try:
             parser.feed(data)
             while True:
-                reply = parser.gets()
+                try:
+                    reply = parser.gets()
+                except UnicodeDecodeError as exc:
+                    # the parser read the whole reply and stays in sync: only this
+                    # reply's caller gets the error, the connection is kept
+                    reply = DecodeError(f"reply could not be decoded: {exc}")
                 if reply is NEED_MORE:
                     break
                 if self.route_all_to_push:

@@ -158,3 +158,21 @@ async def test_socket_timeout_after_a_long_blocking_command(
         assert time.monotonic() - started < 3.0
         fault_proxy.blackhole(False)
         assert await redis.execute_command("PING") == b"PONG"
+
+
+async def test_undecodable_reply_fails_alone_and_keeps_the_connection(
+    redis_url: str, unique_key: str, protocol: int
+) -> None:
+    async with asyncpool.Redis.from_url(
+        redis_url, decode_responses=True, protocol=protocol, max_connections=1
+    ) as redis:
+        await redis.execute_command("SET", unique_key, b"\xff\xfe not utf-8")
+        with pytest.raises(asyncpool.DecodeError):
+            await redis.execute_command("GET", unique_key)
+        async with redis.pipeline() as pipe:
+            pipe.get(unique_key).ping()
+            results = await pipe.execute(raise_on_error=False)
+        assert isinstance(results[0], asyncpool.DecodeError)
+        assert results[1] is True or results[1] == "PONG"
+        assert await redis.execute_command("PING") == "PONG"
+        assert redis.pool.stats().created_total == 1  # the same connection all along
