@@ -179,3 +179,11 @@ async def test_lifo_reuses_the_most_recent_and_fifo_the_oldest(redis_server: Any
             async with pool.acquire() as lease:
                 got = await lease.execute_command("CLIENT", "ID")
             assert got == (second_id if lifo else first_id)
+
+
+async def test_health_checks_do_not_keep_idle_connections_alive(redis_server: Any) -> None:
+    # a health-check PING is not a use: idle_timeout must still close the connection
+    async with _pool(redis_server, idle_timeout=0.3, health_check_interval=0.05) as pool:
+        await _client_ids(pool, 2)
+        await wait_until(lambda: pool.stats().closed_total == 2, what="idle expiry despite checks")
+        assert pool.stats().errors_total == 0

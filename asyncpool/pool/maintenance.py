@@ -141,19 +141,8 @@ class Maintenance:
                 tg.start_soon(self._check_one, conn)
 
     async def _check_one(self, conn: Connection) -> None:
-        pool = self._pool
-        try:
-            await conn.execute_command("PING", timeout=max(1.0, pool.options.drain_timeout))
-        except RedisError as exc:
-            pool._errors_total += 1
-            log.warning("pool %s: health check failed on %r: %s", pool.name, conn, exc)
-            pool._discard(conn, "health check failed")
-            return
-        except BaseException:
-            pool._discard(conn, "cancelled during health check")
-            raise
-        conn.last_checked_at = time.monotonic()
-        pool._put_back(conn)
+        if await self._pool._ping(conn, "health check"):
+            self._pool._put_back(conn)
 
     async def _refill(self) -> None:
         pool = self._pool

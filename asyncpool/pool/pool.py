@@ -26,9 +26,10 @@ from typing import Any
 
 from .._compat import TIMEOUT_ERRORS, timeout
 from ..connection import Connection, ConnectionInfo
-from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout, RedisError
+from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
 from .dialing import DialingMixin, Hook
+from .health import HealthMixin
 from .lease import DEFAULT as _DEFAULT
 from .lease import AcquireContext
 from .maintenance import Maintenance
@@ -42,7 +43,7 @@ log = logging.getLogger("asyncpool.pool")
 _MISSING: Any = object()
 
 
-class Pool(DialingMixin):
+class Pool(DialingMixin, HealthMixin):
     """A bounded pool of connections to one Redis server.
 
     ``Pool(host=..., port=..., max_connections=..., ...)`` accepts every field
@@ -290,25 +291,10 @@ class Pool(DialingMixin):
                 continue
             check_after = self._check_after
             stale = check_after is not None and time.monotonic() - conn.last_used_at > check_after
-            if stale and not await self._ping(conn):
+            if stale and not await self._ping(conn, "borrow check"):
                 continue
             return conn
         return None
-
-    async def _ping(self, conn: Connection) -> bool:
-        """PING a connection that is not idle nor lent; discard it when it fails."""
-        try:
-            await conn.execute_command("PING", timeout=min(1.0, self.options.drain_timeout * 2))
-        except asyncio.CancelledError:
-            self._discard(conn, "cancelled during check")
-            raise
-        except RedisError as exc:
-            self._errors_total += 1
-            log.warning("pool %s: borrow check failed on %r: %s", self.name, conn, exc)
-            self._discard(conn, f"borrow check failed: {exc.__class__.__name__}")
-            return False
-        conn.last_checked_at = conn.last_used_at = time.monotonic()
-        return True
 
     async def _wait_turn(
         self, loop: asyncio.AbstractEventLoop, remaining: float | None, started: float
@@ -404,35 +390,11 @@ class Pool(DialingMixin):
         if self._closed:
             self._discard(conn, "pool closed")
             return
-        max_idle = self.options.max_idle
+        max_idle = self._max_idle
         if max_idle is not None and len(self._idle) >= max_idle:
             self._discard(conn, "above max_idle")
             return
         self._idle.append(conn)
-
-    def _spawn_recovery(self, conn: Connection) -> None:
-        task = asyncio.ensure_future(self._recover(conn))
-        self._recovering.add(task)
-        task.add_done_callback(self._recovering.discard)
-
-    async def _recover(self, conn: Connection) -> None:
-        """Drain replies owed to departed callers, reset dirty state, then reuse."""
-        try:
-            async with timeout(self.options.drain_timeout):
-                await conn.protocol.wait_drained()
-                if conn.is_subscribed:
-                    raise ConnectionError("subscribed connections are not reused")
-                if conn.is_dirty:
-                    await conn.reset()
-        except BaseException as exc:
-            self._discard(conn, f"could not be cleaned: {exc.__class__.__name__}")
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            return
-        if conn.is_closed:
-            self._discard(conn, "broken")
-        else:
-            self._put_back(conn)
 
     def _discard(self, conn: Connection, why: str) -> None:
         """Close a connection that is neither idle nor lent, and free its slot."""
