@@ -52,7 +52,6 @@ class ConnectionState:
     MULTI = "multi"
     WATCHING = "watching"
     SUBSCRIBED = "subscribed"
-    BROKEN = "broken"
     CLOSED = "closed"
 
 
@@ -517,7 +516,8 @@ class Connection:
 
     def _check_deadlines(self) -> None:
         self._watchdog = None
-        loop = self._loop or asyncio.get_event_loop()
+        loop = self._loop
+        assert loop is not None  # set by connect(), before any request
         now = loop.time()
         pending = self._deadlines
         while pending:

@@ -17,7 +17,6 @@ __all__ = ["DEFAULT", "AcquireContext", "PooledConnection"]
 
 #: "Not given": use the configured timeout.
 DEFAULT: Any = object()
-_DEFAULT = DEFAULT
 
 
 class PooledConnection:
@@ -51,23 +50,23 @@ class PooledConnection:
         """True once the lease was handed back."""
         return self._conn is None
 
-    async def execute_command(self, *args: Any, timeout: float | None = _DEFAULT) -> Any:
+    async def execute_command(self, *args: Any, timeout: float | None = DEFAULT) -> Any:
         """Run one command on the leased connection (see :meth:`Connection.execute_command`)."""
-        if timeout is _DEFAULT:
+        if timeout is DEFAULT:
             return await self.connection.execute_command(*args)
         return await self.connection.execute_command(*args, timeout=timeout)
 
-    async def send_command(self, args: Sequence[Any], *, timeout: float | None = _DEFAULT) -> Any:
+    async def send_command(self, args: Sequence[Any], *, timeout: float | None = DEFAULT) -> Any:
         """Run one command; an error reply is returned, not raised."""
-        if timeout is _DEFAULT:
+        if timeout is DEFAULT:
             return await self.connection.send_command(args)
         return await self.connection.send_command(args, timeout=timeout)
 
     async def send_many(
-        self, commands: Sequence[Sequence[Any]], *, timeout: float | None = _DEFAULT
+        self, commands: Sequence[Sequence[Any]], *, timeout: float | None = DEFAULT
     ) -> list[Any]:
         """Pipeline ``commands`` in one write; error replies are returned as values."""
-        if timeout is _DEFAULT:
+        if timeout is DEFAULT:
             return await self.connection.send_many(commands)
         return await self.connection.send_many(commands, timeout=timeout)
 
@@ -92,21 +91,12 @@ class AcquireContext:
         self._timeout = timeout
         self._lease: PooledConnection | None = None
 
-    async def _get(self) -> PooledConnection:
-        conn = await self._pool._checkout(self._timeout)
-        try:
-            await self._pool._after_checkout(conn)
-        except BaseException:
-            self._pool._checkin(conn)
-            raise
-        return PooledConnection(self._pool, conn)
-
     def __await__(self) -> Generator[Any, None, PooledConnection]:
-        return self._get().__await__()
+        return self.__aenter__().__await__()
 
     async def __aenter__(self) -> PooledConnection:
         pool = self._pool
-        conn = pool._lend_idle() if self._timeout is _DEFAULT else None
+        conn = pool._lend_idle()  # no wait, so no timeout applies
         if conn is None:
             conn = await pool._checkout(self._timeout)
         if pool._on_acquire is not None:

@@ -24,7 +24,8 @@ import traceback
 from collections import deque
 from typing import Any
 
-from .._compat import TIMEOUT_ERRORS, timeout
+from .._compat import TIMEOUT_ERRORS
+from .._compat import timeout as _timeout
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
@@ -236,10 +237,6 @@ class Pool(DialingMixin, HealthMixin):
             self._lent[conn] = None
         self._acquired_total += 1
         return conn
-
-    async def _after_checkout(self, conn: Connection) -> None:
-        if self._on_acquire is not None:
-            await self._on_acquire(conn)
 
     def _take_idle(self) -> Connection | None:
         idle = self._idle
@@ -481,7 +478,3 @@ class _WaitTimeout(PoolTimeout):
 def _time_out(fut: asyncio.Future[Any]) -> None:
     if not fut.done():
         fut.set_exception(_WaitTimeout())
-
-
-def _timeout(delay: float | None) -> Any:
-    return timeout(delay)
