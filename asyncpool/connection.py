@@ -20,26 +20,18 @@ from typing import Any
 from ._compat import TIMEOUT_ERRORS, timeout
 from .command_info import BLOCKING, STATEFUL, blocking_timeout, command_name
 from .errors import (
-    AuthenticationError,
     ConnectionError,
     ProtocolError,
     RedisError,
     ResponseError,
     TimeoutError,
 )
+from .handshake import handshake
 from .options import ConnectionOptions
 from .resp import encode_command, encode_commands
 from .transport import RedisProtocol, open_transport
 
 __all__ = ["Connection", "ConnectionInfo", "ConnectionState"]
-
-LIB_NAME = "asyncpool"
-try:
-    from importlib.metadata import version as _dist_version
-
-    LIB_VERSION = _dist_version("asyncpool")
-except Exception:  # pragma: no cover - running from a source tree
-    LIB_VERSION = "0"
 
 _ids = itertools.count(1)
 _DEFAULT: Any = object()
@@ -152,7 +144,7 @@ class Connection:
         try:
             async with timeout(opts.connect_timeout):
                 self._transport, self._protocol = await open_transport(opts)
-                await self._handshake()
+                self.protocol_version = await handshake(self._protocol, opts)
         except TIMEOUT_ERRORS as exc:
             self.close()
             if isinstance(exc, TimeoutError):
@@ -165,69 +157,6 @@ class Connection:
             raise
         now = time.monotonic()
         self.created_at = self.last_used_at = self.last_checked_at = now
-
-    async def _handshake(self) -> None:
-        opts = self.options
-        auth: list[Any] = []
-        if opts.password is not None:
-            auth = [opts.username or "default", opts.password]
-        setinfo: list[tuple[Any, ...]] = []
-        if opts.set_lib_info:
-            setinfo = [
-                ("CLIENT", "SETINFO", "LIB-NAME", LIB_NAME),
-                ("CLIENT", "SETINFO", "LIB-VER", LIB_VERSION),
-            ]
-        select = [("SELECT", opts.db)] if opts.db else []
-        if opts.protocol == 3:
-            hello: tuple[Any, ...] = ("HELLO", 3)
-            if auth:
-                hello += ("AUTH", *auth)
-            if opts.client_name:
-                hello += ("SETNAME", opts.client_name)
-            replies = await self._raw_many([hello, *select, *setinfo])
-            first = replies[0]
-            if not isinstance(first, ResponseError):
-                self.protocol_version = 3
-                self._check_handshake_replies(replies[1 : 1 + len(select)])
-                return
-            if first.code in ("WRONGPASS", "NOAUTH") or "password" in str(first).lower():
-                raise AuthenticationError(f"authentication failed for {opts.address}: {first}")
-            if first.code != "NOPROTO" and "unknown command" not in str(first).lower():
-                raise ConnectionError(f"HELLO failed on {opts.address}: {first}")
-        # RESP2: an explicit request, or a server without HELLO.
-        commands: list[tuple[Any, ...]] = []
-        if auth:
-            commands.append(("AUTH", *auth) if opts.username else ("AUTH", opts.password))
-        if opts.client_name:
-            commands.append(("CLIENT", "SETNAME", opts.client_name))
-        commands += select
-        if not auth:
-            commands.append(("PING",))  # surfaces NOAUTH now rather than on first use
-        if opts.protocol == 2:
-            commands += setinfo
-        replies = await self._raw_many(commands)
-        if auth and isinstance(replies[0], ResponseError):
-            raise AuthenticationError(f"authentication failed for {opts.address}: {replies[0]}")
-        n_checked = len(commands) - (len(setinfo) if opts.protocol == 2 else 0)
-        self._check_handshake_replies(replies[:n_checked])
-        for reply in replies[n_checked:]:  # CLIENT SETINFO may fail, but not for want of AUTH
-            if isinstance(reply, AuthenticationError):
-                self._check_handshake_replies([reply])
-        self.protocol_version = 2
-
-    def _check_handshake_replies(self, replies: Sequence[Any]) -> None:
-        for reply in replies:
-            if isinstance(reply, AuthenticationError):
-                raise AuthenticationError(
-                    f"authentication failed for {self.options.address}: {reply}"
-                )
-            if isinstance(reply, ResponseError):
-                raise ConnectionError(f"handshake with {self.options.address} failed: {reply}")
-
-    async def _raw_many(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        protocol = self._protocol
-        assert protocol is not None
-        return await protocol.request_many(encode_commands(commands), len(commands))
 
     def close(self, reason: BaseException | None = None) -> None:
         """Close the socket now; pending requests fail with a ConnectionError."""
@@ -257,7 +186,7 @@ class Connection:
             raise reply
         self._in_multi = self._watching = self._subscribed = self._modified = False
         self._db = 0
-        await self._handshake()
+        self.protocol_version = await handshake(protocol, self.options)
         self._db = self.options.db
 
     # -- state ----------------------------------------------------------------
