@@ -24,7 +24,7 @@ from ..errors import (
 from ..pool import Pool
 from .retry import Retry
 
-__all__ = ["execute"]
+__all__ = ["execute", "observed", "within_deadline"]
 
 Callback = Callable[[Any], Any]
 
@@ -39,31 +39,24 @@ def execute(
 ) -> Coroutine[Any, Any, Any]:
     """Run ``args`` on a connection from ``pool``; apply ``callback`` to the reply.
 
-    Returns the coroutine to await (no extra frame when no deadline is set).
+    Returns the coroutine to await: one frame on the hot path; a deadline or
+    an observer wraps it in one more.
     """
-    if pool._observer is not None:
-        return _observed(pool, args, callback, retry, retryable, timeout_override)
+    coro = _execute(pool, args, callback, retry, retryable, timeout_override)
     if retry.deadline is not None:
-        return _with_deadline(pool, args, callback, retry, retryable, timeout_override)
-    return _execute(pool, args, callback, retry, retryable, timeout_override)
+        coro = within_deadline(retry.deadline, args, coro)
+    if pool._observer is not None:
+        coro = observed(pool, args, coro)
+    return coro
 
 
-async def _observed(
-    pool: Pool,
-    args: Sequence[Any],
-    callback: Callback | None,
-    retry: Retry,
-    retryable: bool | None,
-    timeout_override: Any,
-) -> Any:
-    """The same as :func:`execute`, timing the whole operation for the observer."""
+async def observed(pool: Pool, args: Sequence[Any], coro: Coroutine[Any, Any, Any]) -> Any:
+    """Await ``coro``, timing the whole operation (retries included) for the observer."""
     observer = pool._observer
     started = time.perf_counter()
     error: BaseException | None = None
     try:
-        if retry.deadline is not None:
-            return await _with_deadline(pool, args, callback, retry, retryable, timeout_override)
-        return await _execute(pool, args, callback, retry, retryable, timeout_override)
+        return await coro
     except BaseException as exc:
         error = exc
         raise
@@ -72,22 +65,18 @@ async def _observed(
             observer.on_operation(pool, args, time.perf_counter() - started, error)
 
 
-async def _with_deadline(
-    pool: Pool,
-    args: Sequence[Any],
-    callback: Callback | None,
-    retry: Retry,
-    retryable: bool | None,
-    timeout_override: Any,
+async def within_deadline(
+    deadline: float, args: Sequence[Any], coro: Coroutine[Any, Any, Any]
 ) -> Any:
+    """Await ``coro`` under the retry policy's overall deadline."""
     try:
-        async with timeout(retry.deadline):
-            return await _execute(pool, args, callback, retry, retryable, timeout_override)
+        async with timeout(deadline):
+            return await coro
     except TIMEOUT_ERRORS as exc:
         if isinstance(exc, RedisError):
             raise
         raise TimeoutError(
-            f"{command_name(args)} did not complete within the {retry.deadline}s deadline"
+            f"{command_name(args)} did not complete within the {deadline}s deadline"
         ) from None
 
 

@@ -35,12 +35,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import time
 from collections.abc import Callable, Generator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._compat import TIMEOUT_ERRORS, timeout
 from ..command_info import command_name, is_safe_to_retry
 from ..errors import (
     ConnectionError,
@@ -54,6 +52,7 @@ from ..errors import (
 from ..pool import AcquireContext, Pool, PooledConnection
 from .base import Callback, CommandRunner
 from .commands import Commands
+from .executor import observed, within_deadline
 from .retry import Retry
 
 if TYPE_CHECKING:
@@ -275,28 +274,25 @@ class Pipeline(_PipelineBase):
         queue, scripts = self._queue, list(self._scripts.values())
         self._queue, self._scripts = [], {}
         transaction = self._transaction or self._explicit_multi or self._watching
-        observer = self._pool._observer
-        started = time.perf_counter()
-        error: BaseException | None = None
-        try:
-            if self._lease is not None:
-                try:
-                    replies = await self._send_pinned(self._lease, queue, scripts)
-                finally:
-                    await self.reset()
-            else:
-                self._explicit_multi = False
-                if not queue:
-                    return []
-                replies = await self._send_pooled(queue, scripts, transaction)
-            return _results(queue, scripts, replies, transaction, raise_on_error)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            if observer is not None:
-                name = "MULTI" if transaction else "PIPELINE"
-                observer.on_operation(self._pool, (name,), time.perf_counter() - started, error)
+        run = self._run(queue, scripts, transaction, raise_on_error)
+        if self._pool._observer is not None:
+            run = observed(self._pool, ("MULTI" if transaction else "PIPELINE",), run)
+        return await run
+
+    async def _run(
+        self, queue: list[_Queued], scripts: list[Script], transaction: bool, raise_on_error: bool
+    ) -> list[Any]:
+        if self._lease is not None:
+            try:
+                replies = await self._send_pinned(self._lease, queue, scripts)
+            finally:
+                await self.reset()
+        else:
+            self._explicit_multi = False
+            if not queue:
+                return []
+            replies = await self._send_pooled(queue, scripts, transaction)
+        return _results(queue, scripts, replies, transaction, raise_on_error)
 
     async def _send_pinned(
         self, lease: PooledConnection, queue: list[_Queued], scripts: list[Script]
@@ -319,19 +315,11 @@ class Pipeline(_PipelineBase):
     async def _send_pooled(
         self, queue: list[_Queued], scripts: list[Script], transaction: bool
     ) -> list[Any]:
-        retry = self._retry
         commands = _wire(queue, scripts, transaction)
-        if retry.deadline is None:
-            return await self._send_with_retry(commands, queue, transaction)
-        try:
-            async with timeout(retry.deadline):
-                return await self._send_with_retry(commands, queue, transaction)
-        except TIMEOUT_ERRORS as exc:
-            if isinstance(exc, RedisError):
-                raise
-            raise TimeoutError(
-                f"pipeline did not complete within the {retry.deadline}s deadline"
-            ) from None
+        send = self._send_with_retry(commands, queue, transaction)
+        if self._retry.deadline is not None:
+            send = within_deadline(self._retry.deadline, ("PIPELINE",), send)
+        return await send
 
     def _all_safe(self, queue: list[_Queued]) -> bool:
         for item in queue:
