@@ -224,14 +224,7 @@ class Connection:
             protocol is not None
             and not protocol.closed
             and not protocol._waiters
-            and not (
-                self._in_multi
-                or self._watching
-                or self._subscribed
-                or self._modified
-                or self._no_replies
-            )
-            and self._db == self.options.db
+            and not self.is_dirty
         )
 
     @property
