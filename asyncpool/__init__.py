@@ -9,83 +9,32 @@
         print(await redis.get("greeting"))
 """
 
+from . import errors as _errors
 from .client import PinnedConnection, Pipeline, PubSub, PubSubMessage, Redis, Retry, Script
 from .connection import Connection, ConnectionInfo
-from .errors import (
-    AskError,
-    AuthenticationError,
-    BusyError,
-    BusyLoadingError,
-    ClusterDownError,
-    ConfigError,
-    ConnectionError,
-    CrossSlotError,
-    DecodeError,
-    ExecAbortError,
-    InvalidURL,
-    MovedError,
-    NoPermissionError,
-    NoScriptError,
-    OutcomeUnknownError,
-    OutOfMemoryError,
-    PoolClosed,
-    PoolTimeout,
-    ProtocolError,
-    ReadOnlyError,
-    RedisError,
-    ResponseError,
-    TimeoutError,
-    TryAgainError,
-    WatchError,
-    WrongTypeError,
-)
+from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
 from .pool import Pool, PooledConnection, PoolObserver, PoolStats
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AskError",
-    "AuthenticationError",
-    "BusyError",
-    "BusyLoadingError",
-    "ClusterDownError",
-    "ConfigError",
     "Connection",
-    "ConnectionError",
     "ConnectionInfo",
     "ConnectionOptions",
-    "CrossSlotError",
-    "DecodeError",
-    "ExecAbortError",
-    "InvalidURL",
-    "MovedError",
-    "NoPermissionError",
-    "NoScriptError",
-    "OutOfMemoryError",
-    "OutcomeUnknownError",
     "PinnedConnection",
     "Pipeline",
     "Pool",
-    "PoolClosed",
     "PoolObserver",
     "PoolOptions",
     "PoolStats",
-    "PoolTimeout",
     "PooledConnection",
-    "ProtocolError",
     "PubSub",
     "PubSubMessage",
-    "ReadOnlyError",
     "Redis",
-    "RedisError",
     "ReplyLimits",
-    "ResponseError",
     "Retry",
     "Script",
-    "TimeoutError",
-    "TryAgainError",
-    "WatchError",
-    "WrongTypeError",
     "__version__",
+    *_errors.__all__,
 ]
