@@ -47,3 +47,23 @@ async def test_well_formed_replies_from_the_fake_server_parse(parser: str) -> No
         redis.pipeline(transaction=False) as pipe,
     ):
         assert await pipe.get("a").get("b").execute() == [b"abc", 1]
+
+
+_CONFIRMATION = b">3\r\n$9\r\nsubscribe\r\n$4\r\nchan\r\n:1\r\n"
+
+
+async def test_a_stray_subscribe_confirmation_is_not_a_get_reply() -> None:
+    # A push shaped like a subscribe confirmation, sent while a GET waits: only a
+    # pending (un)subscribe may take it as its reply.
+    def answer(command: list[bytes]) -> bytes:
+        if command[0] == b"GET":
+            return _CONFIRMATION + resp(b"value")
+        return _CONFIRMATION  # SUBSCRIBE chan
+
+    async with (
+        FakeServer(answer) as server,
+        asyncpool.Redis(host=server.host, port=server.port, protocol=3) as redis,
+    ):
+        assert await redis.get("a") == b"value"
+        async with redis.pool.acquire() as lease:  # the control: a SUBSCRIBE takes it
+            assert await lease.execute_command("SUBSCRIBE", "chan") == [b"subscribe", b"chan", 1]
