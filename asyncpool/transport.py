@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from ._compat import TIMEOUT_ERRORS, timeout
-from .errors import ConnectionError, DecodeError, ProtocolError, TimeoutError
+from .errors import ConnectionError, DecodeError, ProtocolError, ResponseError, TimeoutError
 from .options import ConnectionOptions
 from .resp import NEED_MORE, Parser, PushMessage, make_parser
 
@@ -111,6 +111,10 @@ class RedisProtocol(asyncio.Protocol):
                     ):
                         continue
                 if not waiters:
+                    if isinstance(reply, ResponseError):
+                        # a server refusing a client (maxclients ...) says why, then closes
+                        self.abort(ConnectionError(f"the server refused the connection: {reply}"))
+                        return
                     raise ProtocolError("received a reply that no request asked for")
                 waiter = waiters[0]
                 if waiter.__class__ is Batch:
@@ -189,18 +193,26 @@ class RedisProtocol(asyncio.Protocol):
         ``subscribes``: some of them are (un)subscribes, whose RESP3
         confirmation pushes count among the replies.
         """
+        return self.request_batch(data, count, subscribes=subscribes).future
+
+    def request_batch(self, data: bytes, count: int, *, subscribes: bool = False) -> Batch:
+        """Like :meth:`request_many`, returning the :class:`Batch` itself.
+
+        Its ``replies`` keep what arrived even when the connection ends early:
+        the handshake reads a server's refusal from them.
+        """
         if self.closed:
             raise self._closed_error()
         fut: asyncio.Future[list[Any]] = self._loop.create_future()
+        batch = Batch(fut, count)
         if count:
-            batch = Batch(fut, count)
             self._waiters.append(batch)
             if subscribes:
                 self._mark_confirmable(batch)
             self._transport.write(data)  # type: ignore[union-attr]
         else:
             fut.set_result([])
-        return fut
+        return batch
 
     def _mark_confirmable(self, waiter: asyncio.Future[Any] | Batch) -> None:
         # Answered entries are never at the head of the FIFO again, so they do no

@@ -24,7 +24,7 @@ import traceback
 from collections import deque
 from typing import Any
 
-from .._compat import TIMEOUT_ERRORS
+from .._compat import TIMEOUT_ERRORS, running_loop
 from .._compat import timeout as _timeout
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout
@@ -256,7 +256,7 @@ class Pool(DialingMixin, HealthMixin):
         self._raise_if_closed()
         self._maintenance.start()
         wait = self.options.acquire_timeout if timeout is _DEFAULT else timeout
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         started = loop.time()
         try:
             while True:

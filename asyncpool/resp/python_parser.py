@@ -29,6 +29,8 @@ _BULK, _SIMPLE, _ERROR, _INT, _ARRAY = 36, 43, 45, 58, 42
 _MAP, _SET, _PUSH, _ATTR = 37, 126, 62, 124
 _NULL, _DOUBLE_T, _BIGNUM, _BOOL, _BLOBERR, _VERBATIM = 95, 44, 40, 35, 33, 61
 _AGGREGATES = frozenset((_ARRAY, _MAP, _SET, _PUSH, _ATTR))
+_TYPES = _AGGREGATES | {_BULK, _SIMPLE, _ERROR, _INT, _NULL, _DOUBLE_T, _BIGNUM, _BOOL}
+_TYPES |= {_BLOBERR, _VERBATIM}
 _DROP = object()  # a finished attribute: nothing to hand to the parent
 
 
@@ -152,6 +154,8 @@ class PythonParser:
         while True:
             end = buf.find(b"\r\n", pos)
             if end < 0:
+                if pos < size and buf[pos] not in _TYPES:  # no need to wait for the line end
+                    raise _bad(f"unknown reply type byte {bytes((buf[pos],))!r} in", buf[pos:])
                 if size - pos > self._max_bulk + 64:
                     raise ProtocolError("reply line longer than max_bulk_length")
                 self._pos = pos
@@ -255,7 +259,7 @@ class PythonParser:
                     raise _bad("bad boolean", line)
                 pos = end + 2
             else:
-                raise ProtocolError(f"unknown reply type byte {bytes((kind,))!r}")
+                raise _bad(f"unknown reply type byte {bytes((kind,))!r} in", buf[pos:end])
             # Hand the finished value to its parent aggregate(s).
             while stack:
                 if value is _DROP:
