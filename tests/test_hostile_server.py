@@ -133,3 +133,16 @@ def test_without_any_event_loop_the_error_says_asyncio_is_required() -> None:
 
     with pytest.raises(asyncpool.EventLoopError, match=r"asyncio\.run\(\)"):
         running_loop()
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+async def test_a_reply_line_that_never_ends_fails_instead_of_hanging(parser: str) -> None:
+    # no CRLF, ever: without a bound the connection would buffer up to max_bulk_length
+    # (512 MiB) and, with socket_timeout off by default, wait for it forever
+    async with (
+        FakeServer(answer=lambda command: b"+" + b"x" * 100_000) as server,
+        asyncpool.Redis(host=server.host, port=server.port, parser=parser) as redis,
+    ):
+        with pytest.raises(asyncpool.ProtocolError, match="longer than 65536"):
+            await asyncio.wait_for(redis.get("k"), timeout=10)
+        assert redis.pool.stats().total == 0

@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import ProtocolError, error_from_reply
 from ..options import ReplyLimits
 from .base import NEED_MORE, PushMessage
+from .terminators import line_limit
 
 __all__ = ["PythonParser"]
 
@@ -61,6 +62,7 @@ class PythonParser:
         "_max_agg",
         "_max_bulk",
         "_max_depth",
+        "_max_line",
         "_pos",
         "_stack",
     )
@@ -76,6 +78,7 @@ class PythonParser:
         self._max_bulk = limits.max_bulk_length
         self._max_agg = limits.max_aggregate_length
         self._max_depth = limits.max_depth
+        self._max_line = line_limit(limits.max_bulk_length)
         self._encoding = encoding
         self._errors = errors
         self._buf: bytes | bytearray = b""
@@ -156,10 +159,12 @@ class PythonParser:
             if end < 0:
                 if pos < size and buf[pos] not in _TYPES:  # no need to wait for the line end
                     raise _bad(f"unknown reply type byte {bytes((buf[pos],))!r} in", buf[pos:])
-                if size - pos > self._max_bulk + 64:
-                    raise ProtocolError("reply line longer than max_bulk_length")
+                if size - pos > self._max_line + 1:  # + 1: its CR may be here already
+                    raise ProtocolError(f"reply line longer than {self._max_line} bytes")
                 self._pos = pos
                 return NEED_MORE
+            if end - pos > self._max_line:
+                raise ProtocolError(f"reply line longer than {self._max_line} bytes")
             kind = buf[pos]
             line = buf[pos + 1 : end]
             if kind in (_BULK, _VERBATIM, _BLOBERR):
