@@ -271,6 +271,9 @@ class Pool(DialingMixin, HealthMixin):
                 remaining = None if wait is None else max(0.0, started + wait - loop.time())  # type: ignore[operator]
                 got = await self._wait_turn(loop, remaining, started)
                 if got is None:  # a permit to dial a slot that was freed for us
+                    if self._closed:  # closed before we woke: give the slot back
+                        self._pass_on(None)
+                        self._raise_if_closed()
                     return await self._dial_reserved(started, wait)
                 return got
         finally:  # time to get a connection: queueing, dialing and checks included
