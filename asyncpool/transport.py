@@ -250,6 +250,13 @@ class RedisProtocol(asyncio.Protocol):
             return
         self.closed = True
         self.close_reason = reason
+        if self._loop.is_closed():
+            # its event loop is gone (asyncio.run() returned): nothing can be
+            # scheduled there, so end the TCP connection directly; no one can
+            # be waiting on a future of a closed loop either
+            _shut_down(self._transport)
+            self._waiters.clear()
+            return
         if self._transport is not None:
             self._transport.abort()  # connection_lost runs soon, from the loop
         self._fail_waiters(reason)
@@ -335,6 +342,16 @@ async def open_transport(
         except OSError:  # pragma: no cover - platform without these options
             pass
     return transport, protocol
+
+
+def _shut_down(transport: asyncio.BaseTransport | None) -> None:
+    """Send FIN (and stop reading) on the socket of a transport whose loop is closed."""
+    sock = None if transport is None else transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except Exception:  # already gone (or a loop's socket wrapper refuses): nothing to do
+            pass  # the garbage collector closes the descriptor
 
 
 #: The stdlib loop races IPv4 and IPv6 addresses (RFC 8305); uvloop lacks the option.
