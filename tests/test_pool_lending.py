@@ -10,17 +10,13 @@ import pytest
 import asyncpool
 from asyncpool.testing import FaultProxy
 
-from ._util import wait_until
-
-
-def _pool(server: Any, **options: Any) -> asyncpool.Pool:
-    return asyncpool.Pool(host=server.host, port=server.port, **options)
+from ._util import make_pool, wait_until
 
 
 async def test_connection_released_inside_multi_is_reset(
     redis_server: Any, unique_key: str, protocol: int
 ) -> None:
-    async with _pool(redis_server, max_connections=1, protocol=protocol) as pool:
+    async with make_pool(redis_server, max_connections=1, protocol=protocol) as pool:
         async with pool.acquire() as lease:
             await lease.execute_command("MULTI")
             assert await lease.execute_command("SET", unique_key, "1") in (b"QUEUED", "QUEUED")
@@ -34,7 +30,7 @@ async def test_connection_released_inside_multi_is_reset(
 async def test_connection_released_while_watching_is_reset(
     redis_server: Any, unique_key: str
 ) -> None:
-    async with _pool(redis_server, max_connections=1) as pool:
+    async with make_pool(redis_server, max_connections=1) as pool:
         async with pool.acquire() as lease:
             await lease.execute_command("WATCH", unique_key)
         async with asyncpool.Redis(host=redis_server.host, port=redis_server.port) as other:
@@ -49,7 +45,7 @@ async def test_connection_released_while_watching_is_reset(
 async def test_connection_released_on_another_db_is_reset(
     redis_server: Any, unique_key: str
 ) -> None:
-    async with _pool(redis_server, max_connections=1) as pool:
+    async with make_pool(redis_server, max_connections=1) as pool:
         async with pool.acquire() as lease:
             await lease.execute_command("SELECT", 3)
             await lease.execute_command("SET", unique_key, "in-db-3")
@@ -64,7 +60,7 @@ async def test_connection_released_on_another_db_is_reset(
 async def test_subscribed_connection_is_never_lent_again(
     redis_server: Any, unique_key: str, protocol: int
 ) -> None:
-    async with _pool(redis_server, max_connections=1, protocol=protocol) as pool:
+    async with make_pool(redis_server, max_connections=1, protocol=protocol) as pool:
         async with pool.acquire() as lease:
             first_id = await lease.execute_command("CLIENT", "ID")
             await lease.execute_command("SUBSCRIBE", unique_key)
@@ -76,7 +72,7 @@ async def test_subscribed_connection_is_never_lent_again(
 
 
 async def test_use_after_release_raises(redis_server: Any) -> None:
-    async with _pool(redis_server) as pool:
+    async with make_pool(redis_server) as pool:
         async with pool.acquire() as lease:
             pass
         assert lease.released
@@ -85,7 +81,7 @@ async def test_use_after_release_raises(redis_server: Any) -> None:
 
 
 async def test_user_exception_inside_acquire_returns_the_connection(redis_server: Any) -> None:
-    async with _pool(redis_server, max_connections=1) as pool:
+    async with make_pool(redis_server, max_connections=1) as pool:
         with pytest.raises(KeyError):
             async with pool.acquire():
                 raise KeyError("boom")
@@ -94,7 +90,7 @@ async def test_user_exception_inside_acquire_returns_the_connection(redis_server
 
 
 async def test_close_waits_for_lent_connections_then_forces(redis_server: Any) -> None:
-    pool = _pool(redis_server)
+    pool = make_pool(redis_server)
     lease = await pool.acquire()
     closing = asyncio.create_task(pool.close(timeout=0.2))
     await wait_until(lambda: pool.closed, what="close started")
@@ -108,7 +104,7 @@ async def test_close_waits_for_lent_connections_then_forces(redis_server: Any) -
 
 
 async def test_close_returns_once_the_last_lease_comes_back(redis_server: Any) -> None:
-    pool = _pool(redis_server)
+    pool = make_pool(redis_server)
     lease = await pool.acquire()
     closing = asyncio.create_task(pool.close(timeout=30))
     await wait_until(lambda: pool.closed, what="close started")
@@ -120,7 +116,7 @@ async def test_close_returns_once_the_last_lease_comes_back(redis_server: Any) -
 
 
 async def test_close_fails_waiters_with_pool_closed(redis_server: Any) -> None:
-    pool = _pool(redis_server, max_connections=1, acquire_timeout=None)
+    pool = make_pool(redis_server, max_connections=1, acquire_timeout=None)
     lease = await pool.acquire()
     waiter = asyncio.create_task(pool._checkout())
     await wait_until(lambda: pool.stats().waiting == 1, what="queued waiter")
@@ -132,7 +128,7 @@ async def test_close_fails_waiters_with_pool_closed(redis_server: Any) -> None:
 
 
 async def test_expire_all_closes_idle_now_and_lent_on_return(redis_server: Any) -> None:
-    async with _pool(redis_server) as pool:
+    async with make_pool(redis_server) as pool:
         idle = await pool.acquire()
         lent = await pool.acquire()
         lent_id = await lent.execute_command("CLIENT", "ID")
@@ -158,7 +154,7 @@ async def test_hooks_run_in_order(redis_server: Any) -> None:
     async def on_release(conn: asyncpool.Connection) -> None:
         events.append("release")
 
-    pool = _pool(redis_server, max_connections=1)
+    pool = make_pool(redis_server, max_connections=1)
     pool = asyncpool.Pool(
         pool.connection_options,
         pool.options,
@@ -190,7 +186,7 @@ async def test_failing_on_connect_discards_and_reaches_the_caller(redis_server: 
 
 
 async def test_connection_with_replies_switched_off_is_closed(redis_server: Any) -> None:
-    async with _pool(redis_server, max_connections=1) as pool:
+    async with make_pool(redis_server, max_connections=1) as pool:
         async with pool.acquire() as lease:
             first_id = await lease.execute_command("CLIENT", "ID")
             assert await lease.execute_command("CLIENT", "REPLY", "OFF") is None
@@ -201,7 +197,7 @@ async def test_connection_with_replies_switched_off_is_closed(redis_server: Any)
 
 
 async def test_acquiring_an_idle_connection_does_not_yield(redis_server: Any) -> None:
-    async with _pool(redis_server) as pool:
+    async with make_pool(redis_server) as pool:
         async with pool.acquire():
             pass
         coro = pool._checkout()
@@ -214,7 +210,7 @@ async def test_acquiring_an_idle_connection_does_not_yield(redis_server: Any) ->
 
 
 async def test_connection_metadata_is_inspectable(redis_server: Any) -> None:
-    async with _pool(redis_server) as pool, pool.acquire() as lease:
+    async with make_pool(redis_server) as pool, pool.acquire() as lease:
         await lease.execute_command("PING")
         infos = pool.connections()
         assert len(infos) == 1
@@ -231,7 +227,7 @@ async def test_published_message_is_never_a_callers_reply(
 ) -> None:
     # RESP3 delivers messages as pushes on the same socket as replies.
     async with (
-        _pool(redis_server, max_connections=1, protocol=3) as pool,
+        make_pool(redis_server, max_connections=1, protocol=3) as pool,
         asyncpool.Redis(host=redis_server.host, port=redis_server.port) as other,
         pool.acquire() as lease,
     ):
@@ -270,7 +266,7 @@ async def test_second_subscribe_confirmation_is_not_the_next_reply(
     # SUBSCRIBE a b is answered by two RESP3 confirmations; the second one must not
     # be taken for the reply of the PING written right behind it.
     async with (
-        _pool(redis_server, max_connections=1, protocol=3) as pool,
+        make_pool(redis_server, max_connections=1, protocol=3) as pool,
         pool.acquire() as lease,
     ):
         first, pong = await asyncio.gather(
@@ -304,7 +300,7 @@ async def test_aclose_during_dials_fails_callers_with_pool_closed(fault_proxy: F
 
 
 async def test_a_permit_granted_just_before_close_opens_no_connection(redis_server: Any) -> None:
-    async with _pool(redis_server, max_connections=1) as pool:
+    async with make_pool(redis_server, max_connections=1) as pool:
         lease = await pool.acquire()
         waiter = asyncio.ensure_future(pool.acquire())
         await wait_until(lambda: pool.stats().waiting == 1, what="a queued caller")
