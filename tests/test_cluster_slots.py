@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asyncpool.cluster.slots import crc16, hash_slot
+from asyncpool.testing import LocalCluster
 
 KEYS = [
     "",
@@ -31,10 +32,9 @@ def test_crc16_reference_value() -> None:
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_slot_matches_the_server(redis_server: object, key: str) -> None:
-    reply = redis_server.command("CLUSTER", "KEYSLOT", key)  # type: ignore[attr-defined]
-    if not isinstance(reply, int):
-        pytest.skip("this server has no CLUSTER KEYSLOT outside cluster mode")
+def test_slot_matches_the_server(redis_cluster: LocalCluster, key: str) -> None:
+    reply = redis_cluster.nodes[0].command("CLUSTER", "KEYSLOT", key)
+    assert isinstance(reply, int)
     assert hash_slot(key) == reply
     assert hash_slot(key.encode()) == reply
 
