@@ -8,6 +8,7 @@ testing other Redis clients.  The pytest fixtures live in
 from __future__ import annotations
 
 from asyncpool.testing._util import free_port
+from asyncpool.testing.cluster import LocalCluster
 from asyncpool.testing.discovery import (
     docker_available,
     falkordb_binary,
@@ -27,6 +28,7 @@ __all__ = [
     "DockerRedisServer",
     "ExternalRedisServer",
     "FaultProxy",
+    "LocalCluster",
     "RawError",
     "RedisServer",
     "ServerStartError",

@@ -21,6 +21,10 @@ Fixtures:
 * ``unix_redis_server`` (session) -- TCP plus a unix socket at ``.unix_path``.
 * ``fault_proxy`` (async, function) -- a :class:`FaultProxy` in front of
   ``redis_server``.
+* ``redis_cluster`` (session) -- a :class:`LocalCluster` of 3 primaries and 3
+  replicas shared by the session, for tests that need no faults.
+* ``redis_cluster_factory`` (function) -- ``factory(**LocalCluster kwargs)``
+  starts clusters the test may kill nodes of, all stopped after the test.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import pytest
 import pytest_asyncio
 
 from asyncpool.testing._util import format_url
+from asyncpool.testing.cluster import LocalCluster
 from asyncpool.testing.discovery import (
     docker_available,
     find_redis_binary,
@@ -187,6 +192,34 @@ async def fault_proxy(redis_server: AnyRedisServer) -> AsyncIterator[FaultProxy]
         yield proxy
     finally:
         await proxy.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalCluster]:
+    """A 3-primary / 3-replica cluster shared by the whole session (no faults, please)."""
+    cluster = LocalCluster(binary=_binary_or_skip("redis_cluster")).start()
+    try:
+        yield cluster
+    finally:
+        cluster.cleanup()
+
+
+@pytest.fixture
+def redis_cluster_factory() -> Iterator[Callable[..., LocalCluster]]:
+    """``factory(**kwargs)`` starts a :class:`LocalCluster`; all are stopped after the test."""
+    binary = _binary_or_skip("redis_cluster_factory")
+    clusters: list[LocalCluster] = []
+
+    def factory(**kwargs: Any) -> LocalCluster:
+        cluster = LocalCluster(binary=binary, **kwargs)
+        clusters.append(cluster)
+        return cluster.start()
+
+    try:
+        yield factory
+    finally:
+        for cluster in clusters:
+            cluster.cleanup()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
