@@ -211,10 +211,13 @@ class Redis(Commands):
         return await run_transaction(self, func, *watches, **kwargs)
 
     def pubsub(self, **kwargs: Any) -> PubSub:
-        """A publish/subscribe session on its own connection; see :class:`~asyncpool.PubSub`."""
+        """A publish/subscribe session on a connection of its own from this client's pool.
+
+        See :class:`~asyncpool.PubSub`.
+        """
         from .pubsub import PubSub
 
-        return PubSub(self._pool.connection_options, **kwargs)
+        return PubSub(self._pool, **kwargs)
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script` bound to this client (EVALSHA, EVAL on NOSCRIPT)."""

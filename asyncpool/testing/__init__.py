@@ -21,6 +21,7 @@ from asyncpool.testing.docker import DockerRedisServer
 from asyncpool.testing.external import ExternalRedisServer
 from asyncpool.testing.proxy import FaultProxy
 from asyncpool.testing.raw import RawError, encode_command, sync_command
+from asyncpool.testing.sentinel import SentinelGroup, SentinelServer
 from asyncpool.testing.server import RedisServer, ServerStartError
 from asyncpool.testing.tls import TLSMaterial
 
@@ -31,6 +32,8 @@ __all__ = [
     "LocalCluster",
     "RawError",
     "RedisServer",
+    "SentinelGroup",
+    "SentinelServer",
     "ServerStartError",
     "TLSMaterial",
     "docker_available",

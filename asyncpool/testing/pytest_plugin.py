@@ -25,6 +25,10 @@ Fixtures:
   replicas shared by the session, for tests that need no faults.
 * ``redis_cluster_factory`` (function) -- ``factory(**LocalCluster kwargs)``
   starts clusters the test may kill nodes of, all stopped after the test.
+* ``sentinel_group`` (module) -- a :class:`~asyncpool.testing.sentinel.SentinelGroup`
+  (a primary, a replica, three sentinels) shared by one test module.
+* ``sentinel_group_factory`` (function) -- ``factory(**SentinelGroup kwargs)``
+  starts groups a test may break, all stopped after the test.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from asyncpool.testing.discovery import (
 from asyncpool.testing.docker import DockerRedisServer
 from asyncpool.testing.external import ExternalRedisServer
 from asyncpool.testing.proxy import FaultProxy
+from asyncpool.testing.sentinel import SentinelGroup
 from asyncpool.testing.server import RedisServer
 from asyncpool.testing.tls import TLSMaterial
 
@@ -220,6 +225,34 @@ def redis_cluster_factory() -> Iterator[Callable[..., LocalCluster]]:
     finally:
         for cluster in clusters:
             cluster.cleanup()
+
+
+@pytest.fixture(scope="module")
+def sentinel_group() -> Iterator[SentinelGroup]:
+    """A settled Sentinel group (primary, replica, three sentinels) for one test module."""
+    group = SentinelGroup(_binary_or_skip("sentinel_group")).start()
+    try:
+        yield group
+    finally:
+        group.cleanup()
+
+
+@pytest.fixture
+def sentinel_group_factory() -> Iterator[Callable[..., SentinelGroup]]:
+    """``factory(**kwargs)`` starts a :class:`SentinelGroup`; all are stopped after the test."""
+    binary = _binary_or_skip("sentinel_group_factory")
+    groups: list[SentinelGroup] = []
+
+    def factory(**kwargs: Any) -> SentinelGroup:
+        group = SentinelGroup(binary, **kwargs)
+        groups.append(group)
+        return group.start()
+
+    try:
+        yield factory
+    finally:
+        for group in groups:
+            group.cleanup()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
