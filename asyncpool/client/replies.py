@@ -10,7 +10,7 @@ of ``bytes``; each callback accepts every such form and returns the same shape.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "StrT",
@@ -40,8 +40,17 @@ __all__ = [
     "zset_pairs",
 ]
 
-#: A string reply: ``bytes``, or ``str`` when the client decodes responses.
-StrT: TypeAlias = bytes | str
+#: The client's string reply type: ``bytes``, or ``str`` when it decodes responses.
+#: Clients and command mixins are generic in it (``Redis[bytes]``, ``Redis[str]``).
+#: Its default (``bytes``) is for type checkers only, so it needs no runtime dependency.
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    StrT = TypeVar("StrT", bound="bytes | str", default=bytes)
+else:
+    from typing import TypeVar
+
+    StrT = TypeVar("StrT", bound="bytes | str")
 
 
 def to_str(value: Any) -> str:

@@ -8,6 +8,7 @@ connection) is up to the class that mixes :class:`Commands` in.
 
 from __future__ import annotations
 
+from ._base import StrT
 from .hashes import HashCommands
 from .hyperloglog import HyperLogLogCommands
 from .keys import KeyCommands
@@ -37,19 +38,19 @@ __all__ = [
 
 
 class Commands(
-    ServerCommands,
-    KeyCommands,
-    StringCommands,
-    HashCommands,
-    ListCommands,
-    SetCommands,
-    SortedSetCommands,
-    StreamCommands,
-    ScriptingCommands,
-    HyperLogLogCommands,
-    PubSubCommands,
+    ServerCommands[StrT],
+    KeyCommands[StrT],
+    StringCommands[StrT],
+    HashCommands[StrT],
+    ListCommands[StrT],
+    SetCommands[StrT],
+    SortedSetCommands[StrT],
+    StreamCommands[StrT],
+    ScriptingCommands[StrT],
+    HyperLogLogCommands[StrT],
+    PubSubCommands[StrT],
 ):
-    """Every typed command method.
+    """Every typed command method, generic in the string reply type ``StrT``.
 
     Subclasses implement ``_cmd``.  A subclass that queues commands rather
     than running them (a pipeline) sets ``_queues_commands = True`` so the

@@ -15,7 +15,7 @@ from ._util import check_runs_commands, keys_list, scan_items
 __all__ = ["HashCommands"]
 
 
-class HashCommands(CommandMixin):
+class HashCommands(CommandMixin[StrT]):
     """Commands on hash values."""
 
     __slots__ = ()

@@ -27,7 +27,7 @@ def _timeout(command: str, timeout: float) -> float | int:
     return timeout
 
 
-class ListCommands(CommandMixin):
+class ListCommands(CommandMixin[StrT]):
     """Commands on list values."""
 
     __slots__ = ()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ..base import EncodableT
-from ._base import CommandMixin, Reply
+from ._base import CommandMixin, Reply, StrT
 
 __all__ = ["PubSubCommands"]
 
 
-class PubSubCommands(CommandMixin):
+class PubSubCommands(CommandMixin[StrT]):
     """PUBLISH."""
 
     __slots__ = ()

@@ -7,12 +7,12 @@ from typing import Any
 from ...errors import ConfigError
 from .. import replies
 from ..base import EncodableT
-from ._base import CommandMixin, Reply
+from ._base import CommandMixin, Reply, StrT
 
 __all__ = ["ScriptingCommands"]
 
 
-class ScriptingCommands(CommandMixin):
+class ScriptingCommands(CommandMixin[StrT]):
     """EVAL / EVALSHA and script cache management.
 
     For everyday use prefer ``redis.register_script(...)``, which runs EVALSHA

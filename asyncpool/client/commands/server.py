@@ -21,7 +21,7 @@ def _time(reply: Any) -> tuple[int, int]:
     return (int(reply[0]), int(reply[1]))
 
 
-class ServerCommands(CommandMixin):
+class ServerCommands(CommandMixin[StrT]):
     """Commands about the connection and the server as a whole."""
 
     __slots__ = ()

@@ -14,7 +14,7 @@ from ._util import KeysT, check_runs_commands, keys_list, scan_items
 __all__ = ["SetCommands"]
 
 
-class SetCommands(CommandMixin):
+class SetCommands(CommandMixin[StrT]):
     """Commands on set values.  Members come back as Python ``set`` s in both protocols."""
 
     __slots__ = ()

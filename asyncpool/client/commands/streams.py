@@ -63,7 +63,7 @@ def _read_options(command: str, count: int | None, block: int | None) -> list[An
     return args
 
 
-class StreamCommands(CommandMixin):
+class StreamCommands(CommandMixin[StrT]):
     """Commands on stream values.  Entries come back as ``(id, {field: value})``."""
 
     __slots__ = ()

@@ -19,7 +19,7 @@ def _set_ok(reply: Any) -> bool | None:
     return None if reply is None else replies.ok(reply)
 
 
-class StringCommands(CommandMixin):
+class StringCommands(CommandMixin[StrT]):
     """Commands on string values, including bit operations."""
 
     __slots__ = ()
