@@ -28,6 +28,15 @@ def _pairs_or_members(withscores: bool, cast: ScoreCastT = float) -> Any:
     return lambda reply: [(m, cast(s)) for m, s in replies.zset_pairs(reply)]
 
 
+def _rank_score(cast: ScoreCastT) -> Any:
+    def parse(reply: Any) -> list[Any] | None:
+        if reply is None:
+            return None
+        return [reply[0], cast(replies.to_float(reply[1]))]
+
+    return parse
+
+
 class SortedSetCommands(CommandMixin[StrT]):
     """Commands on sorted-set values.  Scores come back as ``float`` in both protocols."""
 
@@ -186,12 +195,30 @@ class SortedSetCommands(CommandMixin[StrT]):
         """ZCOUNT: members with a score between ``min`` and ``max``."""
         return self._cmd(("ZCOUNT", name, min, max))
 
-    def zrank(self, name: KeyT, value: EncodableT) -> Reply[int | None]:
-        """ZRANK: the member's 0-based rank by ascending score, or ``None``."""
+    def zrank(
+        self,
+        name: KeyT,
+        value: EncodableT,
+        withscore: bool = False,
+        score_cast_func: ScoreCastT = float,
+    ) -> Reply[Any]:
+        """ZRANK: the member's 0-based rank by ascending score, or ``None``; with
+        ``withscore`` (Redis 7.2) ``[rank, score]``."""
+        if withscore:
+            return self._cmd(("ZRANK", name, value, "WITHSCORE"), _rank_score(score_cast_func))
         return self._cmd(("ZRANK", name, value))
 
-    def zrevrank(self, name: KeyT, value: EncodableT) -> Reply[int | None]:
-        """ZREVRANK: the member's rank by descending score, or ``None``."""
+    def zrevrank(
+        self,
+        name: KeyT,
+        value: EncodableT,
+        withscore: bool = False,
+        score_cast_func: ScoreCastT = float,
+    ) -> Reply[Any]:
+        """ZREVRANK: the member's rank by descending score, or ``None``; with
+        ``withscore`` (Redis 7.2) ``[rank, score]``."""
+        if withscore:
+            return self._cmd(("ZREVRANK", name, value, "WITHSCORE"), _rank_score(score_cast_func))
         return self._cmd(("ZREVRANK", name, value))
 
     def zpopmin(self, name: KeyT, count: int | None = None) -> Reply[list[tuple[Any, float]]]:
