@@ -123,6 +123,15 @@ async def test_slowlog_entries(admin: asyncpool.Redis) -> None:
 
 async def test_latency(admin: asyncpool.Redis) -> None:
     assert await admin.latency_reset() >= 0
+    await admin.config_set("latency-monitor-threshold", 1)
+    try:
+        await admin.execute_command("DEBUG", "SLEEP", "0.01")  # a 10 ms "command" event
+        graph = await admin.latency_graph("command")
+        assert b"command" in graph
+        assert (await admin.latency_history("command"))[0][1] >= 10
+        assert await admin.latency_reset("command") == 1
+    finally:
+        await admin.config_set("latency-monitor-threshold", 0)
     await need(admin, (7, 0), "LATENCY HISTOGRAM")
     await admin.set("k", "v")
     histograms = await admin.latency_histogram("set")
