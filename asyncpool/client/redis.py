@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import ssl as _ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ..errors import ConfigError, RedisError
 from ..options import CONNECTION_FIELDS, POOL_FIELDS
 from ..pool import Pool, PooledConnection
-from .base import Callback
+from .base import Callback, KeyT
 from .commands import Commands
 from .executor import execute
+from .replies import StrT
 from .retry import Retry
 
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from .script import Script
 
 __all__ = ["PinnedConnection", "Redis"]
+
+_R = TypeVar("_R")
 
 _CLIENT_KEYS = frozenset({"retry", "retries", "deadline", "retry_on_timeout"})
 
@@ -40,7 +43,7 @@ def _retry_from(options: dict[str, Any], retry: Retry | None) -> Retry:
     return Retry(**kwargs)
 
 
-class Redis(Commands):
+class Redis(Commands[StrT]):
     """An asyncio Redis client over a connection :class:`~asyncpool.Pool`.
 
     Each awaited command checks one connection out of the pool and back in,
@@ -55,10 +58,53 @@ class Redis(Commands):
     field), or around an existing pool with ``Redis(pool=pool)``, which it
     never closes.  ``retry`` sets the :class:`~asyncpool.Retry` policy; the same
     default applies however the client is built.
+
+    The client is generic in its string reply type: ``Redis[bytes]`` by
+    default, ``Redis[str]`` with ``decode_responses=True`` (the overloads of
+    ``__init__`` and :meth:`from_url` pick it); for ``Redis(pool=pool)``
+    annotate it (``Redis[str](pool=pool)``) when that pool decodes.
     """
 
     __slots__ = ("_owns_pool", "_pool", "_retry", "_retryable")
 
+    @overload
+    def __init__(self, *, pool: Pool, retry: Retry | None = None, **options: Any) -> None: ...
+    @overload
+    def __init__(
+        self: Redis[str],
+        host: str | None = None,
+        port: int | None = None,
+        db: int | None = None,
+        *,
+        decode_responses: Literal[True],
+        retry: Retry | None = None,
+        ssl: bool | _ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Redis[bytes],
+        host: str | None = None,
+        port: int | None = None,
+        db: int | None = None,
+        *,
+        decode_responses: Literal[False] = False,
+        retry: Retry | None = None,
+        ssl: bool | _ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Redis[Any],
+        host: str | None = None,
+        port: int | None = None,
+        db: int | None = None,
+        *,
+        decode_responses: bool,
+        retry: Retry | None = None,
+        ssl: bool | _ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> None: ...
     def __init__(
         self,
         host: str | None = None,
@@ -97,8 +143,33 @@ class Redis(Commands):
         self._retry = _retry_from(client_options, retry)
         self._retryable: bool | None = None
 
+    @overload
     @classmethod
-    def from_url(cls, url: str, *, retry: Retry | None = None, **options: Any) -> Redis:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        decode_responses: Literal[True],
+        retry: Retry | None = None,
+        **options: Any,
+    ) -> Redis[str]: ...
+    @overload
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        decode_responses: Literal[False] = False,
+        retry: Retry | None = None,
+        **options: Any,
+    ) -> Redis[bytes]: ...
+    @overload
+    @classmethod
+    def from_url(
+        cls, url: str, *, decode_responses: bool, retry: Retry | None = None, **options: Any
+    ) -> Redis[Any]: ...
+    @classmethod
+    def from_url(cls, url: str, *, retry: Retry | None = None, **options: Any) -> Redis[Any]:
         """A client for ``redis://``, ``rediss://`` or ``unix://`` URLs.
 
         Keyword arguments (connection, pool and client options) override the
@@ -126,7 +197,7 @@ class Redis(Commands):
         """The retry policy."""
         return self._retry
 
-    async def __aenter__(self) -> Redis:
+    async def __aenter__(self) -> Redis[StrT]:
         if self._owns_pool:
             await self._pool.open()
         return self
@@ -170,7 +241,7 @@ class Redis(Commands):
             retryable = self._retryable
         return await execute(self._pool, args, None, self._retry, retryable, timeout)
 
-    def retryable(self, retryable: bool = True) -> Redis:
+    def retryable(self, retryable: bool = True) -> Redis[StrT]:
         """A view of this client whose commands are all (not) retried after connection errors.
 
         ``await redis.retryable().incr("counter")`` says an INCR may be repeated
@@ -185,7 +256,7 @@ class Redis(Commands):
 
     # -- higher-level features --------------------------------------------------------
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[PinnedConnection]:
+    async def connection(self) -> AsyncIterator[PinnedConnection[StrT]]:
         """Pin one connection for a sequence of commands (WATCH, CLIENT SETNAME, ...).
 
         State the sequence leaves behind (MULTI, WATCH, SELECT ...) is reset
@@ -194,7 +265,9 @@ class Redis(Commands):
         async with self._pool.acquire() as lease:
             yield PinnedConnection(lease)
 
-    def pipeline(self, transaction: bool = False, *, retryable: bool | None = None) -> Pipeline:
+    def pipeline(
+        self, transaction: bool = False, *, retryable: bool | None = None
+    ) -> Pipeline[StrT]:
         """Queue commands and send them in one write; see :class:`~asyncpool.Pipeline`.
 
         ``retryable=True`` lets a non-transactional pipeline of writes be sent
@@ -204,8 +277,39 @@ class Redis(Commands):
 
         return Pipeline(self, transaction=transaction, retryable=retryable)
 
+    @overload
+    async def transaction(
+        self,
+        func: Callable[[Pipeline[StrT]], Awaitable[_R]],
+        *watches: KeyT,
+        value_from_callable: Literal[True],
+        watch_delay: float | None = None,
+        max_attempts: int | None = None,
+    ) -> _R: ...
+    @overload
+    async def transaction(
+        self,
+        func: Callable[[Pipeline[StrT]], _R],
+        *watches: KeyT,
+        value_from_callable: Literal[True],
+        watch_delay: float | None = None,
+        max_attempts: int | None = None,
+    ) -> _R: ...
+    @overload
+    async def transaction(
+        self,
+        func: Callable[[Pipeline[StrT]], object],
+        *watches: KeyT,
+        value_from_callable: Literal[False] = False,
+        watch_delay: float | None = None,
+        max_attempts: int | None = None,
+    ) -> list[Any]: ...
     async def transaction(self, func: Any, *watches: Any, **kwargs: Any) -> Any:
-        """Run ``func(pipe)`` under WATCH/MULTI/EXEC, retrying on a watched-key conflict."""
+        """Run ``func(pipe)`` under WATCH/MULTI/EXEC, retrying on a watched-key conflict.
+
+        Returns EXEC's results, or what ``func`` returned (awaited when it is
+        a coroutine) with ``value_from_callable=True``.
+        """
         from .pipeline import run_transaction
 
         return await run_transaction(self, func, *watches, **kwargs)
@@ -226,7 +330,7 @@ class Redis(Commands):
         return Script(self, script)
 
 
-class PinnedConnection(Commands):
+class PinnedConnection(Commands[StrT]):
     """Command methods bound to one leased connection (no automatic retries)."""
 
     __slots__ = ("_lease",)
