@@ -12,6 +12,9 @@ from ..errors import ConfigError, RedisError
 from ..options import CONNECTION_FIELDS, POOL_FIELDS
 from ..pool import Pool, PooledConnection
 from .base import Callback
+from .cache import ClientCache  # client-side cache (issue 15)
+from .cache_config import URL_KEYS as CACHE_URL_KEYS
+from .cache_config import CacheConfig, cache_config_from
 from .commands import Commands
 from .executor import execute
 from .retry import Retry
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["PinnedConnection", "Redis"]
 
 _CLIENT_KEYS = frozenset({"retry", "retries", "deadline", "retry_on_timeout"})
+#: Client-side cache keys (issue 15): ``cache=`` and the ``cache_*`` URL parameters.
+_CACHE_KEYS = CACHE_URL_KEYS
 
 
 def _retry_from(options: dict[str, Any], retry: Retry | None) -> Retry:
@@ -54,10 +59,12 @@ class Redis(Commands):
     :class:`~asyncpool.ConnectionOptions` and :class:`~asyncpool.PoolOptions`
     field), or around an existing pool with ``Redis(pool=pool)``, which it
     never closes.  ``retry`` sets the :class:`~asyncpool.Retry` policy; the same
-    default applies however the client is built.
+    default applies however the client is built.  ``cache`` (a
+    :class:`~asyncpool.CacheConfig`, or ``True`` for the defaults) turns on
+    client-side caching; see docs/caching.md.
     """
 
-    __slots__ = ("_owns_pool", "_pool", "_retry", "_retryable")
+    __slots__ = ("_cache", "_owns_pool", "_pool", "_retry", "_retryable")
 
     def __init__(
         self,
@@ -68,6 +75,7 @@ class Redis(Commands):
         pool: Pool | None = None,
         retry: Retry | None = None,
         ssl: bool | _ssl.SSLContext | None = None,
+        cache: CacheConfig | bool | None = None,
         **options: Any,
     ) -> None:
         for name, value in (("host", host), ("port", port), ("db", db)):
@@ -78,7 +86,7 @@ class Redis(Commands):
         elif isinstance(ssl, _ssl.SSLContext):
             options["ssl"] = ssl
         if pool is not None:
-            misplaced = set(options) - _CLIENT_KEYS
+            misplaced = set(options) - _CLIENT_KEYS - _CACHE_KEYS
             if misplaced:
                 raise ConfigError(
                     "connection and pool options belong to the pool when pool= is given;"
@@ -88,14 +96,19 @@ class Redis(Commands):
             self._owns_pool = False
             client_options = {**pool.client_options, **options}
         else:
-            unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS - _CLIENT_KEYS
+            unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS - _CLIENT_KEYS - _CACHE_KEYS
             if unknown:
                 raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}")
-            client_options = {k: options.pop(k) for k in list(options) if k in _CLIENT_KEYS}
+            client_options = {
+                k: options.pop(k) for k in list(options) if k in _CLIENT_KEYS | _CACHE_KEYS
+            }
             self._pool = Pool(**options)
             self._owns_pool = True
         self._retry = _retry_from(client_options, retry)
         self._retryable: bool | None = None
+        # client-side cache (issue 15): None unless asked for
+        config = cache_config_from(cache, client_options)
+        self._cache: ClientCache | None = None if config is None else ClientCache(self, config)
 
     @classmethod
     def from_url(cls, url: str, *, retry: Retry | None = None, **options: Any) -> Redis:
@@ -126,9 +139,16 @@ class Redis(Commands):
         """The retry policy."""
         return self._retry
 
+    @property
+    def cache(self) -> ClientCache | None:
+        """The client-side cache (``None`` unless ``cache=`` was given); see docs/caching.md."""
+        return self._cache
+
     async def __aenter__(self) -> Redis:
         if self._owns_pool:
             await self._pool.open()
+        if self._cache is not None:  # client-side cache (issue 15): tracking on now
+            await self._cache.start()
         return self
 
     async def __aexit__(
@@ -141,6 +161,8 @@ class Redis(Commands):
 
     async def aclose(self) -> None:
         """Close the pool if this client created it (a shared pool is left open)."""
+        if self._cache is not None:  # client-side cache (issue 15)
+            await self._cache.close()
         if self._owns_pool:
             await self._pool.close()
 
@@ -154,6 +176,8 @@ class Redis(Commands):
     ) -> Any:
         if retryable is None:
             retryable = self._retryable
+        if self._cache is not None:  # client-side cache (issue 15)
+            return self._cache.run(args, callback, retryable)
         return execute(self._pool, args, callback, self._retry, retryable)
 
     async def execute_command(
@@ -168,6 +192,8 @@ class Redis(Commands):
         """
         if retryable is None:
             retryable = self._retryable
+        if self._cache is not None:  # client-side cache (issue 15)
+            return await self._cache.run(args, None, retryable, timeout)
         return await execute(self._pool, args, None, self._retry, retryable, timeout)
 
     def retryable(self, retryable: bool = True) -> Redis:
@@ -181,6 +207,7 @@ class Redis(Commands):
         view._owns_pool = False
         view._retry = self._retry
         view._retryable = retryable
+        view._cache = self._cache  # client-side cache (issue 15): shared with the view
         return view
 
     # -- higher-level features --------------------------------------------------------
