@@ -52,11 +52,14 @@ class World:
         self.floors = {k: Floor() for k in self.keys}
 
 
-def _version(value: bytes | None) -> int | None:
-    return None if value is None else int(value.split(b":", 1)[0])
+def _version(value: bytes | str | None) -> int | None:
+    if value is None:
+        return None
+    raw = value.encode() if isinstance(value, str) else value
+    return int(raw.split(b":", 1)[0])
 
 
-def _check(world: World, key: str, value: bytes | None, floor: Floor, removals: int) -> None:
+def _check(world: World, key: str, value: bytes | str | None, floor: Floor, removals: int) -> None:
     version = _version(value)
     world.reads += 1
     if version is None:
