@@ -22,6 +22,7 @@ __all__ = [
     "ConnectionError",
     "CrossSlotError",
     "DecodeError",
+    "EventLoopError",
     "ExecAbortError",
     "InvalidURL",
     "MasterNotFoundError",
@@ -95,6 +96,16 @@ class PoolTimeout(TimeoutError):
 
 class PoolClosed(RedisError):
     """The pool was closed; it lends no more connections."""
+
+
+class EventLoopError(RedisError, RuntimeError):
+    """asyncpool was used without the asyncio event loop it needs (also a ``RuntimeError``).
+
+    Raised when no asyncio loop runs in this thread (under trio, say: asyncpool
+    supports asyncio only), and when a pool is used from a second event loop
+    while the loop its connections belong to still runs (in another thread).
+    The message names the fix.
+    """
 
 
 class ProtocolError(RedisError):

@@ -26,7 +26,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..connection import Connection
-from ..errors import ConnectionError, TimeoutError
+from ..errors import ConnectionError, PoolClosed, TimeoutError
 from ..options import ConnectionOptions, PoolOptions
 from .observer import PoolObserver
 
@@ -52,6 +52,7 @@ class DialingMixin:
     options: PoolOptions
     connection_options: ConnectionOptions
     name: str
+    _closed: bool
     _total: int
     _dialing: int
     _max: int
@@ -87,7 +88,9 @@ class DialingMixin:
         task.add_done_callback(self._dial_done)
         self._recovering.add(task)
         try:
-            return await asyncio.shield(task)
+            # asyncio.wait, not shield: a dial cancelled by close() must not look
+            # like a cancellation of this caller, who was never cancelled.
+            await asyncio.wait((task,))
         except asyncio.CancelledError:
             if task.done():
                 if not task.cancelled() and task.exception() is None:
@@ -95,6 +98,11 @@ class DialingMixin:
             else:
                 task.add_done_callback(self._adopt)
             raise
+        if task.cancelled():
+            if self._closed:
+                raise PoolClosed(f"pool {self.name} was closed while connecting")
+            raise ConnectionError(f"pool {self.name}: connecting was cancelled")
+        return task.result()
 
     def _dial_done(self, task: asyncio.Task[Connection]) -> None:
         self._dialing -= 1
