@@ -127,7 +127,7 @@ class SentinelNodes:
             out = []
             for entry in reply or ():
                 info = fields(entry)
-                if usable(info) and info.get("master-link-status", "ok") == "ok":
+                if usable(info):  # its own link state lags (refreshed every 10 s): ROLE decides
                     out.append((info["ip"], int(info["port"])))
             return out
 

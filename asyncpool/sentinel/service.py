@@ -67,6 +67,7 @@ class Service:
         #: Every change of primary seen, oldest first.
         self.failovers: list[Failover] = []
         self._stale = True
+        self._stale_reason = "dial failure"
         self._discovery: asyncio.Task[Address] | None = None
         self._last_discovery = 0.0
         self._pending: tuple[Failover, float] | None = None
@@ -101,10 +102,10 @@ class Service:
             errors = pool.stats().errors_total
             failed = self._errors_seen.get(pool, errors) != errors
             if failed and time.monotonic() - self._last_discovery >= REDISCOVER_MIN_INTERVAL:
-                self._stale = True
+                self.stale("dial failure")
             self._errors_seen[pool] = errors
         if self.master is None or self._stale:
-            return await self.rediscover("dial failure")
+            return await self.rediscover(self._stale_reason)
         return self.master
 
     async def rediscover(self, source: str) -> Address:
@@ -165,7 +166,7 @@ class Service:
         role = await role_of(conn)
         address = (conn.options.host, conn.options.port)
         if role != "master":
-            self._stale = True
+            self.stale("stale primary")
             raise StalePrimaryError(
                 f"{_addr(address)} is a {role}, not the primary of {self.name!r};"
                 " asking the sentinels again"
@@ -189,7 +190,7 @@ class Service:
 
     def demoted(self) -> None:
         """A primary connection got ``READONLY``: the server was demoted; drop its connections."""
-        self._stale = True
+        self.stale("readonly")
         for pool in self._master_pools:
             pool.expire_all()
 
@@ -198,9 +199,28 @@ class Service:
         """Round-robin over the replicas the sentinels consider healthy, else the primary."""
         replicas = await self.replicas()
         if not replicas:
-            return await self.dial_master(pool)
+            if self.master is None or self._stale:
+                return await self.rediscover(self._stale_reason)
+            return self.master
         self._next_replica = (self._next_replica + 1) % len(replicas)
         return replicas[self._next_replica]
+
+    async def check_replica(self, conn: Connection) -> None:
+        """``on_connect`` of replica pools: a replica, or the primary as the fallback.
+
+        A listed "replica" that says ``master`` but is not the primary (the
+        old primary right after a failover, before the sentinels demote it)
+        is rejected and left out until the list is fetched again.
+        """
+        role = await role_of(conn)
+        address = (conn.options.host, conn.options.port)
+        if role == "slave" or (role == "master" and address == self.master):
+            return
+        if address in self._replicas:
+            self._replicas = [a for a in self._replicas if a != address]
+        raise StalePrimaryError(
+            f"{_addr(address)} is a {role}, neither a replica nor the primary of {self.name!r}"
+        )
 
     async def replicas(self) -> list[Address]:
         """Healthy replicas (``SENTINEL REPLICAS``), reused for up to a second."""
@@ -222,8 +242,10 @@ class Service:
         self._replicas_at = time.monotonic()
         return self._replicas
 
-    def stale(self) -> None:
-        """Ask the sentinels before the next dial (events may have been missed)."""
+    def stale(self, reason: str) -> None:
+        """Ask the sentinels before the next dial; ``reason`` names a failover found so."""
+        if not self._stale:
+            self._stale_reason = reason
         self._stale = True
 
     def close(self) -> None:
