@@ -342,7 +342,7 @@ class Sentinel:
 
     async def discover_replicas(self, name: str | None = None) -> list[Address]:
         """The healthy replicas' addresses, as the first answering sentinel lists them."""
-        return await self.nodes.replicas(self.service(name).name)
+        return (await self.nodes.replicas(self.service(name).name))[0]
 
     def failovers(self, name: str | None = None) -> list[Failover]:
         """Every change of primary seen (of ``name``, or of every service)."""
