@@ -10,7 +10,18 @@
 """
 
 from . import errors as _errors
-from .client import PinnedConnection, Pipeline, PubSub, PubSubMessage, Redis, Retry, Script
+from .client import (
+    CacheConfig,
+    CacheStats,
+    ClientCache,
+    PinnedConnection,
+    Pipeline,
+    PubSub,
+    PubSubMessage,
+    Redis,
+    Retry,
+    Script,
+)
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
@@ -20,6 +31,9 @@ from .sentinel import Sentinel
 __version__ = "0.1.0"
 
 __all__ = [
+    "CacheConfig",
+    "CacheStats",
+    "ClientCache",
     "Connection",
     "ConnectionInfo",
     "ConnectionOptions",

