@@ -9,6 +9,8 @@
         print(await redis.get("greeting"))
 """
 
+import logging as _std_logging
+
 from . import errors as _errors
 from .client import PinnedConnection, Pipeline, PubSub, PubSubMessage, Redis, Retry, Script
 from .connection import Connection, ConnectionInfo
@@ -17,6 +19,10 @@ from .options import ConnectionOptions, PoolOptions, ReplyLimits
 from .pool import Pool, PooledConnection, PoolObserver, PoolStats
 
 __version__ = "0.1.0"
+
+# A library leaves output to the application: without logging configured, nothing is printed
+# (Python's last-resort handler would otherwise write every WARNING to stderr).
+_std_logging.getLogger("asyncpool").addHandler(_std_logging.NullHandler())
 
 __all__ = [
     "Connection",
