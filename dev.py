@@ -3,7 +3,7 @@
 
     python dev.py demo      # the gateway demo against an embedded redis-server
     python dev.py test      # the test suite (extra arguments go to pytest)
-    python dev.py check     # ruff, mypy --strict, import-linter
+    python dev.py check     # ruff, mypy --strict (package + tests/typecheck), import-linter
     python dev.py docs      # build the documentation site (mkdocs --strict)
     python dev.py bench     # the benchmarks against redis-py and coredis
 
@@ -75,6 +75,7 @@ def main(argv: list[str]) -> int:
         run([py, "-m", "ruff", "check", "."])
         run([py, "-m", "ruff", "format", "--check", "."])
         run([py, "-m", "mypy"])
+        run([py, "-m", "mypy", "tests/typecheck"])  # assert_type checks of the public API
         run([str(BIN / "lint-imports")])
         return 0
     if task == "docs":

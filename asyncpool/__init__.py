@@ -12,11 +12,23 @@
 import logging as _std_logging
 
 from . import errors as _errors
-from .client import PinnedConnection, Pipeline, PubSub, PubSubMessage, Redis, Retry, Script
+from .client import (
+    CacheConfig,
+    CacheStats,
+    ClientCache,
+    PinnedConnection,
+    Pipeline,
+    PubSub,
+    PubSubMessage,
+    Redis,
+    Retry,
+    Script,
+)
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
 from .pool import Pool, PooledConnection, PoolObserver, PoolStats
+from .sentinel import Sentinel
 
 __version__ = "0.1.0"
 
@@ -25,6 +37,9 @@ __version__ = "0.1.0"
 _std_logging.getLogger("asyncpool").addHandler(_std_logging.NullHandler())
 
 __all__ = [
+    "CacheConfig",
+    "CacheStats",
+    "ClientCache",
     "Connection",
     "ConnectionInfo",
     "ConnectionOptions",
@@ -41,6 +56,7 @@ __all__ = [
     "ReplyLimits",
     "Retry",
     "Script",
+    "Sentinel",
     "__version__",
     *_errors.__all__,
 ]

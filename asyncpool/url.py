@@ -51,6 +51,16 @@ __all__ = ["CLIENT_KEYS", "parse_url", "redact_url"]
 #: Query keys handed back to the client (third item of :func:`parse_url`'s result).
 CLIENT_KEYS = frozenset(
     {"decode_responses", "encoding", "encoding_errors", "retry_on_timeout", "retries", "deadline"}
+) | frozenset(  # client-side cache (issue 15); CacheConfig.from_params converts them
+    {
+        "cache",
+        "cache_max_entries",
+        "cache_max_bytes",
+        "cache_ttl",
+        "cache_commands",
+        "cache_prefixes",
+        "cache_health_check_interval",
+    }
 )
 _ALIASES = {"timeout": "socket_timeout", "socket_connect_timeout": "connect_timeout"}
 _SSL_KEYS = frozenset(
@@ -125,6 +135,7 @@ _CLIENT_CONVERTERS: dict[str, Callable[[str], Any]] = {
     "retry_on_timeout": _bool,
     "retries": int,
     "deadline": _optional(float),
+    **{key: str for key in CLIENT_KEYS if key.startswith("cache")},
 }
 
 

@@ -21,6 +21,14 @@ Fixtures:
 * ``unix_redis_server`` (session) -- TCP plus a unix socket at ``.unix_path``.
 * ``fault_proxy`` (async, function) -- a :class:`FaultProxy` in front of
   ``redis_server``.
+* ``redis_cluster`` (session) -- a :class:`LocalCluster` of 3 primaries and 3
+  replicas shared by the session, for tests that need no faults.
+* ``redis_cluster_factory`` (function) -- ``factory(**LocalCluster kwargs)``
+  starts clusters the test may kill nodes of, all stopped after the test.
+* ``sentinel_group`` (module) -- a :class:`~asyncpool.testing.sentinel.SentinelGroup`
+  (a primary, a replica, three sentinels) shared by one test module.
+* ``sentinel_group_factory`` (function) -- ``factory(**SentinelGroup kwargs)``
+  starts groups a test may break, all stopped after the test.
 
 A fixture that finds no server skips its test.  For CI, where a missing
 server means a broken setup, ``--require-redis`` (or the ini option
@@ -39,6 +47,7 @@ import pytest
 import pytest_asyncio
 
 from asyncpool.testing._util import format_url
+from asyncpool.testing.cluster import LocalCluster
 from asyncpool.testing.discovery import (
     docker_available,
     find_redis_binary,
@@ -48,6 +57,7 @@ from asyncpool.testing.discovery import (
 from asyncpool.testing.docker import DockerRedisServer
 from asyncpool.testing.external import ExternalRedisServer
 from asyncpool.testing.proxy import FaultProxy
+from asyncpool.testing.sentinel import SentinelGroup
 from asyncpool.testing.server import RedisServer
 from asyncpool.testing.tls import TLSMaterial
 
@@ -243,6 +253,62 @@ async def fault_proxy(redis_server: AnyRedisServer) -> AsyncIterator[FaultProxy]
         yield proxy
     finally:
         await proxy.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalCluster]:
+    """A 3-primary / 3-replica cluster shared by the whole session (no faults, please)."""
+    cluster = LocalCluster(binary=_binary_or_skip("redis_cluster")).start()
+    try:
+        yield cluster
+    finally:
+        cluster.cleanup()
+
+
+@pytest.fixture
+def redis_cluster_factory() -> Iterator[Callable[..., LocalCluster]]:
+    """``factory(**kwargs)`` starts a :class:`LocalCluster`; all are stopped after the test."""
+    binary = _binary_or_skip("redis_cluster_factory")
+    clusters: list[LocalCluster] = []
+
+    def factory(**kwargs: Any) -> LocalCluster:
+        cluster = LocalCluster(binary=binary, **kwargs)
+        clusters.append(cluster)
+        return cluster.start()
+
+    try:
+        yield factory
+    finally:
+        for cluster in clusters:
+            cluster.cleanup()
+
+
+@pytest.fixture(scope="module")
+def sentinel_group() -> Iterator[SentinelGroup]:
+    """A settled Sentinel group (primary, replica, three sentinels) for one test module."""
+    group = SentinelGroup(_binary_or_skip("sentinel_group")).start()
+    try:
+        yield group
+    finally:
+        group.cleanup()
+
+
+@pytest.fixture
+def sentinel_group_factory() -> Iterator[Callable[..., SentinelGroup]]:
+    """``factory(**kwargs)`` starts a :class:`SentinelGroup`; all are stopped after the test."""
+    binary = _binary_or_skip("sentinel_group_factory")
+    groups: list[SentinelGroup] = []
+
+    def factory(**kwargs: Any) -> SentinelGroup:
+        group = SentinelGroup(binary, **kwargs)
+        groups.append(group)
+        return group.start()
+
+    try:
+        yield factory
+    finally:
+        for group in groups:
+            group.cleanup()
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
