@@ -9,6 +9,8 @@
         print(await redis.get("greeting"))
 """
 
+import logging as _std_logging
+
 from . import errors as _errors
 from .client import (
     CacheConfig,
@@ -29,6 +31,10 @@ from .pool import Pool, PooledConnection, PoolObserver, PoolStats
 from .sentinel import Sentinel
 
 __version__ = "0.1.0"
+
+# A library leaves output to the application: without logging configured, nothing is printed
+# (Python's last-resort handler would otherwise write every WARNING to stderr).
+_std_logging.getLogger("asyncpool").addHandler(_std_logging.NullHandler())
 
 __all__ = [
     "CacheConfig",

@@ -441,7 +441,9 @@ class Pool(DialingMixin, HealthMixin):
             self._idle.remove(conn)
         except ValueError:
             return  # lent or in transit: whoever holds it will notice
-        log.info("idle connection to %s lost: %s", self.name, reason)
+        self._throttle.log(
+            "lost", logging.INFO, "idle connection to %s lost: %s", self.name, reason
+        )
         self._discard(conn, "lost while idle")
 
     # -- introspection -------------------------------------------------------------------
