@@ -68,6 +68,8 @@ class CacheStats:
     hits: int
     #: Cacheable reads sent to the server while the cache was usable.
     misses: int
+    #: Reads that shared the reply of an identical read already in flight.
+    joins: int
     #: Cacheable reads sent to the server because the cache could not be used
     #: (tracking down, a fence pending, a key outside ``prefixes``).
     bypasses: int
@@ -94,9 +96,14 @@ class CacheStats:
 
     @property
     def hit_rate(self) -> float:
-        """``hits / (hits + misses + bypasses)`` (0.0 before any read)."""
-        total = self.hits + self.misses + self.bypasses
-        return self.hits / total if total else 0.0
+        """Share of cacheable reads that needed no round trip of their own.
+
+        ``(hits + joins) / (hits + joins + misses + bypasses)``; 0.0 before any read.
+        """
+        total = self.hits + self.joins + self.misses + self.bypasses
+        if not total:
+            return 0.0
+        return (self.hits + self.joins) / total
 
 
 def _forms(names: Iterable[str]) -> set[Any]:
@@ -139,11 +146,14 @@ class ClientCache:
         self._starting: asyncio.Future[None] | None = None
         self._reconnect: asyncio.Task[None] | None = None
         self._write_seq = 0
+        #: Reads in flight, by cache key, that a concurrent identical read may share.
+        self._pending: dict[Any, _Pending] = {}
         self._fenced_seq = 0
         self._fence_scheduled = False
         self.hits = 0
         self.misses = 0
         self.bypasses = 0
+        self.joins = 0
         self.races = 0
         self.flushes = 0
         self.tracking_connects = 0
@@ -216,6 +226,7 @@ class ClientCache:
         return CacheStats(
             hits=self.hits,
             misses=self.misses,
+            joins=self.joins,
             bypasses=self.bypasses,
             evictions=store.evictions,
             invalidations=store.invalidations,
@@ -308,17 +319,55 @@ class ClientCache:
             self.bypasses += 1
             client = self._client
             return await execute(client.pool, args, callback, client.retry, retryable)
+        pending = self._pending.get(cache_key)
+        if (
+            pending is not None
+            and pending.write_seq == self._write_seq
+            and store.may_store(pending.token)
+        ):
+            # The same read is in flight and nothing it depends on changed since it
+            # was sent: share its reply, as a hit would share a stored one.
+            try:
+                value = await asyncio.shield(pending.future)
+            except _OwnerLeft:
+                pass
+            else:
+                self.joins += 1
+                if value.__class__ in _MUTABLE:
+                    value = _copy(value)
+                return value if callback is None else callback(value)
+        value = await self._miss(cache_key, args, keys, retryable)
+        if value.__class__ in _MUTABLE:
+            value = _copy(value)
+        return value if callback is None else callback(value)
+
+    async def _miss(
+        self, cache_key: Any, args: Sequence[Any], keys: tuple[bytes, ...], retryable: bool | None
+    ) -> Any:
+        """Read from the server; store the reply unless an invalidation crossed it."""
         self.misses += 1
+        store = self._store
         token = store.begin(keys)
+        pending = _Pending(token, self._write_seq)
+        if cache_key not in self._pending:
+            self._pending[cache_key] = pending
         try:
             started = time.monotonic()
             value, ttls = await self._fetch(args, keys, retryable)
             self._store_reply(cache_key, args, keys, value, ttls, started, token)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                pending.future.set_exception(_OwnerLeft())
+            else:
+                pending.future.set_exception(exc)
+            raise
+        else:
+            pending.future.set_result(value)
         finally:
             store.end(token)
-        if value.__class__ in _MUTABLE:
-            value = _copy(value)
-        return value if callback is None else callback(value)
+            if self._pending.get(cache_key) is pending:
+                del self._pending[cache_key]
+        return value
 
     async def _fetch(
         self, args: Sequence[Any], keys: tuple[bytes, ...], retryable: bool | None
@@ -448,6 +497,27 @@ class ClientCache:
             except (ConnectionError, TimeoutError, OSError, ConfigError) as exc:
                 log.info("cache tracking reconnect failed: %s", exc)
                 delay = min(delay * 2, 2.0)
+
+
+class _OwnerLeft(Exception):
+    """The read being shared was cancelled: its sharers read for themselves."""
+
+
+class _Pending:
+    """A read in flight that identical reads may wait for instead of sending their own."""
+
+    __slots__ = ("future", "token", "write_seq")
+
+    def __init__(self, token: ReadToken, write_seq: int) -> None:
+        self.token = token
+        self.write_seq = write_seq
+        self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.future.add_done_callback(_retrieve)
+
+
+def _retrieve(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()
 
 
 def _upper(name: Any) -> str:
