@@ -174,8 +174,7 @@ class ClientCache:
                 self._starting = asyncio.ensure_future(self._first_connect())
             await asyncio.shield(self._starting)
         if self._state is _UNSUPPORTED:
-            assert self._unsupported is not None
-            raise self._unsupported
+            raise ConfigError(str(self._unsupported))  # a fresh one: tracebacks do not pile up
 
     async def close(self) -> None:
         """Stop tracking and drop every entry; reads go to the server from now on."""
