@@ -125,6 +125,24 @@ async def test_a_write_by_another_client_is_seen_once_its_invalidation_arrived(
     assert await cached.get(key) == b"last"
 
 
+async def test_invalidation_with_decoded_responses(
+    redis_url: str, writer: asyncpool.Redis, unique_key: str
+) -> None:
+    key = unique_key + "k"
+    url = f"{redis_url}?client_name=app"
+    async with asyncpool.Redis.from_url(url, decode_responses=True, cache=True) as client:
+        assert client.cache is not None
+        await writer.hset(key, "f", "1")
+        assert await client.hgetall(key) == {"f": "1"}
+        assert await client.hgetall(key) == {"f": "1"}
+        await writer.hset(key, "f", "2")
+        await client.cache.sync()
+        assert await client.hgetall(key) == {"f": "2"}
+        assert client.cache.stats().invalidations == 1
+        names = await client.execute_command("CLIENT", "LIST")
+        assert "name=app:cache-tracking" in names
+
+
 async def test_flushall_and_flushdb_by_another_client_drop_everything(
     cached: asyncpool.Redis, writer: asyncpool.Redis, unique_key: str
 ) -> None:

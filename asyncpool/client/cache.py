@@ -319,11 +319,7 @@ class ClientCache:
             client = self._client
             return await execute(client.pool, args, callback, client.retry, retryable)
         pending = self._pending.get(cache_key)
-        if (
-            pending is not None
-            and pending.write_seq == self._write_seq
-            and store.may_store(pending.token)
-        ):
+        if pending is not None and self._joinable(pending):
             # The same read is in flight and nothing it depends on changed since it
             # was sent: share its reply, as a hit would share a stored one.
             try:
@@ -348,7 +344,8 @@ class ClientCache:
         store = self._store
         token = store.begin(keys)
         pending = _Pending(token, self._write_seq)
-        if cache_key not in self._pending:
+        current = self._pending.get(cache_key)
+        if current is None or not self._joinable(current):
             self._pending[cache_key] = pending
         try:
             started = time.monotonic()
@@ -367,6 +364,10 @@ class ClientCache:
             if self._pending.get(cache_key) is pending:
                 del self._pending[cache_key]
         return value
+
+    def _joinable(self, pending: _Pending) -> bool:
+        """True when nothing the in-flight read depends on changed since it was sent."""
+        return pending.write_seq == self._write_seq and self._store.may_store(pending.token)
 
     async def _fetch(
         self, args: Sequence[Any], keys: tuple[bytes, ...], retryable: bool | None
@@ -468,7 +469,7 @@ class ClientCache:
         except ConfigError as exc:
             self._state = _UNSUPPORTED
             self._unsupported = exc
-        except (ConnectionError, TimeoutError, OSError) as exc:
+        except (RedisError, OSError) as exc:
             log.warning("cache tracking connection failed (%s); reads are not cached", exc)
             self._go_down()
 
@@ -493,7 +494,7 @@ class ClientCache:
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             try:
                 await self._connect()
-            except (ConnectionError, TimeoutError, OSError, ConfigError) as exc:
+            except (RedisError, OSError) as exc:  # ConfigError, auth errors: keep trying
                 log.info("cache tracking reconnect failed: %s", exc)
                 delay = min(delay * 2, 2.0)
 
