@@ -370,3 +370,40 @@ async def test_a_server_that_refuses_client_tracking_is_a_config_error(
             assert await pinned.get("k") == b"v"
     finally:
         await client.aclose()
+
+
+async def _resp2_only_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A hostile stand-in for Redis 5: no HELLO, so no RESP3 and no tracking."""
+    try:
+        while True:
+            header = await reader.readline()
+            if not header:
+                return
+            args = []
+            for _ in range(int(header[1:])):
+                length = int((await reader.readline())[1:])
+                args.append((await reader.readexactly(length + 2))[:-2].upper())
+            if args[0] == b"HELLO":
+                writer.write(b"-ERR unknown command 'HELLO'\r\n")
+            elif args[0] == b"PING":
+                writer.write(b"+PONG\r\n")
+            else:
+                writer.write(b"+OK\r\n")
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        return
+    finally:
+        writer.close()
+
+
+async def test_a_server_without_resp3_is_a_config_error() -> None:
+    server = await asyncio.start_server(_resp2_only_server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = asyncpool.Redis(port=port, cache=True, set_lib_info=False)
+        with pytest.raises(ConfigError, match="RESP3"):
+            await client.__aenter__()
+        await client.aclose()
+    finally:
+        server.close()
+        await server.wait_closed()
