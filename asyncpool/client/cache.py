@@ -125,7 +125,7 @@ _WRITE_FINDERS: dict[Any, KeyFinder] = {
 class ClientCache:
     """The client-side cache of one :class:`~asyncpool.Redis` client (``redis.cache``)."""
 
-    def __init__(self, client: Redis, config: CacheConfig) -> None:
+    def __init__(self, client: Redis[Any], config: CacheConfig) -> None:
         opts = client.pool.connection_options
         if opts.protocol != 3:
             raise ConfigError(

@@ -1,6 +1,6 @@
 """OpenTelemetry metrics (and optional spans) for an asyncpool pool.
 
-Needs only ``opentelemetry-api`` (``pip install asyncpool[otel]``); bring any
+Needs only ``opentelemetry-api`` (``pip install asyncpool-redis[otel]``); bring any
 SDK or exporter.  ::
 
     from asyncpool.otel import instrument
