@@ -278,7 +278,7 @@ class Pipeline(_PipelineBase, Generic[StrT]):
         run = self._run(queue, scripts, transaction, raise_on_error)
         if self._pool._observer is not None:
             run = observed(self._pool, ("MULTI" if transaction else "PIPELINE",), run)
-        cache = self._client._cache
+        cache = getattr(self._client, "_cache", None)
         if cache is None:
             return await run
         try:  # client-side cache (issue 15): the batch's writes drop what they change
