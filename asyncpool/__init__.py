@@ -11,6 +11,7 @@
 
 from . import errors as _errors
 from .client import PinnedConnection, Pipeline, PubSub, PubSubMessage, Redis, Retry, Script
+from .cluster import ClusterPipeline, RedisCluster
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
@@ -19,6 +20,7 @@ from .pool import Pool, PooledConnection, PoolObserver, PoolStats
 __version__ = "0.1.0"
 
 __all__ = [
+    "ClusterPipeline",
     "Connection",
     "ConnectionInfo",
     "ConnectionOptions",
@@ -32,6 +34,7 @@ __all__ = [
     "PubSub",
     "PubSubMessage",
     "Redis",
+    "RedisCluster",
     "ReplyLimits",
     "Retry",
     "Script",
