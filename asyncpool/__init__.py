@@ -24,6 +24,7 @@ from .client import (
     Retry,
     Script,
 )
+from .cluster import ClusterPipeline, RedisCluster
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
@@ -37,9 +38,11 @@ __version__ = "0.1.0"
 _std_logging.getLogger("asyncpool").addHandler(_std_logging.NullHandler())
 
 __all__ = [
+
     "CacheConfig",
     "CacheStats",
     "ClientCache",
+    "ClusterPipeline",
     "Connection",
     "ConnectionInfo",
     "ConnectionOptions",
@@ -53,6 +56,7 @@ __all__ = [
     "PubSub",
     "PubSubMessage",
     "Redis",
+    "RedisCluster",
     "ReplyLimits",
     "Retry",
     "Script",
