@@ -97,8 +97,6 @@ class Pool(DialingMixin, HealthMixin):
         self._max = self.options.max_connections
         self._check_after = self.options.borrow_check_after
         self._track_leaks = self.options.leak_threshold is not None
-        #: Leases are timestamped (observer or leak tracking): no fast path then.
-        self._instrumented = self._track_leaks
 
         self._consecutive_dial_failures = 0
         self._breaker_open = False
@@ -214,13 +212,14 @@ class Pool(DialingMixin, HealthMixin):
     def _lend_idle(self) -> Connection | None:
         """Lend an idle connection without awaiting, or ``None`` (use :meth:`_checkout`).
 
-        Not when leases are timestamped (observer, leak tracking).
+        Not with leak tracking (it records the acquiring stack); with an
+        observer the lease is timestamped here, for its use time.
         """
-        if self._instrumented:
+        if self._track_leaks:
             return None
         conn = self._take_idle()
         if conn is not None:
-            self._lent[conn] = None
+            self._lent[conn] = None if self._observer is None else time.monotonic()
             self._acquired_total += 1
         return conn
 
@@ -457,7 +456,6 @@ class Pool(DialingMixin, HealthMixin):
     def set_observer(self, observer: PoolObserver | None) -> None:
         """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
         self._observer = observer
-        self._instrumented = self._track_leaks or observer is not None
 
     def _stats_text(self) -> str:
         s = self.stats()
