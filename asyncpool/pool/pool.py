@@ -35,6 +35,7 @@ from .lease import DEFAULT as _DEFAULT
 from .lease import AcquireContext
 from .maintenance import Maintenance
 from .observer import PoolObserver
+from .sharing import Sharing
 from .stats import PoolStats
 
 __all__ = ["Hook", "Pool"]
@@ -92,6 +93,8 @@ class Pool(DialingMixin, HealthMixin):
         self._all_returned: asyncio.Event | None = None
         self._recovering: set[asyncio.Task[Any]] = set()
         self._maintenance = Maintenance(self)
+        #: The shared-connection policy (``multiplex=True``), else ``None``.
+        self._sharing = Sharing(self) if self.options.multiplex else None
         self._lifo = self.options.lifo
         self._max_idle = self.options.max_idle
         self._max = self.options.max_connections
@@ -447,6 +450,11 @@ class Pool(DialingMixin, HealthMixin):
     def connections(self) -> list[ConnectionInfo]:
         """Metadata of every idle and lent connection."""
         return [c.info() for c in (*self._idle, *self._lent)]
+
+    @property
+    def sharing(self) -> Sharing | None:
+        """The shared-connection mode (``multiplex=True``; its ``stats()``), else ``None``."""
+        return self._sharing
 
     @property
     def observer(self) -> PoolObserver | None:
