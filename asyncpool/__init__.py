@@ -10,15 +10,30 @@
 """
 
 from . import errors as _errors
-from .client import PinnedConnection, Pipeline, PubSub, PubSubMessage, Redis, Retry, Script
+from .client import (
+    CacheConfig,
+    CacheStats,
+    ClientCache,
+    PinnedConnection,
+    Pipeline,
+    PubSub,
+    PubSubMessage,
+    Redis,
+    Retry,
+    Script,
+)
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
 from .pool import Pool, PooledConnection, PoolObserver, PoolStats
+from .sentinel import Sentinel
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CacheConfig",
+    "CacheStats",
+    "ClientCache",
     "Connection",
     "ConnectionInfo",
     "ConnectionOptions",
@@ -35,6 +50,7 @@ __all__ = [
     "ReplyLimits",
     "Retry",
     "Script",
+    "Sentinel",
     "__version__",
     *_errors.__all__,
 ]

@@ -34,6 +34,10 @@ from .transport import RedisProtocol, open_transport
 __all__ = ["Connection", "ConnectionInfo", "ConnectionState"]
 
 _ids = itertools.count(1)
+#: Commands whose RESP3 reply is a confirmation push.
+_SUBSCRIBES = frozenset(
+    ("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE")
+)
 _DEFAULT: Any = object()
 
 
@@ -341,7 +345,10 @@ class Connection:
             protocol.write(encode_command(args))
             self._no_replies = self._modified = True
             return None
-        fut = protocol.request(encode_command(args))
+        if name in STATEFUL and command_name(args) in _SUBSCRIBES:
+            fut = protocol.request_subscribe(encode_command(args))
+        else:
+            fut = protocol.request(encode_command(args))
         self.uses += 1
         try:
             if timeout is None and not blocking:  # the common case: no timer, one frame less
@@ -397,13 +404,15 @@ class Connection:
             raise ConnectionError("connection is not open")
         if timeout is _DEFAULT:
             timeout = self.options.socket_timeout
-        blocking = False
+        blocking = subscribes = False
         for args in commands:
             if args and args[0] in BLOCKING:
                 blocking = True
                 timeout = _extend(timeout, blocking_timeout(args))
+            elif args and args[0] in STATEFUL and command_name(args) in _SUBSCRIBES:
+                subscribes = True
         data = encode_commands(commands)
-        fut = protocol.request_many(data, len(commands))
+        fut = protocol.request_many(data, len(commands), subscribes=subscribes)
         self.uses += 1
         try:
             if len(data) > 65536:

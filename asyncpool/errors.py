@@ -24,6 +24,7 @@ __all__ = [
     "DecodeError",
     "ExecAbortError",
     "InvalidURL",
+    "MasterNotFoundError",
     "MovedError",
     "NoPermissionError",
     "NoScriptError",
@@ -35,6 +36,7 @@ __all__ = [
     "ReadOnlyError",
     "RedisError",
     "ResponseError",
+    "StalePrimaryError",
     "TimeoutError",
     "TryAgainError",
     "WatchError",
@@ -64,6 +66,23 @@ class OutcomeUnknownError(ConnectionError):
     The server may or may not have applied the command, so asyncpool does not
     retry it on its own.  Mark the call retryable if repeating it is safe.
     """
+
+
+class StalePrimaryError(ConnectionError):
+    """A connection meant for a primary reached a server that is not one (Sentinel).
+
+    Checked with ``ROLE`` right after the handshake: the server was demoted
+    or the address is out of date.  The connection is closed, the primary's
+    address is asked of the sentinels again, and the dial is retried.
+    """
+
+    request_not_sent = True
+
+
+class MasterNotFoundError(ConnectionError):
+    """No sentinel could name the primary of a service (all down, or the name is unknown)."""
+
+    request_not_sent = True
 
 
 class TimeoutError(RedisError, builtins.TimeoutError):

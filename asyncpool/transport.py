@@ -59,6 +59,8 @@ class RedisProtocol(asyncio.Protocol):
         self._loop = loop
         self._transport: asyncio.Transport | None = None
         self._waiters: deque[asyncio.Future[Any] | Batch] = deque()
+        #: Waiters of (un)subscribe commands: the only ones a confirmation push answers.
+        self._confirmable: set[asyncio.Future[Any] | Batch] = set()
         self._drained: asyncio.Future[None] | None = None
         #: Commands queued by :meth:`request_soon` during this loop tick (``None``: no
         #: cork open); written together by :meth:`_flush_corked` on the next one.
@@ -101,9 +103,15 @@ class RedisProtocol(asyncio.Protocol):
                     if self.on_push is not None:
                         self.on_push(reply)
                         continue
-                    # Only a (un)subscribe confirmation answers a request; a published
-                    # message or an invalidation is never handed to a caller as its reply.
-                    if not waiters or not reply or reply[0] not in _CONFIRMATIONS:
+                    # Only a (un)subscribe confirmation answers a request, and only a
+                    # pending (un)subscribe's: a published message, an invalidation or
+                    # a stray confirmation is never handed to another caller as its reply.
+                    if (
+                        not waiters
+                        or waiters[0] not in self._confirmable
+                        or not reply
+                        or reply[0] not in _CONFIRMATIONS
+                    ):
                         continue
                 if not waiters:
                     raise ProtocolError("received a reply that no request asked for")
@@ -202,19 +210,44 @@ class RedisProtocol(asyncio.Protocol):
         if corked and not self.closed:
             self._transport.write(b"".join(corked))  # type: ignore[union-attr]
 
-    def request_many(self, data: bytes, count: int) -> asyncio.Future[list[Any]]:
-        """Write ``count`` encoded commands at once; resolves with all replies, in order."""
+    def request_subscribe(self, data: bytes) -> asyncio.Future[Any]:
+        """Like :meth:`request`, for an (un)subscribe: a RESP3 confirmation push answers it."""
+        fut = self.request(data)
+        self._mark_confirmable(fut)
+        return fut
+
+    def request_many(
+        self, data: bytes, count: int, *, subscribes: bool = False
+    ) -> asyncio.Future[list[Any]]:
+        """Write ``count`` encoded commands at once; resolves with all replies, in order.
+
+        ``subscribes``: some of them are (un)subscribes, whose RESP3
+        confirmation pushes count among the replies.
+        """
         if self.closed:
             raise self._closed_error()
         if self._corked:
             self._flush_corked()
         fut: asyncio.Future[list[Any]] = self._loop.create_future()
         if count:
-            self._waiters.append(Batch(fut, count))
+            batch = Batch(fut, count)
+            self._waiters.append(batch)
+            if subscribes:
+                self._mark_confirmable(batch)
             self._transport.write(data)  # type: ignore[union-attr]
         else:
             fut.set_result([])
         return fut
+
+    def _mark_confirmable(self, waiter: asyncio.Future[Any] | Batch) -> None:
+        # Answered entries are never at the head of the FIFO again, so they do no
+        # harm; dropping them now and then keeps the set small.
+        confirmable = self._confirmable
+        if len(confirmable) >= 16:
+            confirmable = self._confirmable = {
+                w for w in confirmable if not (w.future if isinstance(w, Batch) else w).done()
+            }
+        confirmable.add(waiter)
 
     def write(self, data: bytes) -> None:
         """Write bytes that expect no reply to a waiter (subscriber mode)."""

@@ -262,3 +262,20 @@ async def test_cancelled_multi_is_reset_before_reuse(
         async with pool.acquire() as lease:  # the same connection, drained and reset
             assert await lease.execute_command("SET", unique_key, "v") in (b"OK", "OK")
             assert await lease.execute_command("GET", unique_key) == b"v"
+
+
+async def test_second_subscribe_confirmation_is_not_the_next_reply(
+    redis_server: Any, unique_key: str
+) -> None:
+    # SUBSCRIBE a b is answered by two RESP3 confirmations; the second one must not
+    # be taken for the reply of the PING written right behind it.
+    async with (
+        _pool(redis_server, max_connections=1, protocol=3) as pool,
+        pool.acquire() as lease,
+    ):
+        first, pong = await asyncio.gather(
+            lease.execute_command("SUBSCRIBE", f"{unique_key}a", f"{unique_key}b"),
+            lease.execute_command("PING"),
+        )
+        assert first == [b"subscribe", f"{unique_key}a".encode(), 1]
+        assert pong == b"PONG"

@@ -1,6 +1,6 @@
 """OpenTelemetry metrics (and optional spans) for an asyncpool pool.
 
-Needs only ``opentelemetry-api`` (``pip install asyncpool[otel]``); bring any
+Needs only ``opentelemetry-api`` (``pip install asyncpool-redis[otel]``); bring any
 SDK or exporter.  ::
 
     from asyncpool.otel import instrument
@@ -30,6 +30,7 @@ from opentelemetry.trace import TracerProvider
 from .. import __version__
 from ..errors import ConfigError
 from ..pool import Pool
+from . import _cache  # client-side cache metrics (issue 15)
 from ._instruments import Instruments, PoolEntry, instruments_for
 from ._observer import OtelObserver, operation_attributes
 
@@ -85,6 +86,7 @@ class Instrumentation:
                 if pool._observer is self._observer:
                     pool.set_observer(None)
         self._instruments.remove(self._entry)
+        _cache.forget(self)  # client-side cache metrics (issue 15)
 
 
 def instrument(
@@ -138,7 +140,9 @@ def instrument(
         pool.set_observer(observer)
     if previous is not None:
         previous._instruments.remove(previous._entry)
+        _cache.forget(previous)  # client-side cache metrics (issue 15)
     instruments.add(entry)
+    _cache.observe(client_or_pool, provider, name, handle)  # client-side cache (issue 15)
     return handle
 
 

@@ -29,7 +29,7 @@ from .._compat import timeout as _timeout
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
-from .dialing import DialingMixin, Hook
+from .dialing import Dialer, DialingMixin, Hook
 from .health import HealthMixin
 from .lease import DEFAULT as _DEFAULT
 from .lease import AcquireContext
@@ -52,7 +52,8 @@ class Pool(DialingMixin, HealthMixin):
     of :class:`~asyncpool.ConnectionOptions` and :class:`~asyncpool.PoolOptions`
     as keyword arguments; :meth:`from_url` reads them from a URL.  The pool
     opens itself on first use; ``async with pool`` or :meth:`open` also
-    pre-warms ``min_idle`` connections.
+    pre-warms ``min_idle`` connections.  ``dialer`` chooses where each new
+    connection goes (see :mod:`asyncpool.pool.dialing`).
     """
 
     def __init__(
@@ -63,6 +64,7 @@ class Pool(DialingMixin, HealthMixin):
         on_connect: Hook | None = None,
         on_acquire: Hook | None = None,
         on_release: Hook | None = None,
+        dialer: Dialer | None = None,
         **options: Any,
     ) -> None:
         unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS
@@ -80,6 +82,7 @@ class Pool(DialingMixin, HealthMixin):
         self._on_connect = on_connect
         self._on_acquire = on_acquire
         self._on_release = on_release
+        self._dialer = dialer
         self._observer: PoolObserver | None = None
 
         self._idle: deque[Connection] = deque()
@@ -121,7 +124,9 @@ class Pool(DialingMixin, HealthMixin):
         from ..url import parse_url
 
         hooks = {
-            k: options.pop(k) for k in ("on_connect", "on_acquire", "on_release") if k in options
+            k: options.pop(k)
+            for k in ("on_connect", "on_acquire", "on_release", "dialer")
+            if k in options
         }
         copts, popts, client = parse_url(url, **options)
         pool = cls(copts, popts, **hooks)

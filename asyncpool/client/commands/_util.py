@@ -16,6 +16,7 @@ __all__ = [
     "ExpiryT",
     "KeysT",
     "check_runs_commands",
+    "constant_reply",
     "exclusive",
     "expiry_args",
     "keys_list",
@@ -119,6 +120,21 @@ def mapping_args(command: str, mapping: Mapping[Any, Any]) -> list[Any]:
 #: Set to ``True`` on runners that queue commands instead of running them
 #: (pipelines): the ``*scan_iter`` helpers refuse to run there.
 QUEUES_COMMANDS_ATTR = "_queues_commands"
+
+
+async def _constant(value: Any) -> Any:
+    return value
+
+
+def constant_reply(runner: Any, value: Any) -> Any:
+    """What a command method returns when the answer is known without asking the server.
+
+    A runner that queues (a pipeline) queues a PING whose reply stands for
+    ``value``, so results keep their places; others get an awaitable of ``value``.
+    """
+    if getattr(runner, QUEUES_COMMANDS_ATTR, False):
+        return runner._cmd(("PING",), lambda _reply: value)
+    return _constant(value)
 
 
 async def run_now(runner: Any, pending: Any, helper: str) -> Any:
