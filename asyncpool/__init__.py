@@ -38,7 +38,6 @@ __version__ = "0.1.0"
 _std_logging.getLogger("asyncpool").addHandler(_std_logging.NullHandler())
 
 __all__ = [
-
     "CacheConfig",
     "CacheStats",
     "ClientCache",

@@ -37,6 +37,7 @@ from .lease import AcquireContext
 from .loops import move_to_loop
 from .maintenance import Maintenance
 from .observer import PoolObserver
+from .sharing import Sharing
 from .stats import PoolStats
 
 __all__ = ["Hook", "Pool"]
@@ -97,15 +98,16 @@ class Pool(DialingMixin, HealthMixin):
         self._all_returned: asyncio.Event | None = None
         self._recovering: set[asyncio.Task[Any]] = set()
         self._maintenance = Maintenance(self)
+
         #: The event loop the connections and tasks belong to (see loops.py).
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: The shared-connection policy (``multiplex=True``), else ``None``.
+        self._sharing = Sharing(self) if self.options.multiplex else None
         self._lifo = self.options.lifo
         self._max_idle = self.options.max_idle
         self._max = self.options.max_connections
         self._check_after = self.options.borrow_check_after
         self._track_leaks = self.options.leak_threshold is not None
-        #: Leases are timestamped (observer or leak tracking): no fast path then.
-        self._instrumented = self._track_leaks
 
         self._consecutive_dial_failures = 0
         self._breaker_open = False
@@ -225,13 +227,14 @@ class Pool(DialingMixin, HealthMixin):
     def _lend_idle(self) -> Connection | None:
         """Lend an idle connection without awaiting, or ``None`` (use :meth:`_checkout`).
 
-        Not when leases are timestamped (observer, leak tracking).
+        Not with leak tracking (it records the acquiring stack); with an
+        observer the lease is timestamped here, for its use time.
         """
-        if self._instrumented:
+        if self._track_leaks:
             return None
         conn = self._take_idle()
         if conn is not None:
-            self._lent[conn] = None
+            self._lent[conn] = None if self._observer is None else time.monotonic()
             self._acquired_total += 1
         return conn
 
@@ -474,6 +477,11 @@ class Pool(DialingMixin, HealthMixin):
         return [c.info() for c in (*self._idle, *self._lent)]
 
     @property
+    def sharing(self) -> Sharing | None:
+        """The shared-connection mode (``multiplex=True``; its ``stats()``), else ``None``."""
+        return self._sharing
+
+    @property
     def observer(self) -> PoolObserver | None:
         """The installed metrics observer, if any."""
         return self._observer
@@ -481,7 +489,6 @@ class Pool(DialingMixin, HealthMixin):
     def set_observer(self, observer: PoolObserver | None) -> None:
         """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
         self._observer = observer
-        self._instrumented = self._track_leaks or observer is not None
 
     def _stats_text(self) -> str:
         s = self.stats()
