@@ -25,6 +25,7 @@ __all__ = [
     "EventLoopError",
     "ExecAbortError",
     "InvalidURL",
+    "MasterNotFoundError",
     "MovedError",
     "NoPermissionError",
     "NoScriptError",
@@ -36,6 +37,7 @@ __all__ = [
     "ReadOnlyError",
     "RedisError",
     "ResponseError",
+    "StalePrimaryError",
     "TimeoutError",
     "TryAgainError",
     "WatchError",
@@ -65,6 +67,23 @@ class OutcomeUnknownError(ConnectionError):
     The server may or may not have applied the command, so asyncpool does not
     retry it on its own.  Mark the call retryable if repeating it is safe.
     """
+
+
+class StalePrimaryError(ConnectionError):
+    """A connection meant for a primary reached a server that is not one (Sentinel).
+
+    Checked with ``ROLE`` right after the handshake: the server was demoted
+    or the address is out of date.  The connection is closed, the primary's
+    address is asked of the sentinels again, and the dial is retried.
+    """
+
+    request_not_sent = True
+
+
+class MasterNotFoundError(ConnectionError):
+    """No sentinel could name the primary of a service (all down, or the name is unknown)."""
+
+    request_not_sent = True
 
 
 class TimeoutError(RedisError, builtins.TimeoutError):
@@ -143,12 +162,39 @@ class BusyLoadingError(ResponseError):
     """``LOADING``: the server is loading its dataset into memory."""
 
 
-class MovedError(ResponseError):
-    """``MOVED``: a cluster slot lives on another node."""
+class _Redirect(ResponseError):
+    """A cluster redirect: ``MOVED <slot> <host>:<port>`` or ``ASK ...``."""
+
+    def _parts(self) -> tuple[int, str, int]:
+        words = str(self).split()
+        try:
+            host, _, port = words[2].rpartition(":")
+            return int(words[1]), host, int(port)
+        except (IndexError, ValueError):
+            return -1, "", 0
+
+    @property
+    def slot(self) -> int:
+        """The slot the reply is about (-1 if the reply could not be parsed)."""
+        return self._parts()[0]
+
+    @property
+    def host(self) -> str:
+        """The node to go to (``""``: the host of the node that answered)."""
+        return self._parts()[1]
+
+    @property
+    def port(self) -> int:
+        """The port of the node to go to."""
+        return self._parts()[2]
 
 
-class AskError(ResponseError):
-    """``ASK``: a cluster slot is migrating; ask the other node once."""
+class MovedError(_Redirect):
+    """``MOVED``: a cluster slot lives on another node (``slot``, ``host``, ``port``)."""
+
+
+class AskError(_Redirect):
+    """``ASK``: a cluster slot is migrating; ask ``host``:``port`` once, after ``ASKING``."""
 
 
 class TryAgainError(ResponseError):
@@ -160,7 +206,10 @@ class ClusterDownError(ResponseError):
 
 
 class CrossSlotError(ResponseError):
-    """``CROSSSLOT``: keys of one command live in different slots."""
+    """``CROSSSLOT``: keys of one command live in different slots.
+
+    :class:`~asyncpool.RedisCluster` raises it before sending such a command.
+    """
 
 
 class NoPermissionError(ResponseError):

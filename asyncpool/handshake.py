@@ -20,7 +20,7 @@ LIB_NAME = "asyncpool"
 try:
     from importlib.metadata import version as _dist_version
 
-    LIB_VERSION = _dist_version("asyncpool")
+    LIB_VERSION = _dist_version("asyncpool-redis")  # the distribution name
 except Exception:  # pragma: no cover - running from a source tree
     LIB_VERSION = "0"
 

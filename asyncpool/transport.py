@@ -62,6 +62,9 @@ class RedisProtocol(asyncio.Protocol):
         #: Waiters of (un)subscribe commands: the only ones a confirmation push answers.
         self._confirmable: set[asyncio.Future[Any] | Batch] = set()
         self._drained: asyncio.Future[None] | None = None
+        #: Commands queued by :meth:`request_soon` during this loop tick (``None``: no
+        #: cork open); written together by :meth:`_flush_corked` on the next one.
+        self._corked: list[bytes] | None = None
         self._write_paused: asyncio.Future[None] | None = None
         self.closed = False
         #: Why the connection ended (``None`` while open or on a clean local close).
@@ -174,10 +177,42 @@ class RedisProtocol(asyncio.Protocol):
         """Write one encoded command; the returned future resolves with its reply."""
         if self.closed:
             raise self._closed_error()
+        if self._corked:
+            self._flush_corked()  # bytes must leave in the order their waiters queued
         fut: asyncio.Future[Any] = self._loop.create_future()
         self._waiters.append(fut)
         self._transport.write(data)  # type: ignore[union-attr]
         return fut
+
+    def request_soon(self, data: bytes) -> asyncio.Future[Any]:
+        """Like :meth:`request`, coalescing the writes of one loop tick (shared use).
+
+        The first command of a tick is written at once; the ones that follow in
+        the same tick are queued and written together, in one ``write``, on the
+        next tick, so commands of many callers share a syscall and a packet.
+        """
+        if self.closed:
+            raise self._closed_error()
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._waiters.append(fut)
+        corked = self._corked
+        if corked is None:
+            self._transport.write(data)  # type: ignore[union-attr]
+            self._corked = []
+            self._loop.call_soon(self._flush_corked)
+        else:
+            corked.append(data)
+        return fut
+
+    @property
+    def write_pending(self) -> bool:
+        """True while a cork is open: a command joining now shares the next write."""
+        return self._corked is not None
+
+    def _flush_corked(self) -> None:
+        corked, self._corked = self._corked, None
+        if corked and not self.closed:
+            self._transport.write(b"".join(corked))  # type: ignore[union-attr]
 
     def request_subscribe(self, data: bytes) -> asyncio.Future[Any]:
         """Like :meth:`request`, for an (un)subscribe: a RESP3 confirmation push answers it."""
@@ -203,6 +238,8 @@ class RedisProtocol(asyncio.Protocol):
         """
         if self.closed:
             raise self._closed_error()
+        if self._corked:
+            self._flush_corked()
         fut: asyncio.Future[list[Any]] = self._loop.create_future()
         batch = Batch(fut, count)
         if count:
@@ -228,6 +265,8 @@ class RedisProtocol(asyncio.Protocol):
         """Write bytes that expect no reply to a waiter (subscriber mode)."""
         if self.closed:
             raise self._closed_error()
+        if self._corked:
+            self._flush_corked()
         self._transport.write(data)  # type: ignore[union-attr]
 
     async def wait_writable(self) -> None:

@@ -30,13 +30,14 @@ from .._compat import timeout as _timeout
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
-from .dialing import DialingMixin, Hook
+from .dialing import Dialer, DialingMixin, Hook
 from .health import HealthMixin
 from .lease import DEFAULT as _DEFAULT
 from .lease import AcquireContext
 from .loops import move_to_loop
 from .maintenance import Maintenance
 from .observer import PoolObserver
+from .sharing import Sharing
 from .stats import PoolStats
 
 __all__ = ["Hook", "Pool"]
@@ -53,7 +54,8 @@ class Pool(DialingMixin, HealthMixin):
     of :class:`~asyncpool.ConnectionOptions` and :class:`~asyncpool.PoolOptions`
     as keyword arguments; :meth:`from_url` reads them from a URL.  The pool
     opens itself on first use; ``async with pool`` or :meth:`open` also
-    pre-warms ``min_idle`` connections.
+    pre-warms ``min_idle`` connections.  ``dialer`` chooses where each new
+    connection goes (see :mod:`asyncpool.pool.dialing`).
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class Pool(DialingMixin, HealthMixin):
         on_connect: Hook | None = None,
         on_acquire: Hook | None = None,
         on_release: Hook | None = None,
+        dialer: Dialer | None = None,
         **options: Any,
     ) -> None:
         unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS
@@ -81,6 +84,7 @@ class Pool(DialingMixin, HealthMixin):
         self._on_connect = on_connect
         self._on_acquire = on_acquire
         self._on_release = on_release
+        self._dialer = dialer
         self._observer: PoolObserver | None = None
 
         self._idle: deque[Connection] = deque()
@@ -94,15 +98,16 @@ class Pool(DialingMixin, HealthMixin):
         self._all_returned: asyncio.Event | None = None
         self._recovering: set[asyncio.Task[Any]] = set()
         self._maintenance = Maintenance(self)
+
         #: The event loop the connections and tasks belong to (see loops.py).
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: The shared-connection policy (``multiplex=True``), else ``None``.
+        self._sharing = Sharing(self) if self.options.multiplex else None
         self._lifo = self.options.lifo
         self._max_idle = self.options.max_idle
         self._max = self.options.max_connections
         self._check_after = self.options.borrow_check_after
         self._track_leaks = self.options.leak_threshold is not None
-        #: Leases are timestamped (observer or leak tracking): no fast path then.
-        self._instrumented = self._track_leaks
 
         self._consecutive_dial_failures = 0
         self._breaker_open = False
@@ -124,7 +129,9 @@ class Pool(DialingMixin, HealthMixin):
         from ..url import parse_url
 
         hooks = {
-            k: options.pop(k) for k in ("on_connect", "on_acquire", "on_release") if k in options
+            k: options.pop(k)
+            for k in ("on_connect", "on_acquire", "on_release", "dialer")
+            if k in options
         }
         copts, popts, client = parse_url(url, **options)
         pool = cls(copts, popts, **hooks)
@@ -220,13 +227,14 @@ class Pool(DialingMixin, HealthMixin):
     def _lend_idle(self) -> Connection | None:
         """Lend an idle connection without awaiting, or ``None`` (use :meth:`_checkout`).
 
-        Not when leases are timestamped (observer, leak tracking).
+        Not with leak tracking (it records the acquiring stack); with an
+        observer the lease is timestamped here, for its use time.
         """
-        if self._instrumented:
+        if self._track_leaks:
             return None
         conn = self._take_idle()
         if conn is not None:
-            self._lent[conn] = None
+            self._lent[conn] = None if self._observer is None else time.monotonic()
             self._acquired_total += 1
         return conn
 
@@ -436,7 +444,9 @@ class Pool(DialingMixin, HealthMixin):
             self._idle.remove(conn)
         except ValueError:
             return  # lent or in transit: whoever holds it will notice
-        log.info("idle connection to %s lost: %s", self.name, reason)
+        self._throttle.log(
+            "lost", logging.INFO, "idle connection to %s lost: %s", self.name, reason
+        )
         self._discard(conn, "lost while idle")
 
     # -- introspection -------------------------------------------------------------------
@@ -467,6 +477,11 @@ class Pool(DialingMixin, HealthMixin):
         return [c.info() for c in (*self._idle, *self._lent)]
 
     @property
+    def sharing(self) -> Sharing | None:
+        """The shared-connection mode (``multiplex=True``; its ``stats()``), else ``None``."""
+        return self._sharing
+
+    @property
     def observer(self) -> PoolObserver | None:
         """The installed metrics observer, if any."""
         return self._observer
@@ -474,7 +489,6 @@ class Pool(DialingMixin, HealthMixin):
     def set_observer(self, observer: PoolObserver | None) -> None:
         """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
         self._observer = observer
-        self._instrumented = self._track_leaks or observer is not None
 
     def _stats_text(self) -> str:
         s = self.stats()
