@@ -49,6 +49,7 @@ def move_to_loop(pool: Pool, loop: asyncio.AbstractEventLoop) -> None:
 def _leave_closed_loop(pool: Pool) -> None:
     """Forget everything tied to the old (closed) loop; no callback of it can ever run."""
     from .maintenance import Maintenance
+    from .sharing import Sharing
 
     connections = [*pool._idle, *pool._lent]
     in_transit = pool._total - len(connections)  # dialing or being cleaned: never finishing
@@ -73,3 +74,5 @@ def _leave_closed_loop(pool: Pool) -> None:
     pool._dialing = 0
     pool._all_returned = None
     pool._maintenance = Maintenance(pool)
+    if pool._sharing is not None:  # its shared connections were lent: closed above
+        pool._sharing = Sharing(pool)
