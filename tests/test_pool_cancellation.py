@@ -192,3 +192,26 @@ async def test_cancelled_blpop_does_not_swallow_a_later_push(
         async with timeout(5):
             assert await redis.execute_command("LLEN", queue) == 1
         assert redis.pool.stats().in_use == 0
+
+
+async def test_a_connection_owing_a_reply_is_lent_only_once_drained(
+    fault_proxy: FaultProxy, unique_key: str
+) -> None:
+    # A GET cancelled in flight leaves its reply owed. The next borrower must get the
+    # connection only after that reply was read and dropped, not queued behind it.
+    fault_proxy.delay(0.2)
+    async with (
+        make_pool(fault_proxy, max_connections=1) as pool,
+        asyncpool.Redis(pool=pool) as redis,
+    ):
+        await redis.execute_command("SET", unique_key, "v")
+        (conn,) = pool.connections()
+        get = asyncio.ensure_future(redis.execute_command("GET", unique_key))
+        await wait_until(lambda: pool.connections()[0].pending_replies == 1, what="GET sent")
+        get.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await get
+        async with pool.acquire() as lease:
+            assert lease.connection.pending_replies == 0  # drained before it was lent
+            assert lease.connection.id == conn.id  # drained, not replaced
+            assert await lease.execute_command("GET", unique_key) == b"v"

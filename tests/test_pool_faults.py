@@ -168,3 +168,18 @@ async def test_server_refusal_at_maxclients_reaches_the_caller(
         holder.expire_all()  # close them: slots free on the server
         await wait_until(lambda: not pool.stats().breaker_open, what="probe closes the breaker")
         assert await redis.execute_command("PING") in (b"PONG", "PONG")
+
+
+async def test_failed_dials_give_their_slot_back(fault_proxy: FaultProxy) -> None:
+    # one slot: if a failed dial kept it, nothing could ever be dialed again
+    pool = make_pool(
+        fault_proxy, max_connections=1, dial_attempts=1, breaker_threshold=100, acquire_timeout=5
+    )
+    async with pool, asyncpool.Redis(pool=pool, retry=asyncpool.Retry(attempts=1)) as redis:
+        fault_proxy.refuse(True)
+        for _ in range(3):
+            with pytest.raises(asyncpool.ConnectionError):
+                await redis.execute_command("PING")
+        assert pool.stats().total == 0
+        fault_proxy.refuse(False)
+        assert await redis.execute_command("PING") in (b"PONG", "PONG")

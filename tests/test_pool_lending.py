@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 import asyncpool
+from asyncpool.connection import Connection
 from asyncpool.testing import FaultProxy
 
-from ._util import make_pool, wait_until
+from ._util import client_ids, make_pool, wait_until
 
 
 async def test_connection_released_inside_multi_is_reset(
@@ -311,3 +312,25 @@ async def test_a_permit_granted_just_before_close_opens_no_connection(redis_serv
             await waiter
         assert pool.stats().created_total == 1
         assert pool.stats().total == 0
+
+
+async def test_a_connection_whose_close_raises_still_frees_its_slot(
+    redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # closing can fail (a transport of a dead event loop raised "Event loop is
+    # closed"): the slot must come back all the same, or the pool wedges for good
+    async with make_pool(redis_server, max_connections=2) as pool:
+        await client_ids(pool, 2)
+        assert pool.stats().total == 2
+        stuck = [c for c in (*pool._idle,)]
+
+        def refuse(self: Connection, reason: BaseException | None = None) -> None:
+            raise RuntimeError("Event loop is closed")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(Connection, "close", refuse)
+            pool.expire_all()  # discards both idle connections
+        for conn in stuck:
+            conn.close()  # for real this time
+        assert pool.stats().total == 0
+        assert len(await client_ids(pool, 2)) == 2  # both slots usable again
