@@ -8,13 +8,32 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
 import asyncpool
 
 pytest_plugins = ["asyncpool.testing.pytest_plugin"]
+
+
+@pytest.fixture(autouse=True)
+def _pool_invariants(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """After every test, each pool it made passes the pool invariant check."""
+    from ._util import check_pool_invariants
+
+    pools: list[asyncpool.Pool] = []
+    init = asyncpool.Pool.__init__
+
+    def tracked(self: asyncpool.Pool, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        pools.append(self)
+
+    monkeypatch.setattr(asyncpool.Pool, "__init__", tracked)
+    yield
+    for pool in pools:
+        check_pool_invariants(pool)
 
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])

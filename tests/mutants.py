@@ -187,6 +187,14 @@ MUTANTS = [
         ("tests/test_pool_lending.py::test_a_connection_whose_close_raises_still_frees_its_slot",),
     ),
     Mutant(
+        "a reset task cancelled before its first step keeps its slot",
+        "asyncpool/pool/health.py",
+        "        if task.cancelled():\n"
+        '            self._discard(conn, "cancelled while being cleaned")',
+        "        if task.cancelled():\n            pass",
+        ("tests/test_pool_lending.py::test_close_right_after_a_dirty_release_frees_the_slot",),
+    ),
+    Mutant(
         "hiredis path: bulk terminators unchecked",
         "asyncpool/resp/hiredis_parser.py",
         "        if not (suspicious or clean) and (bad := self._bulks.check(scanned, base)) >= 0:",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .._compat import timeout
@@ -73,6 +74,13 @@ class HealthMixin:
         task = asyncio.ensure_future(self._recover(conn))
         self._recovering.add(task)
         task.add_done_callback(self._recovering.discard)
+        task.add_done_callback(partial(self._recovery_cancelled, conn))
+
+    def _recovery_cancelled(self, conn: Connection, task: asyncio.Task[None]) -> None:
+        # A task cancelled before its first step (close() right after a release)
+        # never runs a line of _recover: the connection is discarded here instead.
+        if task.cancelled():
+            self._discard(conn, "cancelled while being cleaned")
 
     async def _recover(self, conn: Connection) -> None:
         """Drain replies owed to departed callers, reset dirty state, then reuse."""
@@ -83,10 +91,10 @@ class HealthMixin:
                     raise ConnectionError("subscribed connections are not reused")
                 if conn.is_dirty:
                     await conn.reset()
+        except asyncio.CancelledError:
+            raise  # _recovery_cancelled discards it
         except BaseException as exc:
             self._discard(conn, f"could not be cleaned: {exc.__class__.__name__}")
-            if isinstance(exc, asyncio.CancelledError):
-                raise
             return
         if conn.is_closed:
             self._discard(conn, "broken")
