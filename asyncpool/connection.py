@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._compat import TIMEOUT_ERRORS, timeout
-from .command_info import BLOCKING, STATEFUL, blocking_timeout, command_name
+from .command import Command
 from .errors import (
     ConnectionError,
     ProtocolError,
@@ -277,8 +277,9 @@ class Connection:
             last_error=self.last_error,
         )
 
-    def _track_state(self, args: Sequence[Any], reply: Any) -> None:
-        name = command_name(args)
+    def _track_state(self, command: Command, reply: Any) -> None:
+        """Follow what a state-changing command did, given its reply."""
+        name = command.name
         if isinstance(reply, ResponseError):
             if name == "EXEC" or name == "DISCARD":
                 self._in_multi = self._watching = False
@@ -288,25 +289,26 @@ class Connection:
         elif name in ("EXEC", "DISCARD", "RESET"):
             self._in_multi = self._watching = False
             if name == "RESET":
-                self._subscribed = self._modified = False
+                # RESET also logs out, forgets the client name and goes back to
+                # RESP2: only a new handshake makes the connection reusable.
+                self._subscribed = False
+                self._modified = True
                 self._db = 0
         elif name == "WATCH":
             self._watching = True
         elif name == "UNWATCH":
             self._watching = False
-        elif name == "SELECT" and len(args) > 1:
+        elif name == "SELECT" and len(command.args) > 1:
             try:
-                self._db = int(args[1])
+                self._db = int(command.args[1])
             except (TypeError, ValueError):
                 pass
         elif name in ("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"):
             self._subscribed = True
         elif name in ("HELLO", "AUTH", "READONLY", "READWRITE"):
             self._modified = True  # identity or protocol changed: treat as dirty
-        elif name == "CLIENT" and len(args) > 1:
-            sub = command_name(args[1:])
-            if sub in ("REPLY", "TRACKING", "SETNAME", "NO-EVICT", "NO-TOUCH"):
-                self._modified = True
+        elif name == "CLIENT" and command.subcommand in _CLIENT_STATE:
+            self._modified = True
 
     def _note_error(self, exc: BaseException) -> None:
         self.errors += 1
@@ -319,29 +321,38 @@ class Connection:
         ``timeout`` overrides ``socket_timeout`` for this call.  Blocking
         commands (BLPOP, XREAD BLOCK, ...) get their own timeout added.
         """
-        reply = await self.send_command(args, timeout=timeout)
+        reply = await self.send_command(Command(args), timeout=timeout)
         if isinstance(reply, RedisError):
             raise reply
         return reply
 
-    async def send_command(self, args: Sequence[Any], *, timeout: float | None = _DEFAULT) -> Any:
-        """Like :meth:`execute_command` but returns an error reply instead of raising it."""
+    async def send_command(
+        self, command: Command | Sequence[Any], *, timeout: float | None = _DEFAULT
+    ) -> Any:
+        """Like :meth:`execute_command` but returns an error reply instead of raising it.
+
+        ``command`` is a :class:`~asyncpool.command.Command` or the raw
+        arguments (name first).
+        """
+        if not isinstance(command, Command):
+            command = Command(tuple(command))
         protocol = self._protocol
         if protocol is None:
             raise ConnectionError("connection is not open")
         if timeout is _DEFAULT:
             timeout = self.options.socket_timeout
-        name = args[0] if args else None
-        blocking = name in BLOCKING
+        info = command.info
+        blocking = info.blocking
         if blocking:
-            timeout = _extend(timeout, blocking_timeout(args))
-        if name in STATEFUL and _suppresses_replies(args):
+            timeout = _extend(timeout, command.blocking_timeout)
+        stateful = info.stateful
+        if stateful and command.suppresses_replies:
             # CLIENT REPLY OFF/SKIP: the server will not answer, so no waiter is
             # queued; the connection is closed on release rather than reused.
-            protocol.write(encode_command(args))
+            protocol.write(encode_command(command.args))
             self._no_replies = self._modified = True
             return None
-        fut = protocol.request(encode_command(args))
+        fut = protocol.request(encode_command(command.args))
         self.uses += 1
         try:
             if timeout is None and not blocking:  # the common case: no timer, one frame less
@@ -355,17 +366,17 @@ class Connection:
             else:
                 reply = await self._wait(fut, timeout, blocking)
         except BaseException:
-            if name in STATEFUL:
+            if stateful:
                 # sent, but we never saw the reply (cancelled, timed out): the server
                 # may be in MULTI, on another db ... so the connection must be reset
                 self._modified = True
             raise
-        if name in STATEFUL:
-            self._track_state(args, reply)
+        if stateful:
+            self._track_state(command, reply)
         return reply
 
     async def send_many(
-        self, commands: Sequence[Sequence[Any]], *, timeout: float | None = _DEFAULT
+        self, commands: Sequence[Command | Sequence[Any]], *, timeout: float | None = _DEFAULT
     ) -> list[Any]:
         """Send commands in one write; return every reply (error replies as values)."""
         protocol = self._protocol
@@ -373,25 +384,29 @@ class Connection:
             raise ConnectionError("connection is not open")
         if timeout is _DEFAULT:
             timeout = self.options.socket_timeout
+        batch = [c if isinstance(c, Command) else Command(tuple(c)) for c in commands]
         blocking = False
-        for args in commands:
-            if args and args[0] in BLOCKING:
+        stateful = False
+        for command in batch:
+            if command.info.blocking:
                 blocking = True
-                timeout = _extend(timeout, blocking_timeout(args))
-        data = encode_commands(commands)
-        fut = protocol.request_many(data, len(commands))
+                timeout = _extend(timeout, command.blocking_timeout)
+            stateful = stateful or command.info.stateful
+        data = encode_commands([c.args for c in batch])
+        fut = protocol.request_many(data, len(batch))
         self.uses += 1
         try:
             if len(data) > 65536:
                 await protocol.wait_writable()
             replies: list[Any] = await self._wait(fut, timeout, blocking)
         except BaseException:
-            if any(args and args[0] in STATEFUL for args in commands):
+            if stateful:
                 self._modified = True  # replies unseen: state unknown, reset before reuse
             raise
-        for args, reply in zip(commands, replies, strict=True):
-            if args and args[0] in STATEFUL:
-                self._track_state(args, reply)
+        if stateful:
+            for command, reply in zip(batch, replies, strict=True):
+                if command.info.stateful:
+                    self._track_state(command, reply)
         return replies
 
     async def _wait(self, fut: asyncio.Future[Any], delay: float | None, blocking: bool) -> Any:
@@ -462,8 +477,5 @@ def _extend(delay: float | None, extra: float | None) -> float | None:
     return delay + extra
 
 
-def _suppresses_replies(args: Sequence[Any]) -> bool:
-    """True for ``CLIENT REPLY OFF`` and ``CLIENT REPLY SKIP``."""
-    if len(args) < 3 or command_name(args) != "CLIENT":
-        return False
-    return command_name(args[1:2]) == "REPLY" and command_name(args[2:3]) in ("OFF", "SKIP")
+#: CLIENT subcommands whose effect outlives the caller (a new handshake undoes them).
+_CLIENT_STATE = frozenset({"REPLY", "TRACKING", "SETNAME", "NO-EVICT", "NO-TOUCH"})

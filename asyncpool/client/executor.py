@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine
 from typing import Any
 
 from .._compat import TIMEOUT_ERRORS, timeout
-from ..command_info import command_name, is_safe_to_retry
+from ..command import Command
 from ..errors import (
     ConnectionError,
     OutcomeUnknownError,
@@ -26,31 +26,24 @@ from .retry import Retry
 
 __all__ = ["execute", "observed", "within_deadline"]
 
-Callback = Callable[[Any], Any]
-
 
 def execute(
-    pool: Pool,
-    args: Sequence[Any],
-    callback: Callback | None,
-    retry: Retry,
-    retryable: bool | None,
-    timeout_override: Any = None,
+    pool: Pool, command: Command, retry: Retry, timeout_override: Any = None
 ) -> Coroutine[Any, Any, Any]:
-    """Run ``args`` on a connection from ``pool``; apply ``callback`` to the reply.
+    """Run ``command`` on a connection from ``pool``; apply its callback to the reply.
 
     Returns the coroutine to await: one frame on the hot path; a deadline or
     an observer wraps it in one more.
     """
-    coro = _execute(pool, args, callback, retry, retryable, timeout_override)
+    coro = _execute(pool, command, retry, timeout_override)
     if retry.deadline is not None:
-        coro = within_deadline(retry.deadline, args, coro)
+        coro = within_deadline(retry.deadline, command, coro)
     if pool._observer is not None:
-        coro = observed(pool, args, coro)
+        coro = observed(pool, command, coro)
     return coro
 
 
-async def observed(pool: Pool, args: Sequence[Any], coro: Coroutine[Any, Any, Any]) -> Any:
+async def observed(pool: Pool, command: Command, coro: Coroutine[Any, Any, Any]) -> Any:
     """Await ``coro``, timing the whole operation (retries included) for the observer."""
     observer = pool._observer
     started = time.perf_counter()
@@ -62,12 +55,10 @@ async def observed(pool: Pool, args: Sequence[Any], coro: Coroutine[Any, Any, An
         raise
     finally:
         if observer is not None:
-            observer.on_operation(pool, args, time.perf_counter() - started, error)
+            observer.on_operation(pool, command, time.perf_counter() - started, error)
 
 
-async def within_deadline(
-    deadline: float, args: Sequence[Any], coro: Coroutine[Any, Any, Any]
-) -> Any:
+async def within_deadline(deadline: float, command: Command, coro: Coroutine[Any, Any, Any]) -> Any:
     """Await ``coro`` under the retry policy's overall deadline."""
     try:
         async with timeout(deadline):
@@ -76,18 +67,11 @@ async def within_deadline(
         if isinstance(exc, RedisError):
             raise
         raise TimeoutError(
-            f"{command_name(args)} did not complete within the {deadline}s deadline"
+            f"{command.name} did not complete within the {deadline}s deadline"
         ) from None
 
 
-async def _execute(
-    pool: Pool,
-    args: Sequence[Any],
-    callback: Callback | None,
-    retry: Retry,
-    retryable: bool | None,
-    timeout_override: Any,
-) -> Any:
+async def _execute(pool: Pool, command: Command, retry: Retry, timeout_override: Any) -> Any:
     attempt = 1
     while True:
         sent = False
@@ -98,30 +82,29 @@ async def _execute(
             try:
                 sent = True
                 if timeout_override is None:
-                    reply = await conn.send_command(args)
+                    reply = await conn.send_command(command)
                 else:
-                    reply = await conn.send_command(args, timeout=timeout_override)
+                    reply = await conn.send_command(command, timeout=timeout_override)
             finally:
                 pool._checkin(conn)
         except ConnectionError as exc:
             final = attempt >= retry.attempts
-            if sent and not exc.request_not_sent:
-                safe = is_safe_to_retry(args) if retryable is None else retryable
-                if not safe:
-                    raise OutcomeUnknownError(
-                        f"connection failed after {command_name(args)} was sent; the server"
-                        f" may or may not have applied it ({exc})"
-                    ) from exc
+            if sent and not exc.request_not_sent and not command.retry_safe:
+                raise OutcomeUnknownError(
+                    f"connection failed after {command.name} was sent; the server"
+                    f" may or may not have applied it ({exc})"
+                ) from exc
             if final:
                 raise
         except TimeoutError:
             if not sent or not retry.retry_on_timeout or attempt >= retry.attempts:
                 raise
-            if not (is_safe_to_retry(args) if retryable is None else retryable):
+            if not command.retry_safe:
                 raise
         else:
             if isinstance(reply, RedisError):
                 raise reply
+            callback = command.callback
             return reply if callback is None else callback(reply)
         await asyncio.sleep(retry.delay(attempt))
         attempt += 1

@@ -26,7 +26,7 @@ at run time with ``TypeError``.)
 Retries.  A batch whose bytes never left the process is retried per the
 client's :class:`~asyncpool.Retry`.  After the write, a plain pipeline is
 retried only when every queued command is safe to repeat
-(:func:`~asyncpool.command_info.is_safe_to_retry`, or ``retryable=True``);
+(:attr:`Command.retry_safe <asyncpool.command.Command.retry_safe>`, or ``retryable=True``);
 a transaction never is.  Otherwise :class:`~asyncpool.OutcomeUnknownError`
 is raised.
 """
@@ -35,11 +35,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from ..command_info import command_name, is_safe_to_retry
+from ..command import Command
 from ..errors import (
     ConnectionError,
     ExecAbortError,
@@ -64,12 +64,6 @@ else:
     _PipelineBase = Commands
 
 __all__ = ["Pipeline", "PipelineChain", "run_transaction"]
-
-
-class _Queued(NamedTuple):
-    args: tuple[Any, ...]
-    callback: Callback | None
-    retryable: bool | None
 
 
 class Pipeline(_PipelineBase):
@@ -109,7 +103,7 @@ class Pipeline(_PipelineBase):
         self._client = client
         self._transaction = transaction
         self._retryable = client._retryable if retryable is None else retryable
-        self._queue: list[_Queued] = []
+        self._queue: list[Command] = []
         self._scripts: dict[str, Script] = {}
         self._lease_ctx: AcquireContext | None = None
         self._lease: PooledConnection | None = None
@@ -166,7 +160,9 @@ class Pipeline(_PipelineBase):
     ) -> Any:
         if self._lease is not None and not self._explicit_multi:
             return self._immediate(self._lease, args, callback)
-        self._queue.append(_Queued(args, callback, retryable))
+        if retryable is None:
+            retryable = self._retryable
+        self._queue.append(Command(args, callback, retryable))
         return self
 
     def execute_command(self, *args: Any, retryable: bool | None = None) -> Any:
@@ -276,11 +272,11 @@ class Pipeline(_PipelineBase):
         transaction = self._transaction or self._explicit_multi or self._watching
         run = self._run(queue, scripts, transaction, raise_on_error)
         if self._pool._observer is not None:
-            run = observed(self._pool, ("MULTI" if transaction else "PIPELINE",), run)
+            run = observed(self._pool, _MULTI if transaction else _PIPELINE, run)
         return await run
 
     async def _run(
-        self, queue: list[_Queued], scripts: list[Script], transaction: bool, raise_on_error: bool
+        self, queue: list[Command], scripts: list[Script], transaction: bool, raise_on_error: bool
     ) -> list[Any]:
         if self._lease is not None:
             try:
@@ -295,7 +291,7 @@ class Pipeline(_PipelineBase):
         return _results(queue, scripts, replies, transaction, raise_on_error)
 
     async def _send_pinned(
-        self, lease: PooledConnection, queue: list[_Queued], scripts: list[Script]
+        self, lease: PooledConnection, queue: list[Command], scripts: list[Script]
     ) -> list[Any]:
         commands = _wire(queue, scripts, transaction=True)
         try:
@@ -313,23 +309,20 @@ class Pipeline(_PipelineBase):
             ) from exc
 
     async def _send_pooled(
-        self, queue: list[_Queued], scripts: list[Script], transaction: bool
+        self, queue: list[Command], scripts: list[Script], transaction: bool
     ) -> list[Any]:
         commands = _wire(queue, scripts, transaction)
         send = self._send_with_retry(commands, queue, transaction)
         if self._retry.deadline is not None:
-            send = within_deadline(self._retry.deadline, ("PIPELINE",), send)
+            send = within_deadline(self._retry.deadline, _PIPELINE, send)
         return await send
 
-    def _all_safe(self, queue: list[_Queued]) -> bool:
-        for item in queue:
-            retryable = self._retryable if item.retryable is None else item.retryable
-            if not (is_safe_to_retry(item.args) if retryable is None else retryable):
-                return False
-        return True
+    @staticmethod
+    def _all_safe(queue: list[Command]) -> bool:
+        return all(command.retry_safe for command in queue)
 
     async def _send_with_retry(
-        self, commands: list[tuple[Any, ...]], queue: list[_Queued], transaction: bool
+        self, commands: list[Command], queue: list[Command], transaction: bool
     ) -> list[Any]:
         retry = self._retry
         attempt = 1
@@ -358,19 +351,24 @@ class Pipeline(_PipelineBase):
             attempt += 1
 
 
-def _wire(queue: list[_Queued], scripts: list[Script], transaction: bool) -> list[tuple[Any, ...]]:
+_MULTI = Command(("MULTI",))
+_EXEC = Command(("EXEC",))
+_PIPELINE = Command(("PIPELINE",))
+
+
+def _wire(queue: list[Command], scripts: list[Script], transaction: bool) -> list[Command]:
     """The commands to write: script loads, then the batch (in MULTI/EXEC if asked)."""
-    commands: list[tuple[Any, ...]] = [("SCRIPT", "LOAD", s.source) for s in scripts]
+    commands = [Command(("SCRIPT", "LOAD", s.source)) for s in scripts]
     if transaction:
-        commands.append(("MULTI",))
-    commands.extend(item.args for item in queue)
+        commands.append(_MULTI)
+    commands.extend(queue)
     if transaction:
-        commands.append(("EXEC",))
+        commands.append(_EXEC)
     return commands
 
 
 def _results(
-    queue: list[_Queued],
+    queue: list[Command],
     scripts: list[Script],
     replies: list[Any],
     transaction: bool,
@@ -388,7 +386,7 @@ def _results(
     for index, (item, reply) in enumerate(zip(queue, replies, strict=True)):
         if isinstance(reply, ResponseError):
             if first_error is None:
-                first_error = _annotate(reply, index, item.args)
+                first_error = _annotate(reply, index, item)
             results.append(reply)
         elif isinstance(reply, RedisError):
             raise reply
@@ -399,7 +397,7 @@ def _results(
     return results
 
 
-def _exec_replies(queue: list[_Queued], replies: list[Any]) -> list[Any]:
+def _exec_replies(queue: list[Command], replies: list[Any]) -> list[Any]:
     """Unwrap MULTI / QUEUED... / EXEC replies into EXEC's array."""
     multi, queued, exec_reply = replies[0], replies[1:-1], replies[-1]
     if isinstance(multi, ResponseError):
@@ -407,8 +405,7 @@ def _exec_replies(queue: list[_Queued], replies: list[Any]) -> list[Any]:
     for index, (item, reply) in enumerate(zip(queue, queued, strict=True)):
         if isinstance(reply, ResponseError):
             raise ExecAbortError(
-                f"transaction discarded: command #{index} ({command_name(item.args)})"
-                f" was rejected: {reply}",
+                f"transaction discarded: command #{index} ({item.name}) was rejected: {reply}",
                 "EXECABORT",
             ) from reply
     if isinstance(exec_reply, ResponseError):
@@ -420,9 +417,9 @@ def _exec_replies(queue: list[_Queued], replies: list[Any]) -> list[Any]:
     return exec_reply
 
 
-def _annotate(error: ResponseError, index: int, args: Sequence[Any]) -> ResponseError:
+def _annotate(error: ResponseError, index: int, command: Command) -> ResponseError:
     """A copy of ``error`` whose message names the command's place in the pipeline."""
-    annotated = type(error)(f"command #{index} ({command_name(args)}) of pipeline: {error}")
+    annotated = type(error)(f"command #{index} ({command.name}) of pipeline: {error}")
     annotated.code = error.code
     annotated.command_index = index  # type: ignore[attr-defined]
     annotated.__cause__ = error

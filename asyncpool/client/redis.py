@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ..command import Command
 from ..errors import ConfigError, RedisError
 from ..options import CONNECTION_FIELDS, POOL_FIELDS
 from ..pool import Pool, PooledConnection
@@ -154,7 +155,7 @@ class Redis(Commands):
     ) -> Any:
         if retryable is None:
             retryable = self._retryable
-        return execute(self._pool, args, callback, self._retry, retryable)
+        return execute(self._pool, Command(args, callback, retryable), self._retry)
 
     async def execute_command(
         self, *args: Any, retryable: bool | None = None, timeout: float | None = None
@@ -168,7 +169,7 @@ class Redis(Commands):
         """
         if retryable is None:
             retryable = self._retryable
-        return await execute(self._pool, args, None, self._retry, retryable, timeout)
+        return await execute(self._pool, Command(args, None, retryable), self._retry, timeout)
 
     def retryable(self, retryable: bool = True) -> Redis:
         """A view of this client whose commands are all (not) retried after connection errors.

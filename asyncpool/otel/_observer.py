@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
-from ..command_info import command_name
+from ..command import Command
 from ..errors import ResponseError, WatchError
 from ..pool import Pool
 from . import _semconv as sc
@@ -128,16 +127,16 @@ class OtelObserver:
 
     # -- operations -------------------------------------------------------------------
     def on_operation(
-        self, pool: Pool, args: Sequence[Any], seconds: float, error: BaseException | None
+        self, pool: Pool, command: Command, seconds: float, error: BaseException | None
     ) -> None:
         """Record a command's duration (and its span when tracing is on)."""
         if not self._command_metrics and self._tracer is None:
             return
         try:
-            key = args[0] if args else None
+            key = command.args[0] if command.args else None
             attrs = self._by_name.get(key) if key.__class__ in _NAME_TYPES else None
             if attrs is None:
-                attrs = self._attrs_for(key, args)
+                attrs = self._attrs_for(key, command)
             if error is not None:
                 attrs = {**attrs, **error_attributes(error)}
             if self._command_metrics:
@@ -147,9 +146,9 @@ class OtelObserver:
         except Exception:  # pragma: no cover
             pass
 
-    def _attrs_for(self, key: Any, args: Sequence[Any]) -> dict[str, Any]:
+    def _attrs_for(self, key: Any, command: Command) -> dict[str, Any]:
         """Attributes for a command name not seen before (cached, up to a bound)."""
-        name = command_name(args)
+        name = command.name
         if not _COMMAND_NAME.fullmatch(name):
             return {**self._operation_attrs, sc.DB_OPERATION_NAME: sc.OTHER}
         if len(self._by_name) >= _MAX_OPERATION_NAMES:

@@ -7,6 +7,7 @@ from collections.abc import Generator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ..command import Command
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConnectionError
 
@@ -56,14 +57,16 @@ class PooledConnection:
             return await self.connection.execute_command(*args)
         return await self.connection.execute_command(*args, timeout=timeout)
 
-    async def send_command(self, args: Sequence[Any], *, timeout: float | None = DEFAULT) -> Any:
+    async def send_command(
+        self, args: Command | Sequence[Any], *, timeout: float | None = DEFAULT
+    ) -> Any:
         """Run one command; an error reply is returned, not raised."""
         if timeout is DEFAULT:
             return await self.connection.send_command(args)
         return await self.connection.send_command(args, timeout=timeout)
 
     async def send_many(
-        self, commands: Sequence[Sequence[Any]], *, timeout: float | None = DEFAULT
+        self, commands: Sequence[Command | Sequence[Any]], *, timeout: float | None = DEFAULT
     ) -> list[Any]:
         """Pipeline ``commands`` in one write; error replies are returned as values."""
         if timeout is DEFAULT:

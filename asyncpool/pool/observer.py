@@ -6,10 +6,10 @@ check-in; gauges are read from :meth:`Pool.stats` instead of being pushed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ..command import Command
     from .pool import Pool
 
 __all__ = ["PoolObserver"]
@@ -31,10 +31,11 @@ class PoolObserver(Protocol):
         """A connection was lent for ``seconds`` and came back."""
 
     def on_operation(
-        self, pool: Pool, args: Sequence[Any], seconds: float, error: BaseException | None
+        self, pool: Pool, command: Command, seconds: float, error: BaseException | None
     ) -> None:
-        """A client command on this pool finished (``error`` set when it raised).
+        """A client operation on this pool finished (``error`` set when it raised).
 
-        ``args[0]`` is the command name; never record the other arguments
-        (they hold keys, values and possibly secrets).
+        ``command.name`` is the upper-case command name (``PIPELINE`` or
+        ``MULTI`` for a batch); ``command[0]`` is the name as given.  Never
+        record the other arguments (they hold keys, values and possibly secrets).
         """
