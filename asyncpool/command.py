@@ -33,8 +33,8 @@ once and cached, so building a :class:`Command` costs one dict lookup.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol
 
 __all__ = [
     "BLOCKING",
@@ -43,6 +43,7 @@ __all__ = [
     "STATEFUL",
     "Command",
     "CommandInfo",
+    "TimedCommand",
     "blocking_timeout",
     "classify",
     "command_name",
@@ -291,6 +292,54 @@ class Command:
         """Its key arguments, in order (what a cluster executor hashes to a slot)."""
         args = self.args
         return tuple(args[i] for i in self.key_indices)
+
+    # -- as an operation of the executor (see asyncpool.client.executing) ------------
+    #: A command gives its connection back after the reply (a WATCH keeps it).
+    pins_connection = False
+
+    @property
+    def command(self) -> Command:
+        """The command that names this operation for observers and errors: itself."""
+        return self
+
+    def send(self, conn: _Sender) -> Awaitable[Any]:
+        """Write it on ``conn`` and await its reply (an error reply is returned)."""
+        return conn.send_command(self)
+
+    def result(self, reply: Any) -> Any:
+        """Its successful reply in the documented shape (the callback applied)."""
+        callback = self.callback
+        return reply if callback is None else callback(reply)
+
+
+class _Sender(Protocol):
+    """What a command is sent on (a :class:`~asyncpool.Connection`)."""
+
+    def send_command(self, command: Command, *, timeout: Any = ...) -> Awaitable[Any]: ...
+
+
+class TimedCommand(Command):
+    """A :class:`Command` with its own reply timeout (``execute_command(timeout=...)``).
+
+    ``timeout`` replaces ``socket_timeout`` for this call; ``None`` waits forever.
+    """
+
+    __slots__ = ("timeout",)
+
+    def __init__(
+        self,
+        args: tuple[Any, ...],
+        callback: Callback | None = None,
+        retryable: bool | None = None,
+        *,
+        timeout: float | None,
+    ) -> None:
+        super().__init__(args, callback, retryable)
+        self.timeout = timeout
+
+    def send(self, conn: _Sender) -> Awaitable[Any]:
+        """Write it on ``conn`` and await its reply within :attr:`timeout`."""
+        return conn.send_command(self, timeout=self.timeout)
 
 
 _keyspec: Any = None

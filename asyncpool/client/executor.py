@@ -1,110 +1,88 @@
-"""Runs one command on a pool, with the retry policy: the client's hot path.
+"""Executors: what a :class:`~asyncpool.Redis` client runs its commands on.
 
-The executor is where "one connection per awaited command" happens: check a
-connection out, write, await the reply, check it back in.  It knows nothing
-of command names beyond the shared classification table, so a cluster client
-can later pick a pool per key slot and reuse it unchanged.
+The client holds an :class:`Executor`, never a pool.  :class:`PoolExecutor`
+(one pool) is today's; a cluster executor (a pool per node, chosen by key
+slot) and a Sentinel executor (a pool whose dialer follows the master) are
+others.  Each is a :class:`~asyncpool.client.executing.RetryingExecutor`, so
+retry, the overall deadline and the observer wrap one whole operation once;
+see :mod:`asyncpool.client.executing` for the loop and its redirect hooks.
+
+The hot path of :class:`PoolExecutor` is "one connection per awaited
+command": lend an idle connection without awaiting, write, await the reply,
+give the connection back.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .._compat import TIMEOUT_ERRORS, timeout
-from ..command import Command
-from ..errors import (
-    ConnectionError,
-    OutcomeUnknownError,
-    RedisError,
-    TimeoutError,
-)
-from ..pool import Pool
+from .executing import Lender, Operation, RetryingExecutor
 from .retry import Retry
 
-__all__ = ["execute", "observed", "within_deadline"]
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from ..command import Command
+    from ..pool import AcquireContext, Pool, PoolObserver
+
+__all__ = ["Executor", "PoolExecutor"]
 
 
-def execute(
-    pool: Pool, command: Command, retry: Retry, timeout_override: Any = None
-) -> Coroutine[Any, Any, Any]:
-    """Run ``command`` on a connection from ``pool``; apply its callback to the reply.
+class Executor(Protocol):
+    """What the client needs from whatever runs its commands.
 
-    Returns the coroutine to await: one frame on the hot path; a deadline or
-    an observer wraps it in one more.
+    ``run`` is called for every command, batch and first ``WATCH``;
+    ``acquire`` pins one connection (``redis.connection()``, a ``WATCH``ed
+    transaction) for the node that owns ``command``'s keys when that matters.
     """
-    coro = _execute(pool, command, retry, timeout_override)
-    if retry.deadline is not None:
-        coro = within_deadline(retry.deadline, command, coro)
-    if pool._observer is not None:
-        coro = observed(pool, command, coro)
-    return coro
+
+    #: The retry policy applied by :meth:`run`.
+    retry: Retry
+
+    def run(self, op: Operation) -> Coroutine[Any, Any, Any]:
+        """The coroutine that runs ``op`` once, with retries, deadline and observer."""
+
+    def wrap(self, command: Command, coro: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
+        """``coro`` under the same deadline and observer as :meth:`run` gives an operation."""
+
+    def acquire(self, command: Command | None = None) -> AcquireContext:
+        """``async with executor.acquire() as lease``: a connection pinned to the caller."""
+
+    async def open(self) -> None:
+        """Start background work and pre-warm connections."""
+
+    async def aclose(self) -> None:
+        """Close every pool this executor owns."""
 
 
-async def observed(pool: Pool, command: Command, coro: Coroutine[Any, Any, Any]) -> Any:
-    """Await ``coro``, timing the whole operation (retries included) for the observer."""
-    observer = pool._observer
-    started = time.perf_counter()
-    error: BaseException | None = None
-    try:
-        return await coro
-    except BaseException as exc:
-        error = exc
-        raise
-    finally:
-        if observer is not None:
-            observer.on_operation(pool, command, time.perf_counter() - started, error)
+class PoolExecutor(RetryingExecutor):
+    """Runs everything on one :class:`~asyncpool.Pool`."""
 
+    __slots__ = ("pool",)
 
-async def within_deadline(deadline: float, command: Command, coro: Coroutine[Any, Any, Any]) -> Any:
-    """Await ``coro`` under the retry policy's overall deadline."""
-    try:
-        async with timeout(deadline):
-            return await coro
-    except TIMEOUT_ERRORS as exc:
-        if isinstance(exc, RedisError):
-            raise
-        raise TimeoutError(
-            f"{command.name} did not complete within the {deadline}s deadline"
-        ) from None
+    def __init__(self, pool: Pool, retry: Retry) -> None:
+        super().__init__(retry)
+        #: The one pool.
+        self.pool = pool
 
+    def __repr__(self) -> str:
+        return f"<PoolExecutor {self.pool!r}>"
 
-async def _execute(pool: Pool, command: Command, retry: Retry, timeout_override: Any) -> Any:
-    attempt = 1
-    while True:
-        sent = False
-        try:
-            conn = pool._lend_idle()  # the hot path: no coroutine when one is idle
-            if conn is None:
-                conn = await pool._checkout()
-            try:
-                sent = True
-                if timeout_override is None:
-                    reply = await conn.send_command(command)
-                else:
-                    reply = await conn.send_command(command, timeout=timeout_override)
-            finally:
-                pool._checkin(conn)
-        except ConnectionError as exc:
-            final = attempt >= retry.attempts
-            if sent and not exc.request_not_sent and not command.retry_safe:
-                raise OutcomeUnknownError(
-                    f"connection failed after {command.name} was sent; the server"
-                    f" may or may not have applied it ({exc})"
-                ) from exc
-            if final:
-                raise
-        except TimeoutError:
-            if not sent or not retry.retry_on_timeout or attempt >= retry.attempts:
-                raise
-            if not command.retry_safe:
-                raise
-        else:
-            if isinstance(reply, RedisError):
-                raise reply
-            callback = command.callback
-            return reply if callback is None else callback(reply)
-        await asyncio.sleep(retry.delay(attempt))
-        attempt += 1
+    def _route(self, op: Operation) -> Lender:
+        return self.pool
+
+    def _observer(self) -> tuple[Pool, PoolObserver] | None:
+        observer = self.pool.observer
+        return None if observer is None else (self.pool, observer)
+
+    def acquire(self, command: Command | None = None) -> AcquireContext:
+        """A lease on one connection of the pool (see :meth:`Pool.acquire`)."""
+        return self.pool.acquire()
+
+    async def open(self) -> None:
+        """Open the pool (pre-warm ``min_idle``)."""
+        await self.pool.open()
+
+    async def aclose(self) -> None:
+        """Close the pool."""
+        await self.pool.close()

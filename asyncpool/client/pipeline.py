@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -46,16 +46,16 @@ from ..errors import (
     OutcomeUnknownError,
     RedisError,
     ResponseError,
-    TimeoutError,
     WatchError,
 )
-from ..pool import AcquireContext, Pool, PooledConnection
+from ..pool import PooledConnection
 from .base import Callback, CommandRunner
 from .commands import Commands
-from .executor import observed, within_deadline
-from .retry import Retry
+from .executing import Lender
+from .executor import Executor
 
 if TYPE_CHECKING:
+    from ..connection import Connection
     from .redis import Redis
     from .script import Script
 
@@ -85,7 +85,6 @@ class Pipeline(_PipelineBase):
         "_client",
         "_explicit_multi",
         "_lease",
-        "_lease_ctx",
         "_queue",
         "_retryable",
         "_scripts",
@@ -105,7 +104,6 @@ class Pipeline(_PipelineBase):
         self._retryable = client._retryable if retryable is None else retryable
         self._queue: list[Command] = []
         self._scripts: dict[str, Script] = {}
-        self._lease_ctx: AcquireContext | None = None
         self._lease: PooledConnection | None = None
         self._watching = False
         self._explicit_multi = False
@@ -143,12 +141,8 @@ class Pipeline(_PipelineBase):
         return self._lease is None or self._explicit_multi
 
     @property
-    def _pool(self) -> Pool:
-        return self._client._pool
-
-    @property
-    def _retry(self) -> Retry:
-        return self._client._retry
+    def _executor(self) -> Executor:
+        return self._client._executor
 
     # -- queueing ------------------------------------------------------------------------
     def _cmd(
@@ -193,28 +187,23 @@ class Pipeline(_PipelineBase):
             raise RedisError("WATCH is not allowed after multi(); call it before")
         if not keys:
             raise RedisError("watch() needs at least one key")
-        attempt = 1
-        while True:
-            fresh = self._lease is None
-            lease = await self._pin()
+        command = Command(("WATCH", *keys))
+        lease = self._lease
+        if lease is None:
+            # the first WATCH: run (and retried) like any command, but it keeps
+            # its connection, pinned here until execute / unwatch / reset
+            await self._executor.run(_Watch(command, self))
+        else:
+            # keys watched earlier live on this connection: never repeat elsewhere
             try:
-                await lease.execute_command("WATCH", *keys)
+                reply = await lease.send_command(command)
             except ConnectionError:
                 await self._unpin()
                 self._watching = False
-                retry = self._retry
-                # keys watched earlier were lost with the connection: only a first WATCH repeats
-                if not fresh or attempt >= retry.attempts:
-                    raise
-            except BaseException:
-                if fresh:
-                    await self._unpin()
                 raise
-            else:
-                self._watching = True
-                return
-            await asyncio.sleep(self._retry.delay(attempt))
-            attempt += 1
+            if isinstance(reply, RedisError):
+                raise reply
+        self._watching = True
 
     def multi(self) -> None:
         """Start queueing the transaction's commands (after :meth:`watch`)."""
@@ -244,17 +233,13 @@ class Pipeline(_PipelineBase):
         self._explicit_multi = False
         await self._unpin()
 
-    async def _pin(self) -> PooledConnection:
-        if self._lease is None:
-            ctx = self._pool.acquire()
-            self._lease = await ctx.__aenter__()
-            self._lease_ctx = ctx
-        return self._lease
+    def _pin(self, conn: Connection, lender: Lender) -> None:
+        self._lease = PooledConnection(lender, conn)
 
     async def _unpin(self) -> None:
-        ctx, self._lease_ctx, self._lease = self._lease_ctx, None, None
-        if ctx is not None:
-            await ctx.__aexit__(None, None, None)
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            await lease.release()
 
     # -- executing -------------------------------------------------------------------------
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
@@ -270,32 +255,27 @@ class Pipeline(_PipelineBase):
         queue, scripts = self._queue, list(self._scripts.values())
         self._queue, self._scripts = [], {}
         transaction = self._transaction or self._explicit_multi or self._watching
-        run = self._run(queue, scripts, transaction, raise_on_error)
-        if self._pool._observer is not None:
-            run = observed(self._pool, _MULTI if transaction else _PIPELINE, run)
-        return await run
-
-    async def _run(
-        self, queue: list[Command], scripts: list[Script], transaction: bool, raise_on_error: bool
-    ) -> list[Any]:
         if self._lease is not None:
+            name = _MULTI
             try:
-                replies = await self._send_pinned(self._lease, queue, scripts)
+                batch = _Batch(_wire(queue, scripts, True), name, retry_safe=False)
+                replies = await self._executor.wrap(name, self._send_pinned(self._lease, batch))
             finally:
                 await self.reset()
         else:
             self._explicit_multi = False
             if not queue:
                 return []
-            replies = await self._send_pooled(queue, scripts, transaction)
+            name = _MULTI if transaction else _PIPELINE
+            safe = not transaction and all(command.retry_safe for command in queue)
+            replies = await self._executor.run(
+                _Batch(_wire(queue, scripts, transaction), name, retry_safe=safe)
+            )
         return _results(queue, scripts, replies, transaction, raise_on_error)
 
-    async def _send_pinned(
-        self, lease: PooledConnection, queue: list[Command], scripts: list[Script]
-    ) -> list[Any]:
-        commands = _wire(queue, scripts, transaction=True)
+    async def _send_pinned(self, lease: PooledConnection, batch: _Batch) -> list[Any]:
         try:
-            return await lease.send_many(commands)
+            return await lease.send_many(batch.commands)
         except ConnectionError as exc:
             if exc.request_not_sent and self._watching:
                 raise WatchError(
@@ -308,47 +288,48 @@ class Pipeline(_PipelineBase):
                 f" been applied ({exc})"
             ) from exc
 
-    async def _send_pooled(
-        self, queue: list[Command], scripts: list[Script], transaction: bool
-    ) -> list[Any]:
-        commands = _wire(queue, scripts, transaction)
-        send = self._send_with_retry(commands, queue, transaction)
-        if self._retry.deadline is not None:
-            send = within_deadline(self._retry.deadline, _PIPELINE, send)
-        return await send
 
-    @staticmethod
-    def _all_safe(queue: list[Command]) -> bool:
-        return all(command.retry_safe for command in queue)
+class _Batch:
+    """A pipeline's or transaction's commands as one operation of the executor."""
 
-    async def _send_with_retry(
-        self, commands: list[Command], queue: list[Command], transaction: bool
-    ) -> list[Any]:
-        retry = self._retry
-        attempt = 1
-        while True:
-            sent = False
-            try:
-                async with self._pool.acquire() as lease:
-                    sent = True
-                    return await lease.send_many(commands)
-            except ConnectionError as exc:
-                unknown = sent and not exc.request_not_sent
-                if unknown and (transaction or not self._all_safe(queue)):
-                    what = "transaction" if transaction else "pipeline"
-                    raise OutcomeUnknownError(
-                        f"connection failed after the {what} was sent; the server may or"
-                        f" may not have applied it ({exc})"
-                    ) from exc
-                if attempt >= retry.attempts:
-                    raise
-            except TimeoutError:
-                if not sent or not retry.retry_on_timeout or attempt >= retry.attempts:
-                    raise
-                if transaction or not self._all_safe(queue):
-                    raise
-            await asyncio.sleep(retry.delay(attempt))
-            attempt += 1
+    __slots__ = ("command", "commands", "retry_safe")
+
+    pins_connection = False
+
+    def __init__(self, commands: list[Command], name: Command, *, retry_safe: bool) -> None:
+        self.commands = commands
+        #: ``PIPELINE`` or ``MULTI``: what observers and errors call it.
+        self.command = name
+        #: A plain pipeline of retry-safe commands only; never a transaction.
+        self.retry_safe = retry_safe
+
+    def send(self, conn: Connection) -> Awaitable[list[Any]]:
+        return conn.send_many(self.commands)
+
+    def result(self, replies: list[Any]) -> list[Any]:
+        return replies
+
+
+class _Watch:
+    """A transaction's first WATCH: retried like a command, then keeps its connection."""
+
+    __slots__ = ("command", "pipeline")
+
+    retry_safe = True  # no key was watched before it, so repeating it loses nothing
+    pins_connection = True
+
+    def __init__(self, command: Command, pipeline: Pipeline) -> None:
+        self.command = command
+        self.pipeline = pipeline
+
+    def send(self, conn: Connection) -> Awaitable[Any]:
+        return conn.send_command(self.command)
+
+    def adopt(self, conn: Connection, lender: Lender) -> None:
+        self.pipeline._pin(conn, lender)
+
+    def result(self, reply: Any) -> Any:
+        return reply
 
 
 _MULTI = Command(("MULTI",))

@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ..command import Command
+from ..command import Command, TimedCommand
 from ..errors import ConfigError, RedisError
 from ..options import CONNECTION_FIELDS, POOL_FIELDS
 from ..pool import Pool, PooledConnection
 from .base import Callback
 from .commands import Commands
-from .executor import execute
+from .executor import Executor, PoolExecutor
 from .retry import Retry
 
 if TYPE_CHECKING:
@@ -56,9 +56,14 @@ class Redis(Commands):
     field), or around an existing pool with ``Redis(pool=pool)``, which it
     never closes.  ``retry`` sets the :class:`~asyncpool.Retry` policy; the same
     default applies however the client is built.
+
+    Commands run on an :class:`~asyncpool.client.executor.Executor`; by default
+    a :class:`~asyncpool.client.executor.PoolExecutor` over one pool.
+    ``Redis(executor=...)`` runs them elsewhere (a cluster); that client does
+    not own (close) the executor.
     """
 
-    __slots__ = ("_owns_pool", "_pool", "_retry", "_retryable")
+    __slots__ = ("_executor", "_owns_executor", "_retryable")
 
     def __init__(
         self,
@@ -69,8 +74,16 @@ class Redis(Commands):
         pool: Pool | None = None,
         retry: Retry | None = None,
         ssl: bool | _ssl.SSLContext | None = None,
+        executor: Executor | None = None,
         **options: Any,
     ) -> None:
+        self._retryable: bool | None = None
+        if executor is not None:
+            if pool is not None or retry is not None or options or host or port or db or ssl:
+                raise ConfigError("executor= takes no pool, retry or connection options")
+            self._executor: Executor = executor
+            self._owns_executor = False
+            return
         for name, value in (("host", host), ("port", port), ("db", db)):
             if value is not None:
                 options[name] = value
@@ -85,18 +98,17 @@ class Redis(Commands):
                     "connection and pool options belong to the pool when pool= is given;"
                     f" got {', '.join(sorted(misplaced))}"
                 )
-            self._pool = pool
-            self._owns_pool = False
+            owns = False
             client_options = {**pool.client_options, **options}
         else:
             unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS - _CLIENT_KEYS
             if unknown:
                 raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}")
             client_options = {k: options.pop(k) for k in list(options) if k in _CLIENT_KEYS}
-            self._pool = Pool(**options)
-            self._owns_pool = True
-        self._retry = _retry_from(client_options, retry)
-        self._retryable: bool | None = None
+            pool = Pool(**options)
+            owns = True
+        self._executor = PoolExecutor(pool, _retry_from(client_options, retry))
+        self._owns_executor = owns
 
     @classmethod
     def from_url(cls, url: str, *, retry: Retry | None = None, **options: Any) -> Redis:
@@ -110,26 +122,39 @@ class Redis(Commands):
         client_options.update({k: v for k, v in options.items() if k in _CLIENT_KEYS})
         pool.client_options = client_options
         client = cls(pool=pool, retry=retry)
-        client._owns_pool = True
+        client._owns_executor = True
         return client
 
     def __repr__(self) -> str:
-        return f"<Redis {self._pool!r}>"
+        executor = self._executor
+        where = executor.pool if isinstance(executor, PoolExecutor) else executor
+        return f"<Redis {where!r}>"
 
     # -- lifecycle ----------------------------------------------------------------
     @property
+    def executor(self) -> Executor:
+        """What this client runs its commands on."""
+        return self._executor
+
+    @property
     def pool(self) -> Pool:
-        """The connection pool this client runs commands on."""
-        return self._pool
+        """The connection pool this client runs commands on (one-pool executors only).
+
+        Raises :class:`~asyncpool.ConfigError` for an executor of several pools.
+        """
+        executor = self._executor
+        if not isinstance(executor, PoolExecutor):
+            raise ConfigError(f"this client runs on {executor!r}, not on one pool")
+        return executor.pool
 
     @property
     def retry(self) -> Retry:
         """The retry policy."""
-        return self._retry
+        return self._executor.retry
 
     async def __aenter__(self) -> Redis:
-        if self._owns_pool:
-            await self._pool.open()
+        if self._owns_executor:
+            await self._executor.open()
         return self
 
     async def __aexit__(
@@ -142,8 +167,8 @@ class Redis(Commands):
 
     async def aclose(self) -> None:
         """Close the pool if this client created it (a shared pool is left open)."""
-        if self._owns_pool:
-            await self._pool.close()
+        if self._owns_executor:
+            await self._executor.aclose()
 
     # -- running commands -----------------------------------------------------------
     def _cmd(
@@ -155,7 +180,7 @@ class Redis(Commands):
     ) -> Any:
         if retryable is None:
             retryable = self._retryable
-        return execute(self._pool, Command(args, callback, retryable), self._retry)
+        return self._executor.run(Command(args, callback, retryable))
 
     async def execute_command(
         self, *args: Any, retryable: bool | None = None, timeout: float | None = None
@@ -169,7 +194,9 @@ class Redis(Commands):
         """
         if retryable is None:
             retryable = self._retryable
-        return await execute(self._pool, Command(args, None, retryable), self._retry, timeout)
+        if timeout is None:
+            return await self._executor.run(Command(args, None, retryable))
+        return await self._executor.run(TimedCommand(args, None, retryable, timeout=timeout))
 
     def retryable(self, retryable: bool = True) -> Redis:
         """A view of this client whose commands are all (not) retried after connection errors.
@@ -178,9 +205,8 @@ class Redis(Commands):
         when the connection broke after it was sent.  The view shares the pool.
         """
         view = object.__new__(type(self))
-        view._pool = self._pool
-        view._owns_pool = False
-        view._retry = self._retry
+        view._executor = self._executor
+        view._owns_executor = False
         view._retryable = retryable
         return view
 
@@ -192,7 +218,7 @@ class Redis(Commands):
         State the sequence leaves behind (MULTI, WATCH, SELECT ...) is reset
         before the connection is lent again.
         """
-        async with self._pool.acquire() as lease:
+        async with self._executor.acquire() as lease:
             yield PinnedConnection(lease)
 
     def pipeline(self, transaction: bool = False, *, retryable: bool | None = None) -> Pipeline:
@@ -215,7 +241,7 @@ class Redis(Commands):
         """A publish/subscribe session on its own connection; see :class:`~asyncpool.PubSub`."""
         from .pubsub import PubSub
 
-        return PubSub(self._pool.connection_options, **kwargs)
+        return PubSub(self.pool.connection_options, **kwargs)
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script` bound to this client (EVALSHA, EVAL on NOSCRIPT)."""

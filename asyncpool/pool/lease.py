@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Generator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..command import Command
 from ..connection import Connection, ConnectionInfo
@@ -20,6 +19,12 @@ __all__ = ["DEFAULT", "AcquireContext", "PooledConnection"]
 DEFAULT: Any = object()
 
 
+class Releases(Protocol):
+    """Takes a lent connection back (a :class:`~asyncpool.Pool`)."""
+
+    async def release(self, conn: Connection) -> None: ...
+
+
 class PooledConnection:
     """A connection lent by a :class:`~asyncpool.Pool`.
 
@@ -30,7 +35,7 @@ class PooledConnection:
 
     __slots__ = ("_conn", "_pool")
 
-    def __init__(self, pool: Pool, conn: Connection) -> None:
+    def __init__(self, pool: Releases, conn: Connection) -> None:
         self._pool = pool
         self._conn: Connection | None = conn
 
@@ -81,7 +86,7 @@ class PooledConnection:
         """Hand the connection back to the pool (idempotent)."""
         conn, self._conn = self._conn, None
         if conn is not None:
-            await self._pool._release_lease(conn)
+            await self._pool.release(conn)
 
 
 class AcquireContext:
@@ -89,7 +94,7 @@ class AcquireContext:
 
     __slots__ = ("_lease", "_pool", "_timeout")
 
-    def __init__(self, pool: Pool, timeout: float | object | None) -> None:
+    def __init__(self, pool: Pool, timeout: Any) -> None:
         self._pool = pool
         self._timeout = timeout
         self._lease: PooledConnection | None = None
@@ -99,15 +104,9 @@ class AcquireContext:
 
     async def __aenter__(self) -> PooledConnection:
         pool = self._pool
-        conn = pool._lend_idle()  # no wait, so no timeout applies
+        conn = pool.try_lend()  # no wait, so no timeout applies
         if conn is None:
-            conn = await pool._checkout(self._timeout)
-        if pool._on_acquire is not None:
-            try:
-                await pool._on_acquire(conn)
-            except BaseException:
-                pool._checkin(conn)
-                raise
+            conn = await pool.lend(self._timeout)
         self._lease = PooledConnection(pool, conn)
         return self._lease
 
@@ -118,12 +117,5 @@ class AcquireContext:
         tb: TracebackType | None,
     ) -> None:
         lease, self._lease = self._lease, None
-        if lease is None or lease._conn is None:
-            return
-        if self._pool._on_release is None:
-            conn, lease._conn = lease._conn, None
-            self._pool._checkin(conn)  # synchronous: cancellation cannot cut it short
-            return
-        # an async hook runs first; the release must finish even if we are cancelled now
-        task = asyncio.ensure_future(lease.release())
-        await asyncio.shield(task)
+        if lease is not None:
+            await lease.release()

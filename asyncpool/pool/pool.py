@@ -97,8 +97,9 @@ class Pool(DialingMixin, HealthMixin):
         self._max = self.options.max_connections
         self._check_after = self.options.borrow_check_after
         self._track_leaks = self.options.leak_threshold is not None
-        #: Leases are timestamped (observer or leak tracking): no fast path then.
-        self._instrumented = self._track_leaks
+        #: Leases are timestamped (observer, leak tracking) or hooked: no fast path then.
+        self._hooked = on_acquire is not None or on_release is not None
+        self._instrumented = self._track_leaks or self._hooked
 
         self._consecutive_dial_failures = 0
         self._breaker_open = False
@@ -211,10 +212,14 @@ class Pool(DialingMixin, HealthMixin):
         """
         return AcquireContext(self, timeout)
 
-    def _lend_idle(self) -> Connection | None:
-        """Lend an idle connection without awaiting, or ``None`` (use :meth:`_checkout`).
+    # -- the lending API (for executors; ``acquire()`` is built on it) -------------------
+    def try_lend(self) -> Connection | None:
+        """Lend an idle connection at once, without awaiting, or return ``None``.
 
-        Not when leases are timestamped (observer, leak tracking).
+        ``None`` also when lending needs work: no idle connection, callers
+        queued (they go first), a borrow check due, hooks to run, or leases
+        timestamped (observer, leak tracking).  Then await :meth:`lend`.
+        Give the connection back with :meth:`give_back`.
         """
         if self._instrumented:
             return None
@@ -223,6 +228,46 @@ class Pool(DialingMixin, HealthMixin):
             self._lent[conn] = None
             self._acquired_total += 1
         return conn
+
+    async def lend(self, timeout: float | None = _DEFAULT) -> Connection:
+        """Lend a connection, waiting for one if needed, and run the ``on_acquire`` hook.
+
+        ``timeout`` overrides ``acquire_timeout`` (``None`` waits forever).
+        Raises :class:`~asyncpool.PoolTimeout`, :class:`~asyncpool.PoolClosed`,
+        or the dial error when no connection could be opened.
+        """
+        conn = await self._checkout(timeout)
+        if self._on_acquire is not None:
+            try:
+                await self._on_acquire(conn)
+            except BaseException:
+                self._checkin(conn)
+                raise
+        return conn
+
+    def give_back(self, conn: Connection) -> None:
+        """Take back a connection from :meth:`try_lend` / :meth:`lend` (synchronous).
+
+        It is reused, cleaned first (replies owed, state changed) or closed.
+        With an ``on_release`` hook the hook runs first, in a task of the pool.
+        Giving back twice, or a connection that was not lent, does nothing.
+        """
+        if self._on_release is None:
+            self._checkin(conn)
+        elif conn in self._lent:
+            task = asyncio.ensure_future(self._release_lease(conn))
+            self._recovering.add(task)
+            task.add_done_callback(self._recovering.discard)
+
+    async def release(self, conn: Connection) -> None:
+        """Like :meth:`give_back`, but awaits the ``on_release`` hook (cancellation-safe)."""
+        if self._on_release is None:
+            self._checkin(conn)
+            return
+        if conn not in self._lent:
+            return  # given back twice
+        # the release must finish even if we are cancelled now
+        await asyncio.shield(asyncio.ensure_future(self._release_lease(conn)))
 
     async def _checkout(self, timeout: float | object | None = _DEFAULT) -> Connection:
         """Take a connection for the caller (hot path: no yield when one is idle)."""
@@ -457,7 +502,7 @@ class Pool(DialingMixin, HealthMixin):
     def set_observer(self, observer: PoolObserver | None) -> None:
         """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
         self._observer = observer
-        self._instrumented = self._track_leaks or observer is not None
+        self._instrumented = self._track_leaks or self._hooked or observer is not None
 
     def _stats_text(self) -> str:
         s = self.stats()
