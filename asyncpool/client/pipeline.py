@@ -37,7 +37,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..command import Command
 from ..errors import (
@@ -56,14 +56,31 @@ from .executor import Executor
 
 if TYPE_CHECKING:
     from ..connection import Connection
-    from .redis import Redis
-    from .script import Script
 
     _PipelineBase = CommandRunner
 else:
     _PipelineBase = Commands
 
-__all__ = ["Pipeline", "PipelineChain", "run_transaction"]
+__all__ = ["Client", "Pipeline", "PipelineChain", "run_transaction"]
+
+
+class Client(Protocol):
+    """What a pipeline needs of the client that makes it (a :class:`~asyncpool.Redis`)."""
+
+    _retryable: bool | None
+
+    @property
+    def executor(self) -> Executor: ...
+
+
+class Script(Protocol):
+    """A script a pipeline loads before its commands (a :class:`~asyncpool.Script`)."""
+
+    @property
+    def sha(self) -> str: ...
+
+    @property
+    def source(self) -> str | bytes: ...
 
 
 class Pipeline(_PipelineBase):
@@ -97,7 +114,7 @@ class Pipeline(_PipelineBase):
         def __getattr__(self, name: str) -> Callable[..., PipelineChain]: ...
 
     def __init__(
-        self, client: Redis, transaction: bool = False, *, retryable: bool | None = None
+        self, client: Client, transaction: bool = False, *, retryable: bool | None = None
     ) -> None:
         self._client = client
         self._transaction = transaction
@@ -142,7 +159,7 @@ class Pipeline(_PipelineBase):
 
     @property
     def _executor(self) -> Executor:
-        return self._client._executor
+        return self._client.executor
 
     # -- queueing ------------------------------------------------------------------------
     def _cmd(
@@ -408,7 +425,7 @@ def _annotate(error: ResponseError, index: int, command: Command) -> ResponseErr
 
 
 async def run_transaction(
-    client: Redis,
+    client: Client,
     func: Callable[[Pipeline], Any],
     *watches: Any,
     value_from_callable: bool = False,

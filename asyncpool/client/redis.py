@@ -6,7 +6,7 @@ import ssl as _ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..command import Command, TimedCommand
 from ..errors import ConfigError, RedisError
@@ -15,12 +15,10 @@ from ..pool import Pool, PooledConnection
 from .base import Callback
 from .commands import Commands
 from .executor import Executor, PoolExecutor
+from .pipeline import Pipeline, run_transaction
+from .pubsub import PubSub
 from .retry import Retry
-
-if TYPE_CHECKING:
-    from .pipeline import Pipeline
-    from .pubsub import PubSub
-    from .script import Script
+from .script import Script
 
 __all__ = ["PinnedConnection", "Redis"]
 
@@ -227,26 +225,18 @@ class Redis(Commands):
         ``retryable=True`` lets a non-transactional pipeline of writes be sent
         again after a connection error (say so only when that is harmless).
         """
-        from .pipeline import Pipeline
-
         return Pipeline(self, transaction=transaction, retryable=retryable)
 
     async def transaction(self, func: Any, *watches: Any, **kwargs: Any) -> Any:
         """Run ``func(pipe)`` under WATCH/MULTI/EXEC, retrying on a watched-key conflict."""
-        from .pipeline import run_transaction
-
         return await run_transaction(self, func, *watches, **kwargs)
 
     def pubsub(self, **kwargs: Any) -> PubSub:
         """A publish/subscribe session on its own connection; see :class:`~asyncpool.PubSub`."""
-        from .pubsub import PubSub
-
         return PubSub(self.pool.connection_options, **kwargs)
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script` bound to this client (EVALSHA, EVAL on NOSCRIPT)."""
-        from .script import Script
-
         return Script(self, script)
 
 

@@ -19,7 +19,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from ..command import Command
 from ..errors import ResponseError, WatchError
-from ..pool import Pool
+from ..pool import ObservedPool, Pool
 from . import _semconv as sc
 from ._instruments import Instruments
 
@@ -95,28 +95,28 @@ class OtelObserver:
         self._duration = instruments.operation_duration
 
     # -- pool timings ---------------------------------------------------------------
-    def on_wait(self, pool: Pool, seconds: float) -> None:
+    def on_wait(self, pool: ObservedPool, seconds: float) -> None:
         """Record a queued caller's wait."""
         try:
             self._wait_time.record(seconds, self._pool_attrs)
         except Exception:  # pragma: no cover - a broken SDK must not break the pool
             pass
 
-    def on_acquire_timeout(self, pool: Pool) -> None:
+    def on_acquire_timeout(self, pool: ObservedPool) -> None:
         """Count an acquire timeout."""
         try:
             self._timeouts.add(1, self._pool_attrs)
         except Exception:  # pragma: no cover
             pass
 
-    def on_connection_created(self, pool: Pool, seconds: float) -> None:
+    def on_connection_created(self, pool: ObservedPool, seconds: float) -> None:
         """Record how long a new connection took to open."""
         try:
             self._create_time.record(seconds, self._pool_attrs)
         except Exception:  # pragma: no cover
             pass
 
-    def on_use(self, pool: Pool, seconds: float) -> None:
+    def on_use(self, pool: ObservedPool, seconds: float) -> None:
         """Record how long a connection was lent."""
         if not self._command_metrics:
             return
@@ -127,7 +127,7 @@ class OtelObserver:
 
     # -- operations -------------------------------------------------------------------
     def on_operation(
-        self, pool: Pool, command: Command, seconds: float, error: BaseException | None
+        self, pool: ObservedPool, command: Command, seconds: float, error: BaseException | None
     ) -> None:
         """Record a command's duration (and its span when tracing is on)."""
         if not self._command_metrics and self._tracer is None:

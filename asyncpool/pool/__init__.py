@@ -1,8 +1,16 @@
 """The connection pool layer: :class:`Pool` and what it hands out."""
 
 from .lease import AcquireContext, PooledConnection
-from .observer import PoolObserver
+from .observer import ObservedPool, PoolObserver
 from .pool import Hook, Pool
 from .stats import PoolStats
 
-__all__ = ["AcquireContext", "Hook", "Pool", "PoolObserver", "PoolStats", "PooledConnection"]
+__all__ = [
+    "AcquireContext",
+    "Hook",
+    "ObservedPool",
+    "Pool",
+    "PoolObserver",
+    "PoolStats",
+    "PooledConnection",
+]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ..command import Command
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConnectionError
-
-if TYPE_CHECKING:
-    from .pool import Pool
 
 __all__ = ["DEFAULT", "AcquireContext", "PooledConnection"]
 
@@ -23,6 +20,14 @@ class Releases(Protocol):
     """Takes a lent connection back (a :class:`~asyncpool.Pool`)."""
 
     async def release(self, conn: Connection) -> None: ...
+
+
+class Lends(Releases, Protocol):
+    """Lends connections (a :class:`~asyncpool.Pool`'s lending API)."""
+
+    def try_lend(self) -> Connection | None: ...
+
+    async def lend(self, timeout: Any = ...) -> Connection: ...
 
 
 class PooledConnection:
@@ -94,7 +99,7 @@ class AcquireContext:
 
     __slots__ = ("_lease", "_pool", "_timeout")
 
-    def __init__(self, pool: Pool, timeout: Any) -> None:
+    def __init__(self, pool: Lends, timeout: Any) -> None:
         self._pool = pool
         self._timeout = timeout
         self._lease: PooledConnection | None = None

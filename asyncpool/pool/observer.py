@@ -8,30 +8,41 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from .stats import PoolStats
+
 if TYPE_CHECKING:
     from ..command import Command
-    from .pool import Pool
+    from ..options import ConnectionOptions
 
-__all__ = ["PoolObserver"]
+__all__ = ["ObservedPool", "PoolObserver"]
+
+
+class ObservedPool(Protocol):
+    """What an observer may read from the pool it is told about (a :class:`~asyncpool.Pool`)."""
+
+    name: str
+    connection_options: ConnectionOptions
+
+    def stats(self) -> PoolStats: ...
 
 
 class PoolObserver(Protocol):
     """Receives timings from a pool; every method must be fast and never raise."""
 
-    def on_wait(self, pool: Pool, seconds: float) -> None:
+    def on_wait(self, pool: ObservedPool, seconds: float) -> None:
         """A caller waited ``seconds`` in the queue for a connection."""
 
-    def on_acquire_timeout(self, pool: Pool) -> None:
+    def on_acquire_timeout(self, pool: ObservedPool) -> None:
         """A caller gave up waiting (``acquire_timeout``)."""
 
-    def on_connection_created(self, pool: Pool, seconds: float) -> None:
+    def on_connection_created(self, pool: ObservedPool, seconds: float) -> None:
         """A new connection was opened; dial plus handshake took ``seconds``."""
 
-    def on_use(self, pool: Pool, seconds: float) -> None:
+    def on_use(self, pool: ObservedPool, seconds: float) -> None:
         """A connection was lent for ``seconds`` and came back."""
 
     def on_operation(
-        self, pool: Pool, command: Command, seconds: float, error: BaseException | None
+        self, pool: ObservedPool, command: Command, seconds: float, error: BaseException | None
     ) -> None:
         """A client operation on this pool finished (``error`` set when it raised).
 

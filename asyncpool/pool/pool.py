@@ -1,18 +1,19 @@
 """The connection pool: bounded, fair, self-healing and cancellation-safe.
 
-Bookkeeping, all on the event loop thread and without locks:
+Bookkeeping lives in one :class:`~asyncpool.pool.ledger.Ledger` (idle, lent,
+in transit, reserved, waiting), all on the event loop thread without locks:
 
-* ``_total`` counts every connection that exists or is being dialed; it never
-  exceeds ``max_connections``.  A slot is reserved (``_total += 1``) *before*
-  dialing, and given back on any failure or cancellation.
-* ``_idle`` holds connections ready to lend; ``_lent`` those lent out.  The
-  rest of ``_total`` is in transit: dialing, draining, resetting, checked.
+* ``total`` counts every connection that exists or is being dialed; it never
+  exceeds ``max_connections``.  A slot is reserved *before* dialing, and given
+  back on any failure or cancellation.
 * ``_waiters`` is a FIFO of futures.  A released connection is handed straight
   to the oldest waiter (no barging); a freed slot is handed as ``None``, a
   permit to dial.  A waiter that leaves (cancelled, timed out) after being
   handed something passes it on, so nothing is ever stranded.
 
-Lending an idle connection never yields to the event loop.
+``_idle``, ``_lent`` and ``_waiters`` are the ledger's own containers, bound
+to the pool for the hot path.  Lending an idle connection never yields to the
+event loop.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import asyncio
 import logging
 import time
 import traceback
-from collections import deque
 from typing import Any
 
 from .._compat import TIMEOUT_ERRORS
@@ -33,6 +33,7 @@ from .dialing import DialingMixin, Hook
 from .health import HealthMixin
 from .lease import DEFAULT as _DEFAULT
 from .lease import AcquireContext
+from .ledger import InvariantError, Ledger
 from .maintenance import Maintenance
 from .observer import PoolObserver
 from .stats import PoolStats
@@ -53,6 +54,8 @@ class Pool(DialingMixin, HealthMixin):
     opens itself on first use; ``async with pool`` or :meth:`open` also
     pre-warms ``min_idle`` connections.
     """
+
+    _maintenance: Maintenance
 
     def __init__(
         self,
@@ -81,12 +84,13 @@ class Pool(DialingMixin, HealthMixin):
         self._on_release = on_release
         self._observer: PoolObserver | None = None
 
-        self._idle: deque[Connection] = deque()
-        self._lent: dict[Connection, float | None] = {}
-        self._lent_stacks: dict[Connection, str] = {}
-        self._waiters: deque[asyncio.Future[Connection | None]] = deque()
-        self._total = 0
-        self._dialing = 0
+        self._max = self.options.max_connections
+        self._ledger = ledger = Ledger(self._max)
+        self._idle = ledger.idle
+        self._lent = ledger.lent
+        self._lent_stacks = ledger.lent_stacks
+        self._transit = ledger.transit
+        self._waiters = ledger.waiters
         self._generation = 0
         self._closed = False
         self._all_returned: asyncio.Event | None = None
@@ -94,7 +98,6 @@ class Pool(DialingMixin, HealthMixin):
         self._maintenance = Maintenance(self)
         self._lifo = self.options.lifo
         self._max_idle = self.options.max_idle
-        self._max = self.options.max_connections
         self._check_after = self.options.borrow_check_after
         self._track_leaks = self.options.leak_threshold is not None
         #: Leases are timestamped (observer, leak tracking) or hooked: no fast path then.
@@ -142,7 +145,7 @@ class Pool(DialingMixin, HealthMixin):
         Raises the dial error if a pre-warm connection cannot be opened.
         """
         self._raise_if_closed()
-        need = self.options.min_idle - len(self._idle) - self._dialing
+        need = self.options.min_idle - len(self._idle) - self._ledger.dialing
         if need > 0:
             results = await asyncio.gather(
                 *(self._dial_into_idle() for _ in range(need)), return_exceptions=True
@@ -274,6 +277,7 @@ class Pool(DialingMixin, HealthMixin):
         conn = self._take_idle()
         if conn is None:
             conn = await self._acquire_slow(timeout)
+            self._transit.discard(conn)  # a connection handed over while we waited
         if self._track_leaks or self._observer is not None:
             self._lent[conn] = time.monotonic()
             if self._track_leaks:
@@ -310,8 +314,8 @@ class Pool(DialingMixin, HealthMixin):
                     conn = await self._take_idle_checked()
                     if conn is not None:
                         return conn
-                    if self._total < self._max:
-                        self._total += 1
+                    if self._ledger.has_room:
+                        self._ledger.reserve()
                         return await self._dial_reserved(started, wait)
                 remaining = None if wait is None else max(0.0, started + wait - loop.time())  # type: ignore[operator]
                 got = await self._wait_turn(loop, remaining, started)
@@ -333,8 +337,11 @@ class Pool(DialingMixin, HealthMixin):
                 continue
             check_after = self._check_after
             stale = check_after is not None and time.monotonic() - conn.last_used_at > check_after
-            if stale and not await self._ping(conn, "borrow check"):
-                continue
+            if stale:
+                self._transit.add(conn)
+                if not await self._ping(conn, "borrow check"):
+                    continue
+                self._transit.discard(conn)
             return conn
         return None
 
@@ -369,7 +376,7 @@ class Pool(DialingMixin, HealthMixin):
 
     def _pass_on(self, item: Connection | None) -> None:
         if item is None:
-            self._total -= 1
+            self._ledger.free()
             self._grant_permits()
         else:
             self._put_back(item)
@@ -423,11 +430,13 @@ class Pool(DialingMixin, HealthMixin):
 
     def _put_back(self, conn: Connection) -> None:
         """Give a healthy connection to the oldest waiter, or make it idle."""
+        self._transit.discard(conn)
         waiters = self._waiters
         while waiters:
             fut = waiters.popleft()
             if not fut.done():
                 fut.set_result(conn)
+                self._transit.add(conn)  # until the waiter resumes and takes it
                 return
         if self._closed:
             self._discard(conn, "pool closed")
@@ -443,7 +452,8 @@ class Pool(DialingMixin, HealthMixin):
         if conn.protocol_or_none is not None:
             conn.protocol_or_none.on_lost = None
         conn.close()
-        self._total -= 1
+        self._transit.discard(conn)
+        self._ledger.free()
         self._closed_total += 1
         log.debug("closed %r: %s", conn, why)
         self._grant_permits()
@@ -452,17 +462,16 @@ class Pool(DialingMixin, HealthMixin):
     def _grant_permits(self) -> None:
         """A slot is free: let the oldest waiter dial into it."""
         waiters = self._waiters
-        while waiters and self._total < self._max and not self._closed:
+        ledger = self._ledger
+        while waiters and ledger.has_room and not self._closed:
             fut = waiters.popleft()
             if not fut.done():
-                self._total += 1
+                ledger.reserve()
                 fut.set_result(None)
 
     def _on_lost(self, conn: Connection, reason: BaseException | None) -> None:
         """The peer closed a connection: drop it at once if it is idle."""
-        try:
-            self._idle.remove(conn)
-        except ValueError:
+        if not self._ledger.remove_idle(conn):
             return  # lent or in transit: whoever holds it will notice
         log.info("idle connection to %s lost: %s", self.name, reason)
         self._discard(conn, "lost while idle")
@@ -475,11 +484,11 @@ class Pool(DialingMixin, HealthMixin):
             max_connections=self._max,
             min_idle=self.options.min_idle,
             max_idle=self.options.max_idle,
-            total=self._total,
+            total=self._ledger.total,
             idle=len(self._idle),
             in_use=len(self._lent),
             waiting=len(self._waiters),
-            dialing=self._dialing,
+            dialing=self._ledger.dialing,
             created_total=self._created_total,
             closed_total=self._closed_total,
             acquired_total=self._acquired_total,
@@ -504,12 +513,19 @@ class Pool(DialingMixin, HealthMixin):
         self._observer = observer
         self._instrumented = self._track_leaks or self._hooked or observer is not None
 
+    def check_invariants(self, *, settled: bool = False) -> None:
+        """Raise :class:`~asyncpool.pool.ledger.InvariantError` if the bookkeeping is broken.
+
+        Always: ``total <= max_connections`` and every connection in exactly one
+        place.  ``settled=True`` also wants nothing in flight (no dial, check,
+        clean-up or waiter), as after :meth:`close` once every lease came back.
+        """
+        self._ledger.check(settled=settled)
+        if settled and self._closed and (self._idle or self._lent):
+            raise InvariantError("pool bookkeeping broken: a closed pool still holds connections")
+
     def _stats_text(self) -> str:
-        s = self.stats()
-        return (
-            f"total={s.total}/{s.max_connections} idle={s.idle} in_use={s.in_use}"
-            f" waiting={s.waiting} dialing={s.dialing}"
-        )
+        return self._ledger.describe()
 
     def _raise_if_closed(self) -> None:
         if self._closed:
