@@ -29,6 +29,7 @@ from .errors import (
 from .handshake import handshake
 from .options import ConnectionOptions
 from .resp import encode_command, encode_commands
+from .session import Session, follow
 from .transport import RedisProtocol, open_transport
 
 __all__ = ["Connection", "ConnectionInfo", "ConnectionState"]
@@ -74,17 +75,14 @@ class Connection:
     """
 
     __slots__ = (
-        "_db",
+        "_authenticated",
+        "_baseline",
         "_deadlines",
-        "_in_multi",
         "_loop",
-        "_modified",
-        "_no_replies",
         "_protocol",
-        "_subscribed",
+        "_session",
         "_transport",
         "_watchdog",
-        "_watching",
         "created_at",
         "errors",
         "generation",
@@ -93,7 +91,6 @@ class Connection:
         "last_error",
         "last_used_at",
         "options",
-        "protocol_version",
         "retire_at",
         "uses",
     )
@@ -113,13 +110,9 @@ class Connection:
         self.uses = 0
         self.errors = 0
         self.last_error: str | None = None
-        self.protocol_version = 2
-        self._db = options.db
-        self._in_multi = False
-        self._watching = False
-        self._subscribed = False
-        self._modified = False
-        self._no_replies = False
+        self._authenticated = options.password is not None
+        #: What the handshake set up; the connection is dirty when _session differs.
+        self._baseline = self._session = self._fresh_session(2)
         #: Set by the pool: when this connection retires (monotonic seconds).
         self.retire_at = float("inf")
         #: Set by the pool: its ``expire_all`` generation at creation.
@@ -144,7 +137,8 @@ class Connection:
         try:
             async with timeout(opts.connect_timeout):
                 self._transport, self._protocol = await open_transport(opts)
-                self.protocol_version = await handshake(self._protocol, opts)
+                protocol_version = await handshake(self._protocol, opts)
+                self._baseline = self._session = self._fresh_session(protocol_version)
         except TIMEOUT_ERRORS as exc:
             self.close()
             if isinstance(exc, TimeoutError):
@@ -184,10 +178,13 @@ class Connection:
         reply = await protocol.request(encode_command(("RESET",)))
         if isinstance(reply, ResponseError):
             raise reply
-        self._in_multi = self._watching = self._subscribed = self._modified = False
-        self._db = 0
-        self.protocol_version = await handshake(protocol, self.options)
-        self._db = self.options.db
+        self._session = self._session.replace(changed=True)  # until the handshake is redone
+        protocol_version = await handshake(protocol, self.options)
+        self._baseline = self._session = self._fresh_session(protocol_version)
+
+    def _fresh_session(self, protocol_version: int) -> Session:
+        opts = self.options
+        return Session(db=opts.db, name=opts.client_name or None, protocol=protocol_version)
 
     # -- state ----------------------------------------------------------------
     @property
@@ -203,9 +200,19 @@ class Connection:
         return self._protocol
 
     @property
+    def session(self) -> Session:
+        """The per-connection state as the client believes the server holds it."""
+        return self._session
+
+    @property
+    def protocol_version(self) -> int:
+        """The RESP version in use (2 or 3)."""
+        return self._session.protocol
+
+    @property
     def is_subscribed(self) -> bool:
         """True once the connection entered subscriber (or MONITOR) mode."""
-        return self._subscribed
+        return self._session.subscribed
 
     @property
     def is_closed(self) -> bool:
@@ -230,35 +237,31 @@ class Connection:
     @property
     def replies_suppressed(self) -> bool:
         """True after CLIENT REPLY OFF/SKIP: the reply stream can no longer be trusted."""
-        return self._no_replies
+        return self._session.replies_suppressed
 
     @property
     def is_dirty(self) -> bool:
-        """True when per-connection state differs from a fresh handshake."""
-        return (
-            self._in_multi
-            or self._watching
-            or self._subscribed
-            or self._modified
-            or self._db != self.options.db
-        )
+        """True when the session state differs from what the handshake set up."""
+        session = self._session
+        return session is not self._baseline and session != self._baseline
 
     @property
     def state(self) -> str:
         """One of :class:`ConnectionState`'s names."""
         if self._protocol is None or self._protocol.closed:
             return ConnectionState.CLOSED
-        if self._subscribed:
+        session = self._session
+        if session.subscribed:
             return ConnectionState.SUBSCRIBED
-        if self._in_multi:
+        if session.multi:
             return ConnectionState.MULTI
-        if self._watching:
+        if session.watching:
             return ConnectionState.WATCHING
         return ConnectionState.CLEAN
 
     def mark_subscribed(self) -> None:
         """Note that this connection entered subscriber mode (never lent again as is)."""
-        self._subscribed = True
+        self._session = self._session.replace(subscribed=True)
 
     def info(self) -> ConnectionInfo:
         """Metadata snapshot (no secrets)."""
@@ -279,36 +282,7 @@ class Connection:
 
     def _track_state(self, command: Command, reply: Any) -> None:
         """Follow what a state-changing command did, given its reply."""
-        name = command.name
-        if isinstance(reply, ResponseError):
-            if name == "EXEC" or name == "DISCARD":
-                self._in_multi = self._watching = False
-            return
-        if name == "MULTI":
-            self._in_multi = True
-        elif name in ("EXEC", "DISCARD", "RESET"):
-            self._in_multi = self._watching = False
-            if name == "RESET":
-                # RESET also logs out, forgets the client name and goes back to
-                # RESP2: only a new handshake makes the connection reusable.
-                self._subscribed = False
-                self._modified = True
-                self._db = 0
-        elif name == "WATCH":
-            self._watching = True
-        elif name == "UNWATCH":
-            self._watching = False
-        elif name == "SELECT" and len(command.args) > 1:
-            try:
-                self._db = int(command.args[1])
-            except (TypeError, ValueError):
-                pass
-        elif name in ("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"):
-            self._subscribed = True
-        elif name in ("HELLO", "AUTH", "READONLY", "READWRITE"):
-            self._modified = True  # identity or protocol changed: treat as dirty
-        elif name == "CLIENT" and command.subcommand in _CLIENT_STATE:
-            self._modified = True
+        self._session = follow(self._session, command, reply, authenticated=self._authenticated)
 
     def _note_error(self, exc: BaseException) -> None:
         self.errors += 1
@@ -350,7 +324,7 @@ class Connection:
             # CLIENT REPLY OFF/SKIP: the server will not answer, so no waiter is
             # queued; the connection is closed on release rather than reused.
             protocol.write(encode_command(command.args))
-            self._no_replies = self._modified = True
+            self._session = self._session.replace(replies_suppressed=True, changed=True)
             return None
         fut = protocol.request(encode_command(command.args))
         self.uses += 1
@@ -369,7 +343,7 @@ class Connection:
             if stateful:
                 # sent, but we never saw the reply (cancelled, timed out): the server
                 # may be in MULTI, on another db ... so the connection must be reset
-                self._modified = True
+                self._session = self._session.replace(changed=True)
             raise
         if stateful:
             self._track_state(command, reply)
@@ -401,7 +375,8 @@ class Connection:
             replies: list[Any] = await self._wait(fut, timeout, blocking)
         except BaseException:
             if stateful:
-                self._modified = True  # replies unseen: state unknown, reset before reuse
+                # replies unseen: state unknown, reset before reuse
+                self._session = self._session.replace(changed=True)
             raise
         if stateful:
             for command, reply in zip(batch, replies, strict=True):
@@ -475,7 +450,3 @@ def _extend(delay: float | None, extra: float | None) -> float | None:
     if delay is None or extra is None:
         return delay
     return delay + extra
-
-
-#: CLIENT subcommands whose effect outlives the caller (a new handshake undoes them).
-_CLIENT_STATE = frozenset({"REPLY", "TRACKING", "SETNAME", "NO-EVICT", "NO-TOUCH"})
