@@ -33,8 +33,10 @@ once and cached, so building a :class:`Command` costs one dict lookup.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
+
+from ._types import Callback
 
 __all__ = [
     "BLOCKING",
@@ -49,9 +51,6 @@ __all__ = [
     "command_name",
     "is_safe_to_retry",
 ]
-
-#: Turns a raw reply into the documented Python shape.
-Callback = Callable[[Any], Any]
 
 # -- the tables ---------------------------------------------------------------------
 

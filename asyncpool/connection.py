@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._compat import TIMEOUT_ERRORS, timeout
+from ._types import NOT_GIVEN, NotGiven
 from .command import Command
 from .errors import (
     ConnectionError,
@@ -35,7 +36,6 @@ from .transport import RedisProtocol, open_transport
 __all__ = ["Connection", "ConnectionInfo", "ConnectionState"]
 
 _ids = itertools.count(1)
-_DEFAULT: Any = object()
 
 
 class ConnectionState:
@@ -289,11 +289,14 @@ class Connection:
         self.last_error = exc.__class__.__name__
 
     # -- requests -------------------------------------------------------------
-    async def execute_command(self, *args: Any, timeout: float | None = _DEFAULT) -> Any:
+    async def execute_command(
+        self, *args: Any, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> Any:
         """Send one command and return its reply; an error reply is raised.
 
-        ``timeout`` overrides ``socket_timeout`` for this call.  Blocking
-        commands (BLPOP, XREAD BLOCK, ...) get their own timeout added.
+        ``timeout`` overrides ``socket_timeout`` for this call (``None``: no
+        timeout).  Blocking commands (BLPOP, XREAD BLOCK, ...) get their own
+        timeout added.
         """
         reply = await self.send_command(Command(args), timeout=timeout)
         if isinstance(reply, RedisError):
@@ -301,7 +304,7 @@ class Connection:
         return reply
 
     async def send_command(
-        self, command: Command | Sequence[Any], *, timeout: float | None = _DEFAULT
+        self, command: Command | Sequence[Any], *, timeout: float | NotGiven | None = NOT_GIVEN
     ) -> Any:
         """Like :meth:`execute_command` but returns an error reply instead of raising it.
 
@@ -313,7 +316,7 @@ class Connection:
         protocol = self._protocol
         if protocol is None:
             raise ConnectionError("connection is not open")
-        if timeout is _DEFAULT:
+        if timeout is NOT_GIVEN:
             timeout = self.options.socket_timeout
         info = command.info
         blocking = info.blocking
@@ -350,13 +353,16 @@ class Connection:
         return reply
 
     async def send_many(
-        self, commands: Sequence[Command | Sequence[Any]], *, timeout: float | None = _DEFAULT
+        self,
+        commands: Sequence[Command | Sequence[Any]],
+        *,
+        timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> list[Any]:
         """Send commands in one write; return every reply (error replies as values)."""
         protocol = self._protocol
         if protocol is None:
             raise ConnectionError("connection is not open")
-        if timeout is _DEFAULT:
+        if timeout is NOT_GIVEN:
             timeout = self.options.socket_timeout
         batch = [c if isinstance(c, Command) else Command(tuple(c)) for c in commands]
         blocking = False

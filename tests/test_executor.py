@@ -139,3 +139,21 @@ async def test_every_lending_runs_the_hooks(redis_server: Any) -> None:
             assert await pipe.execute() == [True]
         await wait_until(lambda: pool.stats().in_use == 0, what="the release hook")
     assert events == ["acquire", "release", "acquire", "release"]
+
+
+# -- one "not given": timeout=None means no timeout ------------------------------------
+async def test_timeout_none_means_no_timeout(fault_proxy: Any) -> None:
+    async with asyncpool.Redis(
+        host=fault_proxy.host, port=fault_proxy.port, socket_timeout=0.2, max_connections=2
+    ) as redis:
+        assert await redis.ping() is True
+        fault_proxy.delay(0.3)  # each direction: a round trip takes >= 0.6 s
+        with pytest.raises(asyncpool.TimeoutError):
+            await redis.execute_command("PING")  # left out: socket_timeout applies
+        assert await redis.execute_command("PING", timeout=None) == b"PONG"
+        assert await redis.execute_command("PING", timeout=5) == b"PONG"
+        async with redis.connection() as pinned:
+            assert await pinned.execute_command("PING", timeout=None) == b"PONG"
+            with pytest.raises(asyncpool.TimeoutError):
+                await pinned.execute_command("PING")
+        fault_proxy.delay(0)

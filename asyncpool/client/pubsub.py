@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
+from .._types import NOT_GIVEN, NotGiven
 from ..connection import Connection
 from ..errors import ConnectionError, RedisError, TimeoutError
 from ..options import ConnectionOptions
@@ -276,10 +277,10 @@ class PubSub(ReplyDispatch):
     def _skip(message: PubSubMessage, ignore_subscribe_messages: bool) -> bool:
         return ignore_subscribe_messages and message["type"] in _SUBSCRIBE_KINDS
 
-    async def ping(self, timeout: float | None = None) -> bool:
+    async def ping(self, timeout: float | NotGiven | None = NOT_GIVEN) -> bool:
         """PING the server over the subscriber connection; True when it answered.
 
-        ``timeout`` defaults to ``socket_timeout`` (None: wait as long as it takes).
+        ``timeout`` defaults to ``socket_timeout``; ``None`` waits as long as it takes.
         """
         self._raise_if_closed()
         conn = await self._ensure_connected()
@@ -287,7 +288,7 @@ class PubSub(ReplyDispatch):
         self._pings.append(fut)
         try:
             conn.protocol.write(encode_command(("PING",)))
-            limit = self.options.socket_timeout if timeout is None else timeout
+            limit = self.options.socket_timeout if timeout is NOT_GIVEN else timeout
             await asyncio.wait_for(asyncio.shield(fut), limit)
         except asyncio.TimeoutError:
             raise TimeoutError("no reply to PING on the subscriber connection") from None

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
+from .._types import NOT_GIVEN, NotGiven
 from ..command import Command, TimedCommand
 from ..errors import ConfigError, RedisError
-from ..options import CONNECTION_FIELDS, POOL_FIELDS
+from ..options import CLIENT_FIELDS, CONNECTION_FIELDS, POOL_FIELDS
 from ..pool import Pool, PooledConnection
 from .base import Callback
 from .commands import Commands
@@ -22,19 +23,19 @@ from .script import Script
 
 __all__ = ["PinnedConnection", "Redis"]
 
-_CLIENT_KEYS = frozenset({"retry", "retries", "deadline", "retry_on_timeout"})
+_CLIENT_KEYS = CLIENT_FIELDS
 
 
 def _retry_from(options: dict[str, Any], retry: Retry | None) -> Retry:
-    """Fold the URL-level retry keys into a :class:`Retry`."""
+    """Fold the client options (:class:`~asyncpool.options.ClientOptions`) into a Retry."""
     if retry is not None:
         return retry
     kwargs: dict[str, Any] = {}
-    if "retries" in options:
+    if options.get("retries") is not None:
         kwargs["attempts"] = int(options["retries"]) + 1
     if options.get("deadline") is not None:
         kwargs["deadline"] = float(options["deadline"])
-    if "retry_on_timeout" in options:
+    if options.get("retry_on_timeout") is not None:
         kwargs["retry_on_timeout"] = bool(options["retry_on_timeout"])
     return Retry(**kwargs)
 
@@ -181,18 +182,22 @@ class Redis(Commands):
         return self._executor.run(Command(args, callback, retryable))
 
     async def execute_command(
-        self, *args: Any, retryable: bool | None = None, timeout: float | None = None
+        self,
+        *args: Any,
+        retryable: bool | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> Any:
         """Run any command by name and return its raw reply.
 
         ``retryable=True`` allows a retry after a connection error even for a
         write (say so only when repeating it is harmless); ``timeout``
-        overrides ``socket_timeout`` for this call.  Error replies raise
+        overrides ``socket_timeout`` for this call (``None``: no timeout,
+        left out: ``socket_timeout``).  Error replies raise
         :class:`~asyncpool.ResponseError` subclasses.
         """
         if retryable is None:
             retryable = self._retryable
-        if timeout is None:
+        if timeout is NOT_GIVEN:
             return await self._executor.run(Command(args, None, retryable))
         return await self._executor.run(TimedCommand(args, None, retryable, timeout=timeout))
 
@@ -268,8 +273,11 @@ class PinnedConnection(Commands):
             raise reply
         return reply if callback is None else callback(reply)
 
-    async def execute_command(self, *args: Any, timeout: float | None = None) -> Any:
-        """Run any command on the pinned connection and return its raw reply."""
-        if timeout is None:
-            return await self._lease.execute_command(*args)
+    async def execute_command(
+        self, *args: Any, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> Any:
+        """Run any command on the pinned connection and return its raw reply.
+
+        ``timeout`` overrides ``socket_timeout`` (``None``: no timeout).
+        """
         return await self._lease.execute_command(*args, timeout=timeout)

@@ -6,14 +6,12 @@ from collections.abc import Generator, Sequence
 from types import TracebackType
 from typing import Any, Protocol
 
+from .._types import NOT_GIVEN, NotGiven
 from ..command import Command
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConnectionError
 
-__all__ = ["DEFAULT", "AcquireContext", "PooledConnection"]
-
-#: "Not given": use the configured timeout.
-DEFAULT: Any = object()
+__all__ = ["AcquireContext", "PooledConnection"]
 
 
 class Releases(Protocol):
@@ -27,7 +25,7 @@ class Lends(Releases, Protocol):
 
     def try_lend(self) -> Connection | None: ...
 
-    async def lend(self, timeout: Any = ...) -> Connection: ...
+    async def lend(self, timeout: float | NotGiven | None = ...) -> Connection: ...
 
 
 class PooledConnection:
@@ -61,26 +59,25 @@ class PooledConnection:
         """True once the lease was handed back."""
         return self._conn is None
 
-    async def execute_command(self, *args: Any, timeout: float | None = DEFAULT) -> Any:
+    async def execute_command(
+        self, *args: Any, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> Any:
         """Run one command on the leased connection (see :meth:`Connection.execute_command`)."""
-        if timeout is DEFAULT:
-            return await self.connection.execute_command(*args)
         return await self.connection.execute_command(*args, timeout=timeout)
 
     async def send_command(
-        self, args: Command | Sequence[Any], *, timeout: float | None = DEFAULT
+        self, args: Command | Sequence[Any], *, timeout: float | NotGiven | None = NOT_GIVEN
     ) -> Any:
         """Run one command; an error reply is returned, not raised."""
-        if timeout is DEFAULT:
-            return await self.connection.send_command(args)
         return await self.connection.send_command(args, timeout=timeout)
 
     async def send_many(
-        self, commands: Sequence[Command | Sequence[Any]], *, timeout: float | None = DEFAULT
+        self,
+        commands: Sequence[Command | Sequence[Any]],
+        *,
+        timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> list[Any]:
         """Pipeline ``commands`` in one write; error replies are returned as values."""
-        if timeout is DEFAULT:
-            return await self.connection.send_many(commands)
         return await self.connection.send_many(commands, timeout=timeout)
 
     def info(self) -> ConnectionInfo:
@@ -99,7 +96,7 @@ class AcquireContext:
 
     __slots__ = ("_lease", "_pool", "_timeout")
 
-    def __init__(self, pool: Lends, timeout: Any) -> None:
+    def __init__(self, pool: Lends, timeout: float | NotGiven | None) -> None:
         self._pool = pool
         self._timeout = timeout
         self._lease: PooledConnection | None = None

@@ -26,12 +26,12 @@ from typing import Any
 
 from .._compat import TIMEOUT_ERRORS
 from .._compat import timeout as _timeout
+from .._types import NOT_GIVEN, NotGiven
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
 from .dialing import DialingMixin, Hook
 from .health import HealthMixin
-from .lease import DEFAULT as _DEFAULT
 from .lease import AcquireContext
 from .ledger import InvariantError, Ledger
 from .maintenance import Maintenance
@@ -41,8 +41,6 @@ from .stats import PoolStats
 __all__ = ["Hook", "Pool"]
 
 log = logging.getLogger("asyncpool.pool")
-
-_MISSING: Any = object()
 
 
 class Pool(DialingMixin, HealthMixin):
@@ -206,7 +204,7 @@ class Pool(DialingMixin, HealthMixin):
             self._discard(self._idle.pop(), "expired")
 
     # -- acquiring ----------------------------------------------------------------
-    def acquire(self, timeout: float | None = _DEFAULT) -> AcquireContext:
+    def acquire(self, timeout: float | NotGiven | None = NOT_GIVEN) -> AcquireContext:
         """Lend a connection: ``async with pool.acquire() as conn: ...``.
 
         ``timeout`` overrides ``acquire_timeout`` (``None`` waits forever).
@@ -232,7 +230,7 @@ class Pool(DialingMixin, HealthMixin):
             self._acquired_total += 1
         return conn
 
-    async def lend(self, timeout: float | None = _DEFAULT) -> Connection:
+    async def lend(self, timeout: float | NotGiven | None = NOT_GIVEN) -> Connection:
         """Lend a connection, waiting for one if needed, and run the ``on_acquire`` hook.
 
         ``timeout`` overrides ``acquire_timeout`` (``None`` waits forever).
@@ -272,7 +270,7 @@ class Pool(DialingMixin, HealthMixin):
         # the release must finish even if we are cancelled now
         await asyncio.shield(asyncio.ensure_future(self._release_lease(conn)))
 
-    async def _checkout(self, timeout: float | object | None = _DEFAULT) -> Connection:
+    async def _checkout(self, timeout: float | NotGiven | None = NOT_GIVEN) -> Connection:
         """Take a connection for the caller (hot path: no yield when one is idle)."""
         conn = self._take_idle()
         if conn is None:
@@ -301,10 +299,10 @@ class Pool(DialingMixin, HealthMixin):
             return None  # the slow path checks it first
         return conn
 
-    async def _acquire_slow(self, timeout: float | object | None) -> Connection:
+    async def _acquire_slow(self, timeout: float | NotGiven | None) -> Connection:
         self._raise_if_closed()
         self._maintenance.start()
-        wait = self.options.acquire_timeout if timeout is _DEFAULT else timeout
+        wait = self.options.acquire_timeout if timeout is NOT_GIVEN else timeout
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
@@ -317,7 +315,7 @@ class Pool(DialingMixin, HealthMixin):
                     if self._ledger.has_room:
                         self._ledger.reserve()
                         return await self._dial_reserved(started, wait)
-                remaining = None if wait is None else max(0.0, started + wait - loop.time())  # type: ignore[operator]
+                remaining = None if wait is None else max(0.0, started + wait - loop.time())
                 got = await self._wait_turn(loop, remaining, started)
                 if got is None:  # a permit to dial a slot that was freed for us
                     return await self._dial_reserved(started, wait)
@@ -393,9 +391,9 @@ class Pool(DialingMixin, HealthMixin):
 
     def _checkin(self, conn: Connection) -> None:
         """Take a connection back from a caller (synchronous: cannot be cut short)."""
-        lent_at = self._lent.pop(conn, _MISSING)
+        lent_at = self._lent.pop(conn, NOT_GIVEN)
         if lent_at is not None:  # a timestamp (observed / leak-tracked) or not lent at all
-            if lent_at is _MISSING:
+            if lent_at is NOT_GIVEN:
                 return  # released twice
             self._lent_stacks.pop(conn, None)
             if self._observer is not None:
