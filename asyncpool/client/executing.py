@@ -34,7 +34,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._compat import TIMEOUT_ERRORS, timeout
 from ..command import Command
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from ..connection import Connection
     from ..pool import Pool, PoolObserver
 
-__all__ = ["Lender", "Operation", "Redirect", "RetryingExecutor"]
+__all__ = ["Lender", "Operation", "PinningOperation", "Redirect", "RetryingExecutor"]
 
 
 class Lender(Protocol):
@@ -171,7 +171,7 @@ class RetryingExecutor:
                     lender.give_back(conn)
                     raise
                 if op.pins_connection and not isinstance(reply, RedisError):
-                    op.adopt(conn, lender)  # type: ignore[attr-defined]
+                    cast("PinningOperation", op).adopt(conn, lender)  # it gives it back
                 else:
                     lender.give_back(conn)
             except ConnectionError as exc:

@@ -14,14 +14,13 @@ give the connection back.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .executing import Lender, Operation, RetryingExecutor
 from .retry import Retry
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
-
     from ..command import Command
     from ..pool import AcquireContext, Pool, PoolObserver
 
@@ -67,6 +66,12 @@ class PoolExecutor(RetryingExecutor):
 
     def __repr__(self) -> str:
         return f"<PoolExecutor {self.pool!r}>"
+
+    def run(self, op: Operation) -> Coroutine[Any, Any, Any]:
+        """The coroutine that runs ``op`` (see :meth:`RetryingExecutor.run`)."""
+        if self.retry.deadline is None and self.pool.observer is None:
+            return self._attempts(op)  # the hot path: one coroutine frame
+        return self.wrap(op.command, self._attempts(op))
 
     def _route(self, op: Operation) -> Lender:
         return self.pool
