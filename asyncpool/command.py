@@ -32,11 +32,11 @@ once and cached, so building a :class:`Command` costs one dict lookup.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from ._types import Callback
+from .keyspec import key_indices
 
 __all__ = [
     "BLOCKING",
@@ -277,13 +277,14 @@ class Command:
     def key_indices(self) -> tuple[int, ...]:
         """Positions of its keys in :attr:`args`, from Redis's key specifications.
 
-        Computed on first use by ``asyncpool.keyspec.key_indices`` (empty when
-        that module is not installed).
+        Computed on first use by :func:`asyncpool.keyspec.key_indices` (from
+        Redis's own key specifications; ``numkeys`` for EVAL/FCALL, after
+        ``STREAMS`` for XREAD).
         """
         try:
             return self._keys
         except AttributeError:  # first use
-            self._keys: tuple[int, ...] = _key_indices(self.args)
+            self._keys: tuple[int, ...] = key_indices(self.args)
             return self._keys
 
     @property
@@ -339,21 +340,6 @@ class TimedCommand(Command):
     def send(self, conn: _Sender) -> Awaitable[Any]:
         """Write it on ``conn`` and await its reply within :attr:`timeout`."""
         return conn.send_command(self, timeout=self.timeout)
-
-
-_keyspec: Any = None
-
-
-def _key_indices(args: tuple[Any, ...]) -> tuple[int, ...]:
-    global _keyspec
-    if _keyspec is None:
-        try:
-            _keyspec = importlib.import_module("asyncpool.keyspec")
-        except ImportError:
-            _keyspec = False
-    if _keyspec is False:
-        return ()
-    return tuple(_keyspec.key_indices(args))
 
 
 # -- functions on raw arguments (kept for callers that hold a tuple) ----------------------

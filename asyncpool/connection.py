@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._compat import TIMEOUT_ERRORS, timeout
+from ._compat import TIMEOUT_ERRORS, running_loop, timeout
 from ._types import NOT_GIVEN, NotGiven
 from .command import Command
 from .errors import (
@@ -36,6 +36,10 @@ from .transport import RedisProtocol, open_transport
 __all__ = ["Connection", "ConnectionInfo", "ConnectionState"]
 
 _ids = itertools.count(1)
+#: Commands whose RESP3 reply is a confirmation push.
+_SUBSCRIBES = frozenset(
+    ("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE")
+)
 
 
 class ConnectionState:
@@ -133,7 +137,7 @@ class Connection:
         when the server cannot be reached.
         """
         opts = self.options
-        self._loop = asyncio.get_running_loop()
+        self._loop = running_loop()
         try:
             async with timeout(opts.connect_timeout):
                 self._transport, self._protocol = await open_transport(opts)
@@ -329,7 +333,10 @@ class Connection:
             protocol.write(encode_command(command.args))
             self._session = self._session.replace(replies_suppressed=True, changed=True)
             return None
-        fut = protocol.request(encode_command(command.args))
+        if stateful and info.name in _SUBSCRIBES:
+            fut = protocol.request_subscribe(encode_command(command.args))
+        else:
+            fut = protocol.request(encode_command(command.args))
         self.uses += 1
         try:
             if timeout is None and not blocking:  # the common case: no timer, one frame less
@@ -352,6 +359,31 @@ class Connection:
             self._track_state(command, reply)
         return reply
 
+    def submit(self, command: Command | Sequence[Any]) -> asyncio.Future[Any]:
+        """Write one command now and return the future of its reply (shared use).
+
+        Synchronous: the command is queued in order behind every reply this
+        connection already owes, and written with the other commands of this
+        loop tick (see :meth:`RedisProtocol.request_soon`).  A caller that stops
+        waiting leaves its reply to be read and dropped, never delivered to the
+        next waiter.  ``socket_timeout`` applies as a read deadline.  Only for
+        commands that neither block nor change connection state: the sharing
+        policy (:mod:`asyncpool.pool.sharing`) decides which those are.
+        Raises :class:`~asyncpool.ConnectionError` (not sent) when closed.
+        """
+        protocol = self._protocol
+        if protocol is None:
+            err = ConnectionError("connection is not open")
+            err.request_not_sent = True
+            raise err
+        args = command.args if isinstance(command, Command) else command
+        fut = protocol.request_soon(encode_command(args))
+        self.uses += 1
+        delay = self.options.socket_timeout
+        if delay is not None:
+            self._arm_deadline(fut, delay)
+        return fut
+
     async def send_many(
         self,
         commands: Sequence[Command | Sequence[Any]],
@@ -365,15 +397,17 @@ class Connection:
         if timeout is NOT_GIVEN:
             timeout = self.options.socket_timeout
         batch = [c if isinstance(c, Command) else Command(tuple(c)) for c in commands]
-        blocking = False
-        stateful = False
+        blocking = stateful = subscribes = False
         for command in batch:
-            if command.info.blocking:
+            info = command.info
+            if info.blocking:
                 blocking = True
                 timeout = _extend(timeout, command.blocking_timeout)
-            stateful = stateful or command.info.stateful
+            elif info.stateful:
+                stateful = True
+                subscribes = subscribes or info.name in _SUBSCRIBES
         data = encode_commands([c.args for c in batch])
-        fut = protocol.request_many(data, len(batch))
+        fut = protocol.request_many(data, len(batch), subscribes=subscribes)
         self.uses += 1
         try:
             if len(data) > 65536:

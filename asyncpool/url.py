@@ -36,6 +36,7 @@ bad part; the password never appears in it (see :func:`redact_url`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import ssl as _ssl
 import types
@@ -45,13 +46,21 @@ from typing import Any, Literal, Union, get_args, get_origin
 from urllib.parse import parse_qsl, unquote
 
 from .errors import ConfigError, InvalidURL
-from .options import CLIENT_FIELDS, ClientOptions, ConnectionOptions, PoolOptions, ReplyLimits
+from .options import (
+    CACHE_FIELDS,
+    CLIENT_FIELDS,
+    ClientOptions,
+    ConnectionOptions,
+    PoolOptions,
+    ReplyLimits,
+)
 
 __all__ = ["CLIENT_KEYS", "parse_url", "redact_url"]
 
 #: Query keys handed back to the client (third item of :func:`parse_url`'s result):
-#: the fields of :class:`~asyncpool.options.ClientOptions`.
-CLIENT_KEYS = CLIENT_FIELDS
+#: the fields of :class:`~asyncpool.options.ClientOptions` and the client-side
+#: cache's keys (``CacheConfig.from_params`` converts those).
+CLIENT_KEYS = CLIENT_FIELDS | CACHE_FIELDS
 _ALIASES = {"timeout": "socket_timeout", "socket_connect_timeout": "connect_timeout"}
 _SSL_KEYS = frozenset(
     {"ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname"}
@@ -141,6 +150,7 @@ def _converters(*classes: type) -> dict[str, Callable[[str], Any]]:
 
 
 _CONVERTERS = _converters(ConnectionOptions, PoolOptions, ReplyLimits, ClientOptions)
+_CONVERTERS.update({key: str for key in CACHE_FIELDS})  # the cache converts them itself
 
 
 def _converter(name: str) -> Callable[[str], Any]:
@@ -348,12 +358,22 @@ def parse_url(url: str, **overrides: Any) -> tuple[ConnectionOptions, PoolOption
         elif key in CLIENT_KEYS:
             client[key] = value
         else:
-            raise ConfigError(f"unknown option {key!r}")
+            raise ConfigError(f"unknown option {key!r}{_did_you_mean(key)}")
     try:
         if limits and "limits" not in overrides:
             conn["limits"] = ReplyLimits(**limits)
         return ConnectionOptions(**conn), PoolOptions(**pool), client
     except ConfigError as exc:
+        if overrides or ssl_override is not None:
+            parse_url(url)  # raises InvalidURL if the URL alone is bad
+            # the URL alone is fine: a keyword argument is at fault, not the URL
+            raise ConfigError(f"{exc} (a keyword argument, not the URL)") from None
         raise InvalidURL(f"{exc} (in {redact_url(url)!r})") from None
     except TypeError as exc:  # a wrongly typed override
         raise ConfigError(str(exc)) from None
+
+
+def _did_you_mean(key: str) -> str:
+    known = [*_CONNECTION, *_POOL, *_LIMITS, *CLIENT_KEYS, "ssl"]
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -57,14 +57,11 @@ def test_a_command_reads_as_its_arguments() -> None:
     assert blocking_timeout(("WAIT", 1, 1500)) == 1.5
 
 
-def test_keys_come_from_the_key_specs_when_present() -> None:
-    command = Command(("MSET", "a", 1, "b", 2))
-    try:
-        import asyncpool.keyspec  # noqa: F401
-    except ImportError:
-        assert command.keys == ()
-    else:  # pragma: no cover - once the key specs are merged
-        assert command.keys == ("a", "b")
+def test_keys_come_from_the_key_specs() -> None:
+    assert Command(("MSET", "a", 1, "b", 2)).keys == ("a", "b")
+    assert Command(("Eval", "return 1", 2, "x", "y", "arg")).key_indices == (3, 4)
+    assert Command((b"xread", "COUNT", 1, "STREAMS", "s1", "s2", "0", "0")).keys == ("s1", "s2")
+    assert Command(("PING",)).keys == ()
 
 
 # -- defect 1: the name's case must not defeat state tracking --------------------------

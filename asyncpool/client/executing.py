@@ -32,20 +32,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._compat import TIMEOUT_ERRORS, timeout
-from ..command import Command
+from ..command import Command, command_name
 from ..errors import ConnectionError, OutcomeUnknownError, RedisError, TimeoutError
 from .retry import Retry
 
 if TYPE_CHECKING:
     from ..connection import Connection
     from ..pool import Pool, PoolObserver
+    from ..pool.sharing import Sharing
 
-__all__ = ["Lender", "Operation", "PinningOperation", "Redirect", "RetryingExecutor"]
+__all__ = [
+    "Lender",
+    "Operation",
+    "PinningOperation",
+    "Redirect",
+    "RetryingExecutor",
+    "observed",
+    "within_deadline",
+]
 
 
 class Lender(Protocol):
@@ -107,13 +116,16 @@ class RetryingExecutor:
     :meth:`_observer`).  ``retry`` is the :class:`~asyncpool.Retry` policy.
     """
 
-    __slots__ = ("retry",)
+    __slots__ = ("_sharing", "retry")
 
     #: Redirects followed for one operation before the last error reply is raised.
     max_redirects = 5
 
-    def __init__(self, retry: Retry) -> None:
+    def __init__(self, retry: Retry, sharing: Sharing | None = None) -> None:
         self.retry = retry
+        #: The shared-connection policy (``multiplex=True`` pools): plain
+        #: commands it accepts ride a shared connection instead of a lent one.
+        self._sharing = sharing
 
     # -- hooks ---------------------------------------------------------------------------
     def _route(self, op: Operation) -> Lender:
@@ -156,24 +168,33 @@ class RetryingExecutor:
         prelude: Command | None = None
         attempt = 1
         redirects = 0
+        sharing = self._sharing
+        if sharing is not None and (op.__class__ is not Command or not sharing.shareable(op)):
+            sharing = None  # batches, WATCH, per-call timeouts, stateful or blocking commands
         while True:
             sent = False
             try:
-                conn = lender.try_lend()  # the hot path: no coroutine when one is idle
-                if conn is None:
-                    conn = await lender.lend()
-                try:
+                if sharing is not None:  # held for the write only (see pool/sharing.py)
+                    command = cast(Command, op)
+                    ride = sharing.ride(command) or await sharing.board(command)
                     sent = True
-                    if prelude is not None:
-                        await conn.send_command(prelude)
-                    reply = await op.send(conn)
-                except BaseException:
-                    lender.give_back(conn)
-                    raise
-                if op.pins_connection and not isinstance(reply, RedisError):
-                    cast("PinningOperation", op).adopt(conn, lender)  # it gives it back
+                    reply = await sharing.wait(*ride)
                 else:
-                    lender.give_back(conn)
+                    conn = lender.try_lend()  # the hot path: no coroutine when one is idle
+                    if conn is None:
+                        conn = await lender.lend()
+                    try:
+                        sent = True
+                        if prelude is not None:
+                            await conn.send_command(prelude)
+                        reply = await op.send(conn)
+                    except BaseException:
+                        lender.give_back(conn)
+                        raise
+                    if op.pins_connection and not isinstance(reply, RedisError):
+                        cast("PinningOperation", op).adopt(conn, lender)  # it gives it back
+                    else:
+                        lender.give_back(conn)
             except ConnectionError as exc:
                 if sent and not exc.request_not_sent and not op.retry_safe:
                     raise OutcomeUnknownError(
@@ -216,14 +237,15 @@ async def observed(
         observer.on_operation(pool, command, time.perf_counter() - started, error)
 
 
-async def within_deadline(deadline: float, command: Command, coro: Coroutine[Any, Any, Any]) -> Any:
-    """Await ``coro`` under the retry policy's overall deadline."""
+async def within_deadline(
+    deadline: float, command: Command | Sequence[Any], coro: Coroutine[Any, Any, Any]
+) -> Any:
+    """Await ``coro`` under the retry policy's overall deadline (``command`` names it)."""
     try:
         async with timeout(deadline):
             return await coro
     except TIMEOUT_ERRORS as exc:
         if isinstance(exc, RedisError):
             raise
-        raise TimeoutError(
-            f"{command.name} did not complete within the {deadline}s deadline"
-        ) from None
+        name = command.name if isinstance(command, Command) else command_name(command)
+        raise TimeoutError(f"{name} did not complete within the {deadline}s deadline") from None

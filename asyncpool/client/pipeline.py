@@ -37,7 +37,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol
 
 from ..command import Command
 from ..errors import (
@@ -51,8 +51,10 @@ from ..errors import (
 from ..pool import PooledConnection
 from .base import Callback, CommandRunner
 from .commands import Commands
+from .commands._util import describe_command
 from .executing import Lender
 from .executor import Executor
+from .replies import StrT
 
 if TYPE_CHECKING:
     from ..connection import Connection
@@ -83,7 +85,7 @@ class Script(Protocol):
     def source(self) -> str | bytes: ...
 
 
-class Pipeline(_PipelineBase):
+class Pipeline(_PipelineBase, Generic[StrT]):
     """A batch of commands sent in one write; optionally a MULTI/EXEC transaction.
 
     Get one from :meth:`Redis.pipeline <asyncpool.Redis.pipeline>`::
@@ -111,7 +113,7 @@ class Pipeline(_PipelineBase):
 
     if TYPE_CHECKING:
 
-        def __getattr__(self, name: str) -> Callable[..., PipelineChain]: ...
+        def __getattr__(self, name: str) -> Callable[..., PipelineChain[StrT]]: ...
 
     def __init__(
         self, client: Client, transaction: bool = False, *, retryable: bool | None = None
@@ -136,7 +138,7 @@ class Pipeline(_PipelineBase):
     def __bool__(self) -> bool:
         return True  # an empty pipeline is still a pipeline (len() would say False)
 
-    async def __aenter__(self) -> Pipeline:
+    async def __aenter__(self) -> Pipeline[StrT]:
         return self
 
     async def __aexit__(
@@ -272,6 +274,18 @@ class Pipeline(_PipelineBase):
         queue, scripts = self._queue, list(self._scripts.values())
         self._queue, self._scripts = [], {}
         transaction = self._transaction or self._explicit_multi or self._watching
+        run = self._run(queue, scripts, transaction, raise_on_error)
+        cache = getattr(self._client, "_cache", None)
+        if cache is None:
+            return await run
+        try:  # client-side cache (issue 15): the batch's writes drop what they change
+            return await run
+        finally:
+            cache.written([command.args for command in queue])
+
+    async def _run(
+        self, queue: list[Command], scripts: list[Script], transaction: bool, raise_on_error: bool
+    ) -> list[Any]:
         if self._lease is not None:
             name = _MULTI
             try:
@@ -335,7 +349,7 @@ class _Watch:
     retry_safe = True  # no key was watched before it, so repeating it loses nothing
     pins_connection = True
 
-    def __init__(self, command: Command, pipeline: Pipeline) -> None:
+    def __init__(self, command: Command, pipeline: Pipeline[Any]) -> None:
         self.command = command
         self.pipeline = pipeline
 
@@ -403,7 +417,8 @@ def _exec_replies(queue: list[Command], replies: list[Any]) -> list[Any]:
     for index, (item, reply) in enumerate(zip(queue, queued, strict=True)):
         if isinstance(reply, ResponseError):
             raise ExecAbortError(
-                f"transaction discarded: command #{index} ({item.name}) was rejected: {reply}",
+                f"transaction discarded: Command # {index + 1} ({describe_command(item.args)})"
+                f" was rejected: {reply}",
                 "EXECABORT",
             ) from reply
     if isinstance(exec_reply, ResponseError):
@@ -417,7 +432,10 @@ def _exec_replies(queue: list[Command], replies: list[Any]) -> list[Any]:
 
 def _annotate(error: ResponseError, index: int, command: Command) -> ResponseError:
     """A copy of ``error`` whose message names the command's place in the pipeline."""
-    annotated = type(error)(f"command #{index} ({command.name}) of pipeline: {error}")
+    annotated = type(error)(
+        f"Command # {index + 1} ({describe_command(command.args)}) of pipeline caused error:"
+        f" {error}"
+    )
     annotated.code = error.code
     annotated.command_index = index  # type: ignore[attr-defined]
     annotated.__cause__ = error
@@ -426,7 +444,7 @@ def _annotate(error: ResponseError, index: int, command: Command) -> ResponseErr
 
 async def run_transaction(
     client: Client,
-    func: Callable[[Pipeline], Any],
+    func: Callable[[Pipeline[Any]], Any],
     *watches: Any,
     value_from_callable: bool = False,
     watch_delay: float | None = None,
@@ -465,7 +483,7 @@ async def run_transaction(
 
 if TYPE_CHECKING:
 
-    class PipelineChain(Pipeline):
+    class PipelineChain(Pipeline[StrT]):
         """What a command method returns on a pipeline, for type checkers only.
 
         Queueing returns the pipeline (so calls chain); in watch mode the call

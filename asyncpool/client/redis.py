@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import ssl as _ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 from .._types import NOT_GIVEN, NotGiven
 from ..command import Command, TimedCommand
 from ..errors import ConfigError, RedisError
-from ..options import CLIENT_FIELDS, CONNECTION_FIELDS, POOL_FIELDS
+from ..options import CACHE_FIELDS, CLIENT_FIELDS, CONNECTION_FIELDS, POOL_FIELDS
 from ..pool import Pool, PooledConnection
-from .base import Callback
+from .base import Callback, KeyT
+from .cache import ClientCache  # client-side cache (issue 15)
+from .cache_config import CacheConfig, cache_config_from
 from .commands import Commands
 from .executor import Executor, PoolExecutor
 from .pipeline import Pipeline, run_transaction
 from .pubsub import PubSub
+from .replies import StrT
 from .retry import Retry
 from .script import Script
 
 __all__ = ["PinnedConnection", "Redis"]
 
+_R = TypeVar("_R")
+
+#: The client's own options (:class:`~asyncpool.options.ClientOptions`), shared with url.py.
 _CLIENT_KEYS = CLIENT_FIELDS
+#: Client-side cache keys (issue 15): ``cache=`` and the ``cache_*`` URL parameters.
+_CACHE_KEYS = CACHE_FIELDS
 
 
 def _retry_from(options: dict[str, Any], retry: Retry | None) -> Retry:
@@ -40,7 +48,7 @@ def _retry_from(options: dict[str, Any], retry: Retry | None) -> Retry:
     return Retry(**kwargs)
 
 
-class Redis(Commands):
+class Redis(Commands[StrT]):
     """An asyncio Redis client over a connection :class:`~asyncpool.Pool`.
 
     Each awaited command checks one connection out of the pool and back in,
@@ -54,7 +62,14 @@ class Redis(Commands):
     :class:`~asyncpool.ConnectionOptions` and :class:`~asyncpool.PoolOptions`
     field), or around an existing pool with ``Redis(pool=pool)``, which it
     never closes.  ``retry`` sets the :class:`~asyncpool.Retry` policy; the same
-    default applies however the client is built.
+    default applies however the client is built.  ``cache`` (a
+    :class:`~asyncpool.CacheConfig`, or ``True`` for the defaults) turns on
+    client-side caching; see docs/caching.md.
+
+    The client is generic in its string reply type: ``Redis[bytes]`` by
+    default, ``Redis[str]`` with ``decode_responses=True`` (the overloads of
+    ``__init__`` and :meth:`from_url` pick it); for ``Redis(pool=pool)``
+    annotate it (``Redis[str](pool=pool)``) when that pool decodes.
 
     Commands run on an :class:`~asyncpool.client.executor.Executor`; by default
     a :class:`~asyncpool.client.executor.PoolExecutor` over one pool.
@@ -62,8 +77,48 @@ class Redis(Commands):
     not own (close) the executor.
     """
 
-    __slots__ = ("_executor", "_owns_executor", "_retryable")
+    __slots__ = ("_cache", "_executor", "_owns_executor", "_retryable")
 
+    @overload
+    def __init__(self, *, executor: Executor) -> None: ...
+    @overload
+    def __init__(self, *, pool: Pool, retry: Retry | None = None, **options: Any) -> None: ...
+    @overload
+    def __init__(
+        self: Redis[str],
+        host: str | None = None,
+        port: int | None = None,
+        db: int | None = None,
+        *,
+        decode_responses: Literal[True],
+        retry: Retry | None = None,
+        ssl: bool | _ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Redis[bytes],
+        host: str | None = None,
+        port: int | None = None,
+        db: int | None = None,
+        *,
+        decode_responses: Literal[False] = False,
+        retry: Retry | None = None,
+        ssl: bool | _ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Redis[Any],
+        host: str | None = None,
+        port: int | None = None,
+        db: int | None = None,
+        *,
+        decode_responses: bool,
+        retry: Retry | None = None,
+        ssl: bool | _ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> None: ...
     def __init__(
         self,
         host: str | None = None,
@@ -73,13 +128,16 @@ class Redis(Commands):
         pool: Pool | None = None,
         retry: Retry | None = None,
         ssl: bool | _ssl.SSLContext | None = None,
+        cache: CacheConfig | bool | None = None,
         executor: Executor | None = None,
         **options: Any,
     ) -> None:
         self._retryable: bool | None = None
+        self._cache: ClientCache | None = None
         if executor is not None:
-            if pool is not None or retry is not None or options or host or port or db or ssl:
-                raise ConfigError("executor= takes no pool, retry or connection options")
+            given = (host, port, db, pool, retry, ssl, cache)
+            if options or any(value is not None for value in given):
+                raise ConfigError("executor= takes no pool, retry, cache or connection options")
             self._executor: Executor = executor
             self._owns_executor = False
             return
@@ -91,7 +149,7 @@ class Redis(Commands):
         elif isinstance(ssl, _ssl.SSLContext):
             options["ssl"] = ssl
         if pool is not None:
-            misplaced = set(options) - _CLIENT_KEYS
+            misplaced = set(options) - _CLIENT_KEYS - _CACHE_KEYS
             if misplaced:
                 raise ConfigError(
                     "connection and pool options belong to the pool when pool= is given;"
@@ -100,17 +158,47 @@ class Redis(Commands):
             owns = False
             client_options = {**pool.client_options, **options}
         else:
-            unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS - _CLIENT_KEYS
+            unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS - _CLIENT_KEYS - _CACHE_KEYS
             if unknown:
                 raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}")
-            client_options = {k: options.pop(k) for k in list(options) if k in _CLIENT_KEYS}
+            client_options = {
+                k: options.pop(k) for k in list(options) if k in _CLIENT_KEYS | _CACHE_KEYS
+            }
             pool = Pool(**options)
             owns = True
         self._executor = PoolExecutor(pool, _retry_from(client_options, retry))
         self._owns_executor = owns
+        # client-side cache (issue 15): None unless asked for
+        config = cache_config_from(cache, client_options)
+        self._cache = None if config is None else ClientCache(self, config)
 
+    @overload
     @classmethod
-    def from_url(cls, url: str, *, retry: Retry | None = None, **options: Any) -> Redis:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        decode_responses: Literal[True],
+        retry: Retry | None = None,
+        **options: Any,
+    ) -> Redis[str]: ...
+    @overload
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        decode_responses: Literal[False] = False,
+        retry: Retry | None = None,
+        **options: Any,
+    ) -> Redis[bytes]: ...
+    @overload
+    @classmethod
+    def from_url(
+        cls, url: str, *, decode_responses: bool, retry: Retry | None = None, **options: Any
+    ) -> Redis[Any]: ...
+    @classmethod
+    def from_url(cls, url: str, *, retry: Retry | None = None, **options: Any) -> Redis[Any]:
         """A client for ``redis://``, ``rediss://`` or ``unix://`` URLs.
 
         Keyword arguments (connection, pool and client options) override the
@@ -151,9 +239,16 @@ class Redis(Commands):
         """The retry policy."""
         return self._executor.retry
 
-    async def __aenter__(self) -> Redis:
+    @property
+    def cache(self) -> ClientCache | None:
+        """The client-side cache (``None`` unless ``cache=`` was given); see docs/caching.md."""
+        return self._cache
+
+    async def __aenter__(self) -> Redis[StrT]:
         if self._owns_executor:
             await self._executor.open()
+        if self._cache is not None:  # client-side cache (issue 15): tracking on now
+            await self._cache.start()
         return self
 
     async def __aexit__(
@@ -166,6 +261,8 @@ class Redis(Commands):
 
     async def aclose(self) -> None:
         """Close the pool if this client created it (a shared pool is left open)."""
+        if self._cache is not None:  # client-side cache (issue 15)
+            await self._cache.close()
         if self._owns_executor:
             await self._executor.aclose()
 
@@ -179,6 +276,8 @@ class Redis(Commands):
     ) -> Any:
         if retryable is None:
             retryable = self._retryable
+        if self._cache is not None:  # client-side cache (issue 15)
+            return self._cache.run(args, callback, retryable)
         return self._executor.run(Command(args, callback, retryable))
 
     async def execute_command(
@@ -197,11 +296,13 @@ class Redis(Commands):
         """
         if retryable is None:
             retryable = self._retryable
+        if self._cache is not None:  # client-side cache (issue 15)
+            return await self._cache.run(args, None, retryable, timeout)
         if timeout is NOT_GIVEN:
             return await self._executor.run(Command(args, None, retryable))
         return await self._executor.run(TimedCommand(args, None, retryable, timeout=timeout))
 
-    def retryable(self, retryable: bool = True) -> Redis:
+    def retryable(self, retryable: bool = True) -> Redis[StrT]:
         """A view of this client whose commands are all (not) retried after connection errors.
 
         ``await redis.retryable().incr("counter")`` says an INCR may be repeated
@@ -211,11 +312,12 @@ class Redis(Commands):
         view._executor = self._executor
         view._owns_executor = False
         view._retryable = retryable
+        view._cache = self._cache  # client-side cache (issue 15): shared with the view
         return view
 
     # -- higher-level features --------------------------------------------------------
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[PinnedConnection]:
+    async def connection(self) -> AsyncIterator[PinnedConnection[StrT]]:
         """Pin one connection for a sequence of commands (WATCH, CLIENT SETNAME, ...).
 
         State the sequence leaves behind (MULTI, WATCH, SELECT ...) is reset
@@ -224,7 +326,9 @@ class Redis(Commands):
         async with self._executor.acquire() as lease:
             yield PinnedConnection(lease)
 
-    def pipeline(self, transaction: bool = False, *, retryable: bool | None = None) -> Pipeline:
+    def pipeline(
+        self, transaction: bool = False, *, retryable: bool | None = None
+    ) -> Pipeline[StrT]:
         """Queue commands and send them in one write; see :class:`~asyncpool.Pipeline`.
 
         ``retryable=True`` lets a non-transactional pipeline of writes be sent
@@ -232,20 +336,54 @@ class Redis(Commands):
         """
         return Pipeline(self, transaction=transaction, retryable=retryable)
 
+    @overload
+    async def transaction(
+        self,
+        func: Callable[[Pipeline[StrT]], Awaitable[_R]],
+        *watches: KeyT,
+        value_from_callable: Literal[True],
+        watch_delay: float | None = None,
+        max_attempts: int | None = None,
+    ) -> _R: ...
+    @overload
+    async def transaction(
+        self,
+        func: Callable[[Pipeline[StrT]], _R],
+        *watches: KeyT,
+        value_from_callable: Literal[True],
+        watch_delay: float | None = None,
+        max_attempts: int | None = None,
+    ) -> _R: ...
+    @overload
+    async def transaction(
+        self,
+        func: Callable[[Pipeline[StrT]], object],
+        *watches: KeyT,
+        value_from_callable: Literal[False] = False,
+        watch_delay: float | None = None,
+        max_attempts: int | None = None,
+    ) -> list[Any]: ...
     async def transaction(self, func: Any, *watches: Any, **kwargs: Any) -> Any:
-        """Run ``func(pipe)`` under WATCH/MULTI/EXEC, retrying on a watched-key conflict."""
+        """Run ``func(pipe)`` under WATCH/MULTI/EXEC, retrying on a watched-key conflict.
+
+        Returns EXEC's results, or what ``func`` returned (awaited when it is
+        a coroutine) with ``value_from_callable=True``.
+        """
         return await run_transaction(self, func, *watches, **kwargs)
 
     def pubsub(self, **kwargs: Any) -> PubSub:
-        """A publish/subscribe session on its own connection; see :class:`~asyncpool.PubSub`."""
-        return PubSub(self.pool.connection_options, **kwargs)
+        """A publish/subscribe session on a connection of its own from this client's pool.
+
+        See :class:`~asyncpool.PubSub`.
+        """
+        return PubSub(self.pool, **kwargs)
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script` bound to this client (EVALSHA, EVAL on NOSCRIPT)."""
         return Script(self, script)
 
 
-class PinnedConnection(Commands):
+class PinnedConnection(Commands[StrT]):
     """Command methods bound to one leased connection (no automatic retries)."""
 
     __slots__ = ("_lease",)

@@ -1,5 +1,6 @@
 """The connection pool layer: :class:`Pool` and what it hands out."""
 
+from .dialing import Dialer, DialTarget
 from .lease import AcquireContext, PooledConnection
 from .observer import ObservedPool, PoolObserver
 from .pool import Hook, Pool
@@ -7,6 +8,8 @@ from .stats import PoolStats
 
 __all__ = [
     "AcquireContext",
+    "DialTarget",
+    "Dialer",
     "Hook",
     "ObservedPool",
     "Pool",

@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .._compat import timeout
+from .._log_throttle import LogThrottle
 from ..connection import Connection
 from ..errors import ConnectionError, RedisError
 from ..options import PoolOptions
@@ -37,6 +38,8 @@ class HealthMixin:
 
     if TYPE_CHECKING:
 
+        @property
+        def _throttle(self) -> LogThrottle: ...
         def _discard(self, conn: Connection, why: str) -> None: ...
         def _put_back(self, conn: Connection) -> None: ...
 
@@ -51,7 +54,15 @@ class HealthMixin:
             await conn.execute_command("PING", timeout=min(1.0, 2 * self.options.drain_timeout))
         except RedisError as exc:
             self._errors_total += 1
-            log.warning("pool %s: %s failed on %r: %s", self.name, check, conn, exc)
+            self._throttle.log(
+                ("check", check),
+                logging.WARNING,
+                "pool %s: %s failed on %r: %s",
+                self.name,
+                check,
+                conn,
+                exc,
+            )
             self._discard(conn, f"{check} failed: {exc.__class__.__name__}")
             return False
         except BaseException:

@@ -11,7 +11,10 @@ from ..command import Command
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConnectionError
 
-__all__ = ["AcquireContext", "PooledConnection"]
+__all__ = ["DEFAULT", "AcquireContext", "PooledConnection"]
+
+#: Former name of :data:`asyncpool._types.NOT_GIVEN` (the same object), kept for callers.
+DEFAULT: Any = NOT_GIVEN
 
 
 class Releases(Protocol):

@@ -77,6 +77,21 @@ class Ledger:
         """Give back a slot whose connection is gone (closed, or never opened)."""
         self.total -= 1
 
+    def clear(self) -> tuple[list[Connection], int]:
+        """Forget every place (the event loop they belong to is gone).
+
+        Returns the connections that existed and the number of reserved slots.
+        """
+        connections = [*self.idle, *self.lent, *self.transit]
+        reserved = self.reserved
+        self.idle.clear()
+        self.lent.clear()
+        self.lent_stacks.clear()
+        self.transit.clear()
+        self.waiters.clear()
+        self.total = self.dialing = 0
+        return connections, reserved
+
     def remove_idle(self, conn: Connection) -> bool:
         """Take ``conn`` out of the idle set; False when it was not idle."""
         try:

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
+from .._compat import running_loop
 from ..connection import Connection
 from ..errors import RedisError
 
 if TYPE_CHECKING:
+    from .._log_throttle import LogThrottle
     from ..options import PoolOptions
     from .ledger import Ledger
 
@@ -31,6 +33,10 @@ class Upkept(Protocol):
     _ledger: Ledger
     _generation: int
     _breaker_open: bool
+    _breaker_opened_at: float
+
+    @property
+    def _throttle(self) -> LogThrottle: ...
 
     @property
     def closed(self) -> bool: ...
@@ -81,9 +87,15 @@ class Maintenance:
         """Start the task if it is not running (idempotent, synchronous)."""
         if self._task is None or self._task.done():
             self._wakeup = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(
+            self._task = running_loop().create_task(
                 self._run(), name=f"asyncpool-maintenance:{self._pool.name}"
             )
+
+    def forget(self) -> None:
+        """Drop the task of a closed event loop (it can never run again); start anew later."""
+        self._task = None
+        self._wakeup = None
+        self._warned.clear()
 
     def wake(self) -> None:
         """Run a round soon (something changed: a slot freed, the breaker opened)."""
@@ -186,7 +198,9 @@ class Maintenance:
             try:
                 await pool._dial_into_idle()
             except RedisError as exc:
-                log.info("pool %s: min_idle refill failed: %s", pool.name, exc)
+                pool._throttle.log(
+                    "refill", logging.INFO, "pool %s: min_idle refill failed: %s", pool.name, exc
+                )
                 return
 
     async def _probe(self) -> None:
@@ -198,7 +212,17 @@ class Maintenance:
             await pool._dial_into_idle(probe=True)
         except RedisError as exc:
             self._probe_delay = min(self._probe_delay * 2, pool.options.dial_backoff_max)
-            log.info("pool %s: probe failed (%s); next in %.2fs", pool.name, exc, self._probe_delay)
+            log.debug(
+                "pool %s: probe failed (%s); next in %.2fs", pool.name, exc, self._probe_delay
+            )
+            pool._throttle.log(
+                "probe",
+                logging.WARNING,
+                "pool %s: server still unreachable after %.0fs: %s",
+                pool.name,
+                time.monotonic() - pool._breaker_opened_at,
+                exc,
+            )
             return
 
     def _report_leaks(self) -> None:

@@ -22,20 +22,23 @@ import asyncio
 import logging
 import time
 import traceback
+from asyncio import _get_running_loop as _running_loop
 from typing import Any
 
-from .._compat import TIMEOUT_ERRORS
+from .._compat import TIMEOUT_ERRORS, running_loop
 from .._compat import timeout as _timeout
 from .._types import NOT_GIVEN, NotGiven
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
-from .dialing import DialingMixin, Hook
+from .dialing import Dialer, DialingMixin, Hook
 from .health import HealthMixin
 from .lease import AcquireContext
 from .ledger import InvariantError, Ledger
+from .loops import move_to_loop
 from .maintenance import Maintenance
 from .observer import PoolObserver
+from .sharing import Sharing
 from .stats import PoolStats
 
 __all__ = ["Hook", "Pool"]
@@ -50,7 +53,8 @@ class Pool(DialingMixin, HealthMixin):
     of :class:`~asyncpool.ConnectionOptions` and :class:`~asyncpool.PoolOptions`
     as keyword arguments; :meth:`from_url` reads them from a URL.  The pool
     opens itself on first use; ``async with pool`` or :meth:`open` also
-    pre-warms ``min_idle`` connections.
+    pre-warms ``min_idle`` connections.  ``dialer`` chooses where each new
+    connection goes (see :mod:`asyncpool.pool.dialing`).
     """
 
     _maintenance: Maintenance
@@ -63,6 +67,7 @@ class Pool(DialingMixin, HealthMixin):
         on_connect: Hook | None = None,
         on_acquire: Hook | None = None,
         on_release: Hook | None = None,
+        dialer: Dialer | None = None,
         **options: Any,
     ) -> None:
         unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS
@@ -80,6 +85,7 @@ class Pool(DialingMixin, HealthMixin):
         self._on_connect = on_connect
         self._on_acquire = on_acquire
         self._on_release = on_release
+        self._dialer = dialer
         self._observer: PoolObserver | None = None
 
         self._max = self.options.max_connections
@@ -94,13 +100,18 @@ class Pool(DialingMixin, HealthMixin):
         self._all_returned: asyncio.Event | None = None
         self._recovering: set[asyncio.Task[Any]] = set()
         self._maintenance = Maintenance(self)
+
+        #: The event loop the connections and tasks belong to (see loops.py).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: The shared-connection policy (``multiplex=True``), else ``None``.
+        self._sharing = Sharing(self) if self.options.multiplex else None
         self._lifo = self.options.lifo
         self._max_idle = self.options.max_idle
         self._check_after = self.options.borrow_check_after
         self._track_leaks = self.options.leak_threshold is not None
-        #: Leases are timestamped (observer, leak tracking) or hooked: no fast path then.
+        #: Hooks or leak tracking: no synchronous lending then (try_lend says None).
         self._hooked = on_acquire is not None or on_release is not None
-        self._instrumented = self._track_leaks or self._hooked
+        self._slow_lend = self._track_leaks or self._hooked
 
         self._consecutive_dial_failures = 0
         self._breaker_open = False
@@ -122,7 +133,9 @@ class Pool(DialingMixin, HealthMixin):
         from ..url import parse_url
 
         hooks = {
-            k: options.pop(k) for k in ("on_connect", "on_acquire", "on_release") if k in options
+            k: options.pop(k)
+            for k in ("on_connect", "on_acquire", "on_release", "dialer")
+            if k in options
         }
         copts, popts, client = parse_url(url, **options)
         pool = cls(copts, popts, **hooks)
@@ -142,6 +155,7 @@ class Pool(DialingMixin, HealthMixin):
 
         Raises the dial error if a pre-warm connection cannot be opened.
         """
+        self._bind_loop()
         self._raise_if_closed()
         need = self.options.min_idle - len(self._idle) - self._ledger.dialing
         if need > 0:
@@ -171,6 +185,7 @@ class Pool(DialingMixin, HealthMixin):
         Waiters fail with :class:`~asyncpool.PoolClosed`; connections still lent
         after ``timeout`` are closed under their users (who get a ConnectionError).
         """
+        self._bind_loop()  # a pool left by a closed loop drops its connections at once
         if not self._closed:
             self._closed = True
             log.debug("closing pool %s", self.name)
@@ -218,15 +233,16 @@ class Pool(DialingMixin, HealthMixin):
         """Lend an idle connection at once, without awaiting, or return ``None``.
 
         ``None`` also when lending needs work: no idle connection, callers
-        queued (they go first), a borrow check due, hooks to run, or leases
-        timestamped (observer, leak tracking).  Then await :meth:`lend`.
+        queued (they go first), a borrow check due, hooks to run, or leak
+        tracking (it records the acquiring stack).  Then await :meth:`lend`.
+        With an observer the lease is timestamped here, for its use time.
         Give the connection back with :meth:`give_back`.
         """
-        if self._instrumented:
+        if self._slow_lend:
             return None
         conn = self._take_idle()
         if conn is not None:
-            self._lent[conn] = None
+            self._lent[conn] = None if self._observer is None else time.monotonic()
             self._acquired_total += 1
         return conn
 
@@ -287,8 +303,8 @@ class Pool(DialingMixin, HealthMixin):
 
     def _take_idle(self) -> Connection | None:
         idle = self._idle
-        if not idle or self._waiters or self._closed:
-            return None
+        if not idle or self._waiters or self._closed or self._loop is not _running_loop():
+            return None  # (another event loop: the slow path sorts it out)
         conn = idle.pop() if self._lifo else idle.popleft()
         if conn.is_closed:
             self._discard(conn, "closed while idle")
@@ -300,10 +316,10 @@ class Pool(DialingMixin, HealthMixin):
         return conn
 
     async def _acquire_slow(self, timeout: float | NotGiven | None) -> Connection:
+        loop = self._bind_loop()
         self._raise_if_closed()
         self._maintenance.start()
         wait = self.options.acquire_timeout if timeout is NOT_GIVEN else timeout
-        loop = asyncio.get_running_loop()
         started = loop.time()
         try:
             while True:
@@ -318,6 +334,9 @@ class Pool(DialingMixin, HealthMixin):
                 remaining = None if wait is None else max(0.0, started + wait - loop.time())
                 got = await self._wait_turn(loop, remaining, started)
                 if got is None:  # a permit to dial a slot that was freed for us
+                    if self._closed:  # closed before we woke: give the slot back
+                        self._pass_on(None)
+                        self._raise_if_closed()
                     return await self._dial_reserved(started, wait)
                 return got
         finally:  # time to get a connection: queueing, dialing and checks included
@@ -446,13 +465,21 @@ class Pool(DialingMixin, HealthMixin):
         self._idle.append(conn)
 
     def _discard(self, conn: Connection, why: str) -> None:
-        """Close a connection that is neither idle nor lent, and free its slot."""
-        if conn.protocol_or_none is not None:
-            conn.protocol_or_none.on_lost = None
-        conn.close()
-        self._transit.discard(conn)
-        self._ledger.free()
-        self._closed_total += 1
+        """Close a connection that is neither idle nor lent, and free its slot.
+
+        The slot is given back even if closing raises: a leaked slot would be
+        lost for good.
+        """
+        try:
+            if conn.protocol_or_none is not None:
+                conn.protocol_or_none.on_lost = None
+            conn.close()
+        except Exception:
+            log.debug("closing %r raised", conn, exc_info=True)
+        finally:
+            self._transit.discard(conn)
+            self._ledger.free()
+            self._closed_total += 1
         log.debug("closed %r: %s", conn, why)
         self._grant_permits()
         self._maintenance.wake()
@@ -471,7 +498,9 @@ class Pool(DialingMixin, HealthMixin):
         """The peer closed a connection: drop it at once if it is idle."""
         if not self._ledger.remove_idle(conn):
             return  # lent or in transit: whoever holds it will notice
-        log.info("idle connection to %s lost: %s", self.name, reason)
+        self._throttle.log(
+            "lost", logging.INFO, "idle connection to %s lost: %s", self.name, reason
+        )
         self._discard(conn, "lost while idle")
 
     # -- introspection -------------------------------------------------------------------
@@ -502,6 +531,11 @@ class Pool(DialingMixin, HealthMixin):
         return [c.info() for c in (*self._idle, *self._lent)]
 
     @property
+    def sharing(self) -> Sharing | None:
+        """The shared-connection mode (``multiplex=True``; its ``stats()``), else ``None``."""
+        return self._sharing
+
+    @property
     def observer(self) -> PoolObserver | None:
         """The installed metrics observer, if any."""
         return self._observer
@@ -509,7 +543,6 @@ class Pool(DialingMixin, HealthMixin):
     def set_observer(self, observer: PoolObserver | None) -> None:
         """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
         self._observer = observer
-        self._instrumented = self._track_leaks or self._hooked or observer is not None
 
     def check_invariants(self, *, settled: bool = False) -> None:
         """Raise :class:`~asyncpool.pool.ledger.InvariantError` if the bookkeeping is broken.
@@ -524,6 +557,13 @@ class Pool(DialingMixin, HealthMixin):
 
     def _stats_text(self) -> str:
         return self._ledger.describe()
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        """The running loop, after moving the pool to it if it was used from another."""
+        loop = running_loop()
+        if loop is not self._loop:
+            move_to_loop(self, loop)
+        return loop
 
     def _raise_if_closed(self) -> None:
         if self._closed:
