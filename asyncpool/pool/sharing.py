@@ -51,6 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._types import NOT_GIVEN
 from ..command import BLOCKING, STATEFUL, Command, command_name
 from ..connection import Connection
 from ..errors import ConnectionError, TimeoutError
@@ -80,7 +81,6 @@ __all__ = ["Sharing", "SharingStats", "shareable_name"]
 #: the connection, or whose replies do not follow the one-reply-per-command rule.
 NEVER_SHARED = frozenset({"QUIT", "SYNC", "PSYNC", "REPLCONF", "SHUTDOWN", "DEBUG"})
 _NAME_TYPES = (str, bytes)
-_MISSING: Any = object()
 #: Command names whose decision is cached (each name object once).
 _MAX_DECISIONS = 1024
 
@@ -312,7 +312,7 @@ class Sharing:
 
     def _give_back(self, conn: Connection) -> None:
         """Hand ``conn`` back to the pool if it is still shared (once)."""
-        if self._shared.pop(conn, _MISSING) is _MISSING:
+        if self._shared.pop(conn, NOT_GIVEN) is NOT_GIVEN:
             return  # already given back by another rider
         if self._last is conn:
             self._last = None
