@@ -146,7 +146,7 @@ class RetryingExecutor:
 
         One coroutine frame on the hot path; a deadline or an observer adds one each.
         """
-        return self.wrap(op.command, self._attempts(op))
+        return self.wrap(op.command, self._attempts(op, self._route(op)))
 
     def wrap(self, command: Command, coro: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
         """``coro`` under the overall deadline and the observer, named by ``command``.
@@ -162,14 +162,15 @@ class RetryingExecutor:
             coro = observed(observing[0], observing[1], command, coro)
         return coro
 
-    async def _attempts(self, op: Operation) -> Any:
+    async def _attempts(self, op: Operation, lender: Lender) -> Any:
+        """The retry loop, starting on ``lender`` (``_route(op)``)."""
         retry = self.retry
-        lender = self._route(op)
         prelude: Command | None = None
         attempt = 1
         redirects = 0
+        plain = op.__class__ is Command  # the common case, sent without indirection
         sharing = self._sharing
-        if sharing is not None and (op.__class__ is not Command or not sharing.shareable(op)):
+        if sharing is not None and (not plain or not sharing.shareable(cast(Command, op))):
             sharing = None  # batches, WATCH, per-call timeouts, stateful or blocking commands
         while True:
             sent = False
@@ -187,7 +188,10 @@ class RetryingExecutor:
                         sent = True
                         if prelude is not None:
                             await conn.send_command(prelude)
-                        reply = await op.send(conn)
+                        if plain:
+                            reply = await conn.send_command(op)  # type: ignore[arg-type]
+                        else:
+                            reply = await op.send(conn)
                     except BaseException:
                         lender.give_back(conn)
                         raise
@@ -216,6 +220,9 @@ class RetryingExecutor:
                     redirects += 1
                     lender, prelude = redirect.lender, redirect.prelude
                     continue
+                if plain:
+                    callback = op.callback  # type: ignore[attr-defined]
+                    return reply if callback is None else callback(reply)
                 return op.result(reply)
             await asyncio.sleep(retry.delay(attempt))
             attempt += 1

@@ -70,9 +70,10 @@ class PoolExecutor(RetryingExecutor):
 
     def run(self, op: Operation) -> Coroutine[Any, Any, Any]:
         """The coroutine that runs ``op`` (see :meth:`RetryingExecutor.run`)."""
-        if self.retry.deadline is None and self.pool.observer is None:
-            return self._attempts(op)  # the hot path: one coroutine frame
-        return self.wrap(op.command, self._attempts(op))
+        pool = self.pool
+        if self.retry.deadline is None and pool._observer is None:
+            return self._attempts(op, pool)  # the hot path: one coroutine frame
+        return self.wrap(op.command, self._attempts(op, pool))
 
     def _route(self, op: Operation) -> Lender:
         return self.pool
