@@ -23,30 +23,32 @@ import logging
 import time
 import traceback
 from asyncio import _get_running_loop as _running_loop
+from functools import partial
 from typing import Any
 
 from .._compat import TIMEOUT_ERRORS, running_loop
 from .._compat import timeout as _timeout
 from .._types import NOT_GIVEN, NotGiven
-from ..connection import Connection, ConnectionInfo
-from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout
+from ..connection import Connection
+from ..errors import ConfigError, ConnectionError, PoolClosed
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
 from .dialing import Dialer, DialingMixin, Hook
 from .health import HealthMixin
+from .introspection import IntrospectionMixin
 from .lease import AcquireContext
-from .ledger import InvariantError, Ledger
+from .ledger import Ledger
 from .loops import move_to_loop
 from .maintenance import Maintenance
 from .observer import PoolObserver
 from .sharing import Sharing
-from .stats import PoolStats
+from .waiting import WaitingMixin
 
 __all__ = ["Hook", "Pool"]
 
 log = logging.getLogger("asyncpool.pool")
 
 
-class Pool(DialingMixin, HealthMixin):
+class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
     """A bounded pool of connections to one Redis server.
 
     ``Pool(host=..., port=..., max_connections=..., ...)`` accepts every field
@@ -274,7 +276,13 @@ class Pool(DialingMixin, HealthMixin):
         elif conn in self._lent:
             task = asyncio.ensure_future(self._release_lease(conn))
             self._recovering.add(task)
-            task.add_done_callback(self._recovering.discard)
+            task.add_done_callback(partial(self._released, conn))
+
+    def _released(self, conn: Connection, task: asyncio.Task[None]) -> None:
+        self._recovering.discard(task)
+        if task.cancelled() and conn in self._lent:  # cancelled before the hook ran (closing)
+            conn.close()
+            self._checkin(conn)
 
     async def release(self, conn: Connection) -> None:
         """Like :meth:`give_back`, but awaits the ``on_release`` hook (cancellation-safe)."""
@@ -361,42 +369,6 @@ class Pool(DialingMixin, HealthMixin):
                 self._transit.discard(conn)
             return conn
         return None
-
-    async def _wait_turn(
-        self, loop: asyncio.AbstractEventLoop, remaining: float | None, started: float
-    ) -> Connection | None:
-        fut: asyncio.Future[Connection | None] = loop.create_future()
-        self._waiters.append(fut)
-        handle = None if remaining is None else loop.call_later(remaining, _time_out, fut)
-        try:
-            return await fut
-        except BaseException as exc:
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                self._pass_on(fut.result())  # handed to us as we left: give it on
-            else:
-                try:
-                    self._waiters.remove(fut)
-                except ValueError:
-                    pass
-            if isinstance(exc, _WaitTimeout):
-                self._acquire_timeouts_total += 1
-                if self._observer is not None:
-                    self._observer.on_acquire_timeout(self)
-                raise PoolTimeout(
-                    f"no connection available from pool {self.name} within "
-                    f"{loop.time() - started:.3g}s: {self._stats_text()}"
-                ) from None
-            raise
-        finally:
-            if handle is not None:
-                handle.cancel()
-
-    def _pass_on(self, item: Connection | None) -> None:
-        if item is None:
-            self._ledger.free()
-            self._grant_permits()
-        else:
-            self._put_back(item)
 
     # -- releasing ----------------------------------------------------------------------
     async def _release_lease(self, conn: Connection) -> None:
@@ -503,61 +475,6 @@ class Pool(DialingMixin, HealthMixin):
         )
         self._discard(conn, "lost while idle")
 
-    # -- introspection -------------------------------------------------------------------
-    def stats(self) -> PoolStats:
-        """A snapshot of the pool's gauges and counters (no lock, no await)."""
-        return PoolStats(
-            name=self.name,
-            max_connections=self._max,
-            min_idle=self.options.min_idle,
-            max_idle=self.options.max_idle,
-            total=self._ledger.total,
-            idle=len(self._idle),
-            in_use=len(self._lent),
-            waiting=len(self._waiters),
-            dialing=self._ledger.dialing,
-            created_total=self._created_total,
-            closed_total=self._closed_total,
-            acquired_total=self._acquired_total,
-            acquire_timeouts_total=self._acquire_timeouts_total,
-            errors_total=self._errors_total,
-            wait_time_total_s=self._wait_time_total,
-            breaker_open=self._breaker_open,
-            closed=self._closed,
-        )
-
-    def connections(self) -> list[ConnectionInfo]:
-        """Metadata of every idle and lent connection."""
-        return [c.info() for c in (*self._idle, *self._lent)]
-
-    @property
-    def sharing(self) -> Sharing | None:
-        """The shared-connection mode (``multiplex=True``; its ``stats()``), else ``None``."""
-        return self._sharing
-
-    @property
-    def observer(self) -> PoolObserver | None:
-        """The installed metrics observer, if any."""
-        return self._observer
-
-    def set_observer(self, observer: PoolObserver | None) -> None:
-        """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
-        self._observer = observer
-
-    def check_invariants(self, *, settled: bool = False) -> None:
-        """Raise :class:`~asyncpool.pool.ledger.InvariantError` if the bookkeeping is broken.
-
-        Always: ``total <= max_connections`` and every connection in exactly one
-        place.  ``settled=True`` also wants nothing in flight (no dial, check,
-        clean-up or waiter), as after :meth:`close` once every lease came back.
-        """
-        self._ledger.check(settled=settled)
-        if settled and self._closed and (self._idle or self._lent):
-            raise InvariantError("pool bookkeeping broken: a closed pool still holds connections")
-
-    def _stats_text(self) -> str:
-        return self._ledger.describe()
-
     def _bind_loop(self) -> asyncio.AbstractEventLoop:
         """The running loop, after moving the pool to it if it was used from another."""
         loop = running_loop()
@@ -568,12 +485,3 @@ class Pool(DialingMixin, HealthMixin):
     def _raise_if_closed(self) -> None:
         if self._closed:
             raise PoolClosed(f"pool {self.name} is closed")
-
-
-class _WaitTimeout(PoolTimeout):
-    """Internal marker set on a waiter's future when acquire_timeout expires."""
-
-
-def _time_out(fut: asyncio.Future[Any]) -> None:
-    if not fut.done():
-        fut.set_exception(_WaitTimeout())
