@@ -130,6 +130,25 @@ async def test_stale_address_is_rejected_by_role_and_rediscovered(
         assert primary.pool.stats().errors_total >= 1  # the rejected dial
 
 
+async def test_a_dial_that_outlives_a_switch_is_rejected(sentinel_group: SentinelGroup) -> None:
+    """The old primary says "master" until demoted: only the sentinels' address counts."""
+    group = sentinel_group
+    async with Sentinel(group.sentinel_addresses, watch=False, poll_interval=None) as sentinel:
+        service = sentinel.service("mymaster")
+        await sentinel.discover_master("mymaster")
+        conn = asyncpool.Connection(
+            asyncpool.ConnectionOptions(host=group.primary.host, port=group.primary.port)
+        )
+        await conn.connect()
+        try:
+            await service.check_primary(conn)  # the primary, as named: accepted
+            service.switch(_address(group.replicas[0]), "test")  # news arrives mid-dial
+            with pytest.raises(asyncpool.StalePrimaryError, match="moved"):
+                await service.check_primary(conn)
+        finally:
+            conn.close()
+
+
 async def test_from_url_with_every_sentinel(sentinel_group: SentinelGroup, unique_key: str) -> None:
     group = sentinel_group
     async with Sentinel.from_url(group.url(db=2) + "?max_connections=7") as sentinel:

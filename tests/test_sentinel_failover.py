@@ -182,6 +182,9 @@ async def _run_load_through(
         assert failover.switch_seconds is not None
         assert any("failed over from" in r.getMessage() for r in caplog.records)
         assert sentinel.stats().primaries["mymaster"] == f"{new.host}:{new.port}"
+        # every connection to the old primary was closed: idle ones at once, lent ones on return
+        addresses = {c.address for c in primary.pool.connections()}
+        assert addresses == {f"{new.host}:{new.port}/0"}
 
     await clock.aclose()
     assert clock.at is not None
