@@ -13,8 +13,9 @@ from collections.abc import Callable
 import pytest
 
 import asyncpool
-from asyncpool.sentinel import Sentinel, parse_sentinel_url, redact_sentinel_url
+from asyncpool.sentinel import Sentinel, Service, parse_sentinel_url, redact_sentinel_url
 from asyncpool.testing import SentinelGroup, free_port
+from asyncpool.testing.sentinel import wait_until
 
 
 def _address(server: asyncpool.testing.RedisServer) -> tuple[str, int]:
@@ -225,3 +226,50 @@ def test_no_password_in_url_errors() -> None:
     assert "topsecret" not in str(info.value)
     assert "alsosecret" not in str(info.value)
     assert "alsosecret" not in redact_sentinel_url(url)
+
+
+async def test_replica_reads_round_robin_skip_flagged_and_fall_back(
+    sentinel_group_factory: Callable[..., SentinelGroup],
+) -> None:
+    """Two replicas share new connections; a down one is skipped; with none, the primary."""
+    group = sentinel_group_factory(replicas=2, down_after_ms=500)
+    first, second = group.replicas
+
+    def flagged(server: asyncpool.testing.RedisServer) -> bool:
+        reply = group.sentinels[0].command("SENTINEL", "REPLICAS", "mymaster")
+        assert isinstance(reply, list)
+        for entry in reply:
+            info = dict(zip(entry[::2], entry[1::2], strict=True))
+            if int(info[b"port"]) == server.port:
+                return b"s_down" in info[b"flags"]
+        return False
+
+    async def ports(client: asyncpool.Redis, n: int) -> list[int]:
+        leases = [await client.pool.acquire() for _ in range(n)]
+        out = [lease.connection.options.port for lease in leases]
+        for lease in leases:
+            await lease.release()
+        client.pool.expire_all()  # the next ones are dialed afresh
+        return out
+
+    async def until_listed(service: Service, healthy: list[int]) -> None:
+        deadline = time.monotonic() + 10
+        while [p for _, p in (await service.replicas())[0]] != healthy:
+            assert time.monotonic() < deadline, "the replica list never changed"
+            await asyncio.sleep(0.05)
+
+    async with Sentinel(group.sentinel_addresses, watch=False) as sentinel:
+        replica = sentinel.replica_for("mymaster")
+        service = sentinel.service("mymaster")
+        assert sorted(await ports(replica, 4)) == sorted([first.port, second.port] * 2)
+        first.kill()
+        await asyncio.to_thread(wait_until, lambda: flagged(first), 10, "s_down")
+        await until_listed(service, [second.port])
+        errors = replica.pool.stats().errors_total
+        assert await ports(replica, 3) == [second.port] * 3
+        assert replica.pool.stats().errors_total == errors  # the flagged one was not even tried
+        second.kill()
+        await asyncio.to_thread(wait_until, lambda: flagged(second), 10, "s_down")
+        await until_listed(service, [])
+        assert await ports(replica, 2) == [group.primary.port] * 2
+        assert await _role(replica) == "master"
