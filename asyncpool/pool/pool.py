@@ -171,7 +171,8 @@ class Pool(DialingMixin, HealthMixin):
     async def close(self, timeout: float | None = 10.0) -> None:
         """Stop lending, wait up to ``timeout`` for lent connections, close everything.
 
-        Waiters fail with :class:`~asyncpool.PoolClosed`; connections still lent
+        Waiters fail with :class:`~asyncpool.PoolClosed`; subscriber connections
+        (:class:`~asyncpool.PubSub`) close at once; other connections still lent
         after ``timeout`` are closed under their users (who get a ConnectionError).
         """
         if not self._closed:
@@ -183,6 +184,8 @@ class Pool(DialingMixin, HealthMixin):
             self._waiters.clear()
             while self._idle:
                 self._discard(self._idle.pop(), "pool closed")
+            for conn in [c for c in self._lent if c.is_subscribed]:  # PubSub's: nothing to wait for
+                conn.close(ConnectionError(f"pool {self.name} was closed"))
         if self._lent:
             self._all_returned = self._all_returned or asyncio.Event()
             try:
