@@ -166,6 +166,7 @@ async def test_closing_the_client_ends_its_pubsub_at_once(redis_server: RedisSer
     await redis.aclose()  # does not wait out the close timeout for the subscriber
     assert time.monotonic() - started < 5
     assert redis.pool.stats().total == 0
+
     async def read_until_error() -> None:
         while True:  # the subscription's own confirmation may come first
             await ps.get_message(timeout=5)
