@@ -273,3 +273,11 @@ async def test_replica_reads_round_robin_skip_flagged_and_fall_back(
         await until_listed(service, [])
         assert await ports(replica, 2) == [group.primary.port] * 2
         assert await _role(replica) == "master"
+
+
+def test_rediss_sentinel_url_uses_tls_for_data_nodes_and_sentinels() -> None:
+    sentinel = Sentinel.from_url("rediss+sentinel://h1,h2/mymaster")
+    context = sentinel.master_for().pool.connection_options.ssl
+    assert context is not None
+    assert sentinel.nodes.options.ssl is context
+    assert Sentinel.from_url("redis+sentinel://h1/mymaster").nodes.options.ssl is None
