@@ -24,6 +24,7 @@ from .client import (
     Retry,
     Script,
 )
+from .cluster import ClusterPipeline, RedisCluster
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
@@ -40,6 +41,7 @@ __all__ = [
     "CacheConfig",
     "CacheStats",
     "ClientCache",
+    "ClusterPipeline",
     "Connection",
     "ConnectionInfo",
     "ConnectionOptions",
@@ -53,6 +55,7 @@ __all__ = [
     "PubSub",
     "PubSubMessage",
     "Redis",
+    "RedisCluster",
     "ReplyLimits",
     "Retry",
     "Script",

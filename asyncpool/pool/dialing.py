@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._log_throttle import LogThrottle
 from ..connection import Connection
-from ..errors import ConnectionError, TimeoutError
+from ..errors import ConnectionError, PoolClosed, TimeoutError
 from ..options import ConnectionOptions, PoolOptions
 from .observer import PoolObserver
 
@@ -54,6 +54,7 @@ class DialingMixin:
     options: PoolOptions
     connection_options: ConnectionOptions
     name: str
+    _closed: bool
     _total: int
     _dialing: int
     _max: int
@@ -99,7 +100,9 @@ class DialingMixin:
         task.add_done_callback(self._dial_done)
         self._recovering.add(task)
         try:
-            return await asyncio.shield(task)
+            # asyncio.wait, not shield: a dial cancelled by close() must not look
+            # like a cancellation of this caller, who was never cancelled.
+            await asyncio.wait((task,))
         except asyncio.CancelledError:
             if task.done():
                 if not task.cancelled() and task.exception() is None:
@@ -107,6 +110,11 @@ class DialingMixin:
             else:
                 task.add_done_callback(self._adopt)
             raise
+        if task.cancelled():
+            if self._closed:
+                raise PoolClosed(f"pool {self.name} was closed while connecting")
+            raise ConnectionError(f"pool {self.name}: connecting was cancelled")
+        return task.result()
 
     def _dial_done(self, task: asyncio.Task[Connection]) -> None:
         self._dialing -= 1

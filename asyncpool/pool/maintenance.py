@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from .._compat import running_loop
 from ..connection import Connection
 from ..errors import RedisError
 
@@ -58,7 +59,7 @@ class Maintenance:
         """Start the task if it is not running (idempotent, synchronous)."""
         if self._task is None or self._task.done():
             self._wakeup = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(
+            self._task = running_loop().create_task(
                 self._run(), name=f"asyncpool-maintenance:{self._pool.name}"
             )
 
