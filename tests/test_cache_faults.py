@@ -158,3 +158,28 @@ async def test_hit_rate_above_90_percent_on_a_skewed_workload(
         stats = _cache(client).stats()
     assert stats.hit_rate > 0.90, stats
     assert stats.entries <= 1000
+
+
+async def test_a_failover_signal_from_the_pool_flushes_and_retracks(
+    redis_url: str, unique_key: str
+) -> None:
+    # Sentinel reacts to a switch of primary with pool.expire_all(): the cache
+    # must not trust a tracking session opened to the old server.
+    key = unique_key + "k"
+    async with asyncpool.Redis.from_url(redis_url, cache=True) as client:
+        cache = _cache(client)
+        await client.set(key, "v")
+        assert await client.get(key) == b"v"
+        assert await client.get(key) == b"v"
+        old = cache.tracking
+        client.pool.expire_all()
+        assert await client.get(key) == b"v"  # read from the server, not the cache
+        stats = cache.stats()
+        assert (stats.hits, stats.bypasses, stats.flushes) == (1, 1, 1)
+        assert old is not None
+        assert old.lost
+        await wait_until(lambda: cache.stats().tracking, 10, "tracking to come back")
+        assert cache.stats().tracking_connects == 2
+        assert await client.get(key) == b"v"
+        assert await client.get(key) == b"v"
+        assert cache.stats().hits == 2
