@@ -178,6 +178,15 @@ class PoolOptions:
     leak_threshold: float | None = None
     #: Name used in logs, stats and metrics; default ``host:port/db``.
     name: str | None = None
+    #: Shared-connection mode: a command that neither blocks nor changes
+    #: connection state holds its connection only for the write and rides a
+    #: busy one instead of queueing (see docs/sharing.md).  Off by default: it
+    #: wins under load, not for a lone caller (docs/benchmarks.md).
+    multiplex: bool = False
+    #: In shared mode, most replies one connection may owe before a command
+    #: looks elsewhere (or queues); it bounds head-of-line waits behind a slow
+    #: command.  128 keeps a busy connection's pipeline deep enough to batch.
+    max_in_flight: int = 128
 
     def __post_init__(self) -> None:
         for name in ("max_connections", "min_idle", "dial_attempts", "breaker_threshold"):
@@ -216,6 +225,8 @@ class PoolOptions:
             raise ConfigError("dial_backoff must be >= 0 and <= dial_backoff_max")
         if self.breaker_threshold < 1:
             raise ConfigError("breaker_threshold must be >= 1")
+        if self.max_in_flight < 1:
+            raise ConfigError(f"max_in_flight must be >= 1, got {self.max_in_flight!r}")
 
     def replace(self, **changes: Any) -> PoolOptions:
         """A copy with some fields changed (validated again)."""

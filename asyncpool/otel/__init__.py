@@ -109,8 +109,9 @@ def instrument(
     starts a CLIENT span per command named after the command (``"GET"``), with
     the metric attributes and no argument values.  ``command_metrics=False``
     skips the two per-command histograms (``db.client.operation.duration`` and
-    ``db.client.connection.use_time``): each costs one SDK ``record()`` per
-    command, the bulk of the instrumentation's cost (see docs/observability.md).
+    ``db.client.connection.use_time``).  Their values are aggregated in-process
+    and handed to the SDK at each collection, not recorded one SDK call per
+    command (see :mod:`asyncpool.otel._bulk` and docs/observability.md).
 
     A pool may be instrumented once: a second call raises
     :class:`~asyncpool.ConfigError` unless ``replace=True``, which removes the
