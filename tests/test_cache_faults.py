@@ -141,7 +141,7 @@ async def test_hit_rate_above_90_percent_on_a_skewed_workload(
             for i, key in enumerate(keys):
                 pipe.set(key, i)
             await pipe.execute()
-        sample = rng.choices(keys, weights, k=20_000)
+        sample = rng.choices(keys, weights, k=50_000)
         expected = {key: str(i).encode() for i, key in enumerate(keys)}
 
         async def read(chunk: list[str]) -> None:
