@@ -78,6 +78,39 @@ async def test_a_cut_tracking_connection_flushes_before_the_next_read(
         assert await client.get(key) == b"v3"
 
 
+async def test_cutting_only_the_tracking_connection_leaves_the_pool_serving_uncached(
+    redis_server: RedisServer, fault_proxy: FaultProxy, unique_key: str
+) -> None:
+    key = unique_key + "k"
+    async with (
+        asyncpool.Redis.from_url(fault_proxy.url, cache=True) as client,
+        asyncpool.Redis.from_url(redis_server.url) as direct,
+    ):
+        cache = _cache(client)
+        await direct.set(key, "v1")
+        assert await client.get(key) == b"v1"
+        assert await client.get(key) == b"v1"
+        tracking = cache.tracking
+        assert tracking is not None
+        transport = tracking.connection.protocol._transport
+        assert transport is not None
+        local = transport.get_extra_info("sockname")
+        (link,) = [  # white box: the proxy's link whose client end is the tracking socket
+            link
+            for link in fault_proxy._links
+            if link.client_writer.get_extra_info("peername") == local
+        ]
+        pooled_before = client.pool.stats().created_total
+        link.close()
+        await wait_until(lambda: not cache.stats().tracking, 5, "the cut to be noticed")
+        await direct.set(key, "v2")
+        assert await client.get(key) == b"v2"  # the pool is fine; the cache is not used
+        assert client.pool.stats().created_total == pooled_before  # no pooled connection lost
+        await wait_until(lambda: cache.stats().tracking, 10, "tracking to come back")
+        assert await client.get(key) == b"v2"
+        assert await client.get(key) == b"v2"
+
+
 async def test_a_silent_network_is_noticed_by_the_heartbeat(
     redis_server: RedisServer, fault_proxy: FaultProxy, unique_key: str
 ) -> None:
