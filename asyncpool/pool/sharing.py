@@ -146,6 +146,10 @@ class Sharing:
         #: Resolved (and replaced) when room frees up on a shared connection.
         self._room: asyncio.Future[None] | None = None
 
+    def renewed(self) -> Sharing:
+        """A fresh policy for the same pool (its connections belonged to a closed loop)."""
+        return Sharing(self._pool)
+
     def __repr__(self) -> str:
         return f"<Sharing {self._pool.name} shared={len(self._shared)} max_in_flight={self._max}>"
 
