@@ -8,9 +8,13 @@ ride the same connection before that reply is back.
 
 Where a shareable command goes, in order (all synchronous, no await):
 
-1. **The connection written in this loop tick**, if its cork is still open
-   and it owes fewer than ``max_in_flight`` replies: the command joins the
-   write that is about to leave (one syscall, one packet for many callers).
+1. **The connection written last**, while it is still shared and owes fewer
+   than ``max_in_flight`` replies: commands of one loop tick join the write
+   that is about to leave (one syscall, one packet for many callers), and a
+   busy connection fills up before another is taken.  (Joining only the
+   connection written *in this tick*, and preferring idle connections
+   otherwise, needed a callback per write to close the tick; it cost a lone
+   serial caller 10-30 %: see docs/sharing.md.)
 2. **An idle connection**, lent through the pool's ordinary fast path.
 3. **The shared connection owing the fewest replies**, below ``max_in_flight``.
    While callers wait in the pool's queue for a connection of their own (a
@@ -159,13 +163,7 @@ class Sharing:
         conn = self._last
         if conn is not None and not exclusive_waiting:
             protocol = conn.protocol_or_none
-            if (
-                protocol is not None
-                and protocol.write_pending
-                and protocol.pending < limit
-                and not protocol.closed
-                and conn in self._shared
-            ):
+            if protocol is not None and protocol.pending < limit and not protocol.closed:
                 return self._send(conn, args)
         conn = pool._lend_idle()
         if conn is not None:
