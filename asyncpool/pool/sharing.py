@@ -160,10 +160,17 @@ class Sharing:
         # Callers queued for a connection of their own (not our boarders): let
         # connections drain for them instead of keeping every one busy.
         exclusive_waiting = len(pool._waiters) > self._boarding
+        generation = pool._generation
         conn = self._last
         if conn is not None and not exclusive_waiting:
             protocol = conn.protocol_or_none
-            if protocol is not None and protocol.pending < limit and not protocol.closed:
+            if (
+                protocol is not None
+                and protocol.pending < limit
+                and not protocol.closed
+                and conn.generation == generation
+                and time.monotonic() < conn.retire_at
+            ):
                 return self._send(conn, args)
         conn = pool._lend_idle()
         if conn is not None:
@@ -177,12 +184,12 @@ class Sharing:
                 most = -1
                 for candidate in self._shared:
                     owed = candidate.pending_replies
-                    if most < owed < limit and not candidate.is_closed:
+                    if most < owed < limit and _usable(candidate, generation):
                         best, most = candidate, owed
         else:
             for candidate in self._shared:
                 owed = candidate.pending_replies
-                if owed < limit and not candidate.is_closed:
+                if owed < limit and _usable(candidate, generation):
                     best, limit = candidate, owed
         if best is not None:
             return self._send(best, args)
@@ -320,3 +327,14 @@ class Sharing:
             self._settling.discard(conn)
         if not conn.pending_replies or conn.is_closed:
             self._give_back(conn)
+
+
+def _usable(conn: Connection, generation: int) -> bool:
+    """Open, not expired (``expire_all``) and not past its lifetime: fit for new riders.
+
+    An expired or retired connection gets no new riders, so it drains and is
+    closed at check-in, however busy the pool (a Sentinel failover relies on it).
+    """
+    return (
+        not conn.is_closed and conn.generation == generation and time.monotonic() < conn.retire_at
+    )
