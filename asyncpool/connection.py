@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._compat import TIMEOUT_ERRORS, timeout
+from ._compat import TIMEOUT_ERRORS, running_loop, timeout
 from .command_info import BLOCKING, STATEFUL, blocking_timeout, command_name
 from .errors import (
     ConnectionError,
@@ -144,7 +144,7 @@ class Connection:
         when the server cannot be reached.
         """
         opts = self.options
-        self._loop = asyncio.get_running_loop()
+        self._loop = running_loop()
         try:
             async with timeout(opts.connect_timeout):
                 self._transport, self._protocol = await open_transport(opts)

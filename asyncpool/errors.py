@@ -22,6 +22,7 @@ __all__ = [
     "ConnectionError",
     "CrossSlotError",
     "DecodeError",
+    "EventLoopError",
     "ExecAbortError",
     "InvalidURL",
     "MasterNotFoundError",
@@ -97,6 +98,16 @@ class PoolClosed(RedisError):
     """The pool was closed; it lends no more connections."""
 
 
+class EventLoopError(RedisError, RuntimeError):
+    """asyncpool was used without the asyncio event loop it needs (also a ``RuntimeError``).
+
+    Raised when no asyncio loop runs in this thread (under trio, say: asyncpool
+    supports asyncio only), and when a pool is used from a second event loop
+    while the loop its connections belong to still runs (in another thread).
+    The message names the fix.
+    """
+
+
 class ProtocolError(RedisError):
     """The server sent bytes that are not valid RESP, or a reply over a limit.
 
@@ -151,12 +162,39 @@ class BusyLoadingError(ResponseError):
     """``LOADING``: the server is loading its dataset into memory."""
 
 
-class MovedError(ResponseError):
-    """``MOVED``: a cluster slot lives on another node."""
+class _Redirect(ResponseError):
+    """A cluster redirect: ``MOVED <slot> <host>:<port>`` or ``ASK ...``."""
+
+    def _parts(self) -> tuple[int, str, int]:
+        words = str(self).split()
+        try:
+            host, _, port = words[2].rpartition(":")
+            return int(words[1]), host, int(port)
+        except (IndexError, ValueError):
+            return -1, "", 0
+
+    @property
+    def slot(self) -> int:
+        """The slot the reply is about (-1 if the reply could not be parsed)."""
+        return self._parts()[0]
+
+    @property
+    def host(self) -> str:
+        """The node to go to (``""``: the host of the node that answered)."""
+        return self._parts()[1]
+
+    @property
+    def port(self) -> int:
+        """The port of the node to go to."""
+        return self._parts()[2]
 
 
-class AskError(ResponseError):
-    """``ASK``: a cluster slot is migrating; ask the other node once."""
+class MovedError(_Redirect):
+    """``MOVED``: a cluster slot lives on another node (``slot``, ``host``, ``port``)."""
+
+
+class AskError(_Redirect):
+    """``ASK``: a cluster slot is migrating; ask ``host``:``port`` once, after ``ASKING``."""
 
 
 class TryAgainError(ResponseError):
@@ -168,7 +206,10 @@ class ClusterDownError(ResponseError):
 
 
 class CrossSlotError(ResponseError):
-    """``CROSSSLOT``: keys of one command live in different slots."""
+    """``CROSSSLOT``: keys of one command live in different slots.
+
+    :class:`~asyncpool.RedisCluster` raises it before sending such a command.
+    """
 
 
 class NoPermissionError(ResponseError):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from ._compat import TIMEOUT_ERRORS, timeout
-from .errors import ConnectionError, DecodeError, ProtocolError, TimeoutError
+from .errors import ConnectionError, DecodeError, ProtocolError, ResponseError, TimeoutError
 from .options import ConnectionOptions
 from .resp import NEED_MORE, Parser, PushMessage, make_parser
 
@@ -114,6 +114,10 @@ class RedisProtocol(asyncio.Protocol):
                     ):
                         continue
                 if not waiters:
+                    if isinstance(reply, ResponseError):
+                        # a server refusing a client (maxclients ...) says why, then closes
+                        self.abort(ConnectionError(f"the server refused the connection: {reply}"))
+                        return
                     raise ProtocolError("received a reply that no request asked for")
                 waiter = waiters[0]
                 if waiter.__class__ is Batch:
@@ -227,20 +231,28 @@ class RedisProtocol(asyncio.Protocol):
         ``subscribes``: some of them are (un)subscribes, whose RESP3
         confirmation pushes count among the replies.
         """
+        return self.request_batch(data, count, subscribes=subscribes).future
+
+    def request_batch(self, data: bytes, count: int, *, subscribes: bool = False) -> Batch:
+        """Like :meth:`request_many`, returning the :class:`Batch` itself.
+
+        Its ``replies`` keep what arrived even when the connection ends early:
+        the handshake reads a server's refusal from them.
+        """
         if self.closed:
             raise self._closed_error()
         if self._corked:
             self._flush_corked()
         fut: asyncio.Future[list[Any]] = self._loop.create_future()
+        batch = Batch(fut, count)
         if count:
-            batch = Batch(fut, count)
             self._waiters.append(batch)
             if subscribes:
                 self._mark_confirmable(batch)
             self._transport.write(data)  # type: ignore[union-attr]
         else:
             fut.set_result([])
-        return fut
+        return batch
 
     def _mark_confirmable(self, waiter: asyncio.Future[Any] | Batch) -> None:
         # Answered entries are never at the head of the FIFO again, so they do no
@@ -280,6 +292,13 @@ class RedisProtocol(asyncio.Protocol):
             return
         self.closed = True
         self.close_reason = reason
+        if self._loop.is_closed():
+            # its event loop is gone (asyncio.run() returned): nothing can be
+            # scheduled there, so end the TCP connection directly; no one can
+            # be waiting on a future of a closed loop either
+            _shut_down(self._transport)
+            self._waiters.clear()
+            return
         if self._transport is not None:
             self._transport.abort()  # connection_lost runs soon, from the loop
         self._fail_waiters(reason)
@@ -365,6 +384,16 @@ async def open_transport(
         except OSError:  # pragma: no cover - platform without these options
             pass
     return transport, protocol
+
+
+def _shut_down(transport: asyncio.BaseTransport | None) -> None:
+    """Send FIN (and stop reading) on the socket of a transport whose loop is closed."""
+    sock = None if transport is None else transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except Exception:  # already gone (or a loop's socket wrapper refuses): nothing to do
+            pass  # the garbage collector closes the descriptor
 
 
 #: The stdlib loop races IPv4 and IPv6 addresses (RFC 8305); uvloop lacks the option.

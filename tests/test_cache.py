@@ -15,7 +15,6 @@ import pytest
 import asyncpool
 from asyncpool import CacheConfig, ConfigError
 from asyncpool.testing import RedisServer
-from asyncpool.testing.raw import RawError
 
 from ._util import wait_until
 
@@ -124,6 +123,24 @@ async def test_a_write_by_another_client_is_seen_once_its_invalidation_arrived(
     await writer.set(key, "last")
     await wait_until(lambda: _stats(cached).entries == 0, 5, "the invalidation")
     assert await cached.get(key) == b"last"
+
+
+async def test_invalidation_with_decoded_responses(
+    redis_url: str, writer: asyncpool.Redis, unique_key: str
+) -> None:
+    key = unique_key + "k"
+    url = f"{redis_url}?client_name=app"
+    async with asyncpool.Redis.from_url(url, decode_responses=True, cache=True) as client:
+        assert client.cache is not None
+        await writer.hset(key, "f", "1")
+        assert await client.hgetall(key) == {"f": "1"}
+        assert await client.hgetall(key) == {"f": "1"}
+        await writer.hset(key, "f", "2")
+        await client.cache.sync()
+        assert await client.hgetall(key) == {"f": "2"}
+        assert client.cache.stats().invalidations == 1
+        names = await client.execute_command("CLIENT", "LIST")
+        assert "name=app:cache-tracking" in names
 
 
 async def test_flushall_and_flushdb_by_another_client_drop_everything(
@@ -341,17 +358,52 @@ async def test_url_parameters(redis_url: str) -> None:
 async def test_a_server_that_refuses_client_tracking_is_a_config_error(
     redis_server_factory: Callable[..., RedisServer],
 ) -> None:
-    server = redis_server_factory(users={"app": "secret"})
-    reply = await asyncio.to_thread(server.command, "ACL", "SETUSER", "app", "-client|tracking")
-    if isinstance(reply, RawError):
-        pytest.skip(f"this server cannot deny a subcommand: {reply}")
-    url = f"redis://app:secret@127.0.0.1:{server.port}"
-    client = asyncpool.Redis.from_url(url, cache=True)
+    server = redis_server_factory(extra_args=["--rename-command", "CLIENT", '""'])
+    client = asyncpool.Redis.from_url(server.url, cache=True)
     try:
         with pytest.raises(ConfigError, match="CLIENT TRACKING"):
             await client.__aenter__()
         with pytest.raises(ConfigError, match="CLIENT TRACKING"):
             await client.get("k")  # every cacheable read says so, none is served stale
         assert await client.set("k", "v")  # other commands and the pool are fine
+        async with client.connection() as pinned:  # pinned connections never use the cache
+            assert await pinned.get("k") == b"v"
     finally:
         await client.aclose()
+
+
+async def _resp2_only_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A hostile stand-in for Redis 5: no HELLO, so no RESP3 and no tracking."""
+    try:
+        while True:
+            header = await reader.readline()
+            if not header:
+                return
+            args = []
+            for _ in range(int(header[1:])):
+                length = int((await reader.readline())[1:])
+                args.append((await reader.readexactly(length + 2))[:-2].upper())
+            if args[0] == b"HELLO":
+                writer.write(b"-ERR unknown command 'HELLO'\r\n")
+            elif args[0] == b"PING":
+                writer.write(b"+PONG\r\n")
+            else:
+                writer.write(b"+OK\r\n")
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        return
+    finally:
+        writer.close()
+
+
+async def test_a_server_without_resp3_is_a_config_error() -> None:
+    server = await asyncio.start_server(_resp2_only_server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = asyncpool.Redis(port=port, cache=True, set_lib_info=False)
+        with pytest.raises(ConfigError, match="RESP3"):
+            await client.__aenter__()
+        await client.aclose()
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -208,3 +208,31 @@ async def test_a_reply_crossed_by_an_invalidation_is_not_stored(
         assert await cached.get(key) == b"new"  # but "old" was not kept
         assert await cached.get(key) == b"new"
         assert cached.cache.stats().hits == 1
+
+
+async def test_identical_reads_in_flight_share_one_round_trip_unless_the_key_changed(
+    redis_url: str, unique_key: str
+) -> None:
+    key = unique_key + "k"
+    async with (
+        asyncpool.Redis.from_url(redis_url, cache=True, max_connections=2) as cached,
+        asyncpool.Redis.from_url(redis_url) as other,
+    ):
+        assert cached.cache is not None
+        await other.set(key, "old")
+        await cached.ping()
+        (conn,) = cached.pool._idle
+        transport = conn.protocol._transport
+        assert transport is not None
+        transport.pause_reading()
+        first = asyncio.create_task(cached.get(key))
+        await wait_until(lambda: conn.pending_replies > 0, 5, "the first read to be sent")
+        second = asyncio.create_task(cached.get(key))  # joins the first
+        await asyncio.sleep(0)
+        await other.set(key, "new")
+        await cached.cache.sync()
+        third = await cached.get(key)  # the key changed since: must not join, reads itself
+        transport.resume_reading()
+        assert (await first, await second, third) == (b"old", b"old", b"new")
+        stats = cached.cache.stats()
+        assert (stats.misses, stats.joins) == (2, 1)

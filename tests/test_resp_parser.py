@@ -22,6 +22,7 @@ from asyncpool.errors import (
 )
 from asyncpool.options import ReplyLimits
 from asyncpool.resp import HIREDIS_AVAILABLE, NEED_MORE, Parser, PushMessage, make_parser
+from asyncpool.resp.base import MAX_LINE
 
 KINDS = ["python", "hiredis"] if HIREDIS_AVAILABLE else ["python"]
 Expected = Any
@@ -464,6 +465,43 @@ def test_payload_that_looks_like_a_broken_bulk_is_data(kind: str) -> None:
         assert drain(parser, chunks) == [tricky, [tricky * 300, 7]]
         if kind == "hiredis":
             assert parser._py is None  # type: ignore[attr-defined]
+
+
+LINE_KINDS = [b"+", b"-ERR ", b":", b",", b"(", b"$", b"*"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("start", LINE_KINDS)
+@pytest.mark.parametrize("step", [65536 + 64, 4096, 1000])
+def test_unterminated_line_fails_past_max_line(kind: str, start: bytes, step: int) -> None:
+    """A line that never ends costs MAX_LINE bytes, not max_bulk_length (512 MiB)."""
+    parser = make_parser(kind)  # type: ignore[arg-type]
+    parser.feed(b"+OK\r\n$2\r\nhi\r\n")  # some clean replies first: hiredis is on its fast path
+    assert [parser.gets(), parser.gets()] == [b"OK", b"hi"]
+    line = start + b"9" * (MAX_LINE - len(start)) + b"\r"  # could still end in "\n"
+    for i in range(0, len(line), step):
+        parser.feed(line[i : i + step])
+        assert parser.gets() is NEED_MORE
+    parser.feed(b"9")  # past MAX_LINE without CRLF
+    with pytest.raises(ProtocolError, match="longer than"):
+        parser.gets()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("step", [None, 4096, 1])
+def test_line_length_bound_does_not_depend_on_chunking(kind: str, step: int | None) -> None:
+    longest = b"-ERR " + b"e" * (MAX_LINE - 5) + b"\r\n"
+    too_long = b"+" + b"s" * MAX_LINE + b"\r\n"
+    for wire, ok in ((longest + b":1\r\n", True), (too_long + b":1\r\n", False)):
+        chunks = [wire] if step is None else [wire[i : i + step] for i in range(0, len(wire), step)]
+        parser = make_parser(kind)  # type: ignore[arg-type]
+        if ok:
+            got = drain(parser, chunks)
+            assert isinstance(got[0], ResponseError)
+            assert got[1:] == [1]
+        else:
+            with pytest.raises(ProtocolError, match="longer than"):
+                drain(parser, chunks)
 
 
 def test_make_parser_rejects_unknown_kind() -> None:

@@ -68,6 +68,8 @@ class CacheStats:
     hits: int
     #: Cacheable reads sent to the server while the cache was usable.
     misses: int
+    #: Reads that shared the reply of an identical read already in flight.
+    joins: int
     #: Cacheable reads sent to the server because the cache could not be used
     #: (tracking down, a fence pending, a key outside ``prefixes``).
     bypasses: int
@@ -94,9 +96,14 @@ class CacheStats:
 
     @property
     def hit_rate(self) -> float:
-        """``hits / (hits + misses + bypasses)`` (0.0 before any read)."""
-        total = self.hits + self.misses + self.bypasses
-        return self.hits / total if total else 0.0
+        """Share of cacheable reads that needed no round trip of their own.
+
+        ``(hits + joins) / (hits + joins + misses + bypasses)``; 0.0 before any read.
+        """
+        total = self.hits + self.joins + self.misses + self.bypasses
+        if not total:
+            return 0.0
+        return (self.hits + self.joins) / total
 
 
 def _forms(names: Iterable[str]) -> set[Any]:
@@ -139,11 +146,14 @@ class ClientCache:
         self._starting: asyncio.Future[None] | None = None
         self._reconnect: asyncio.Task[None] | None = None
         self._write_seq = 0
+        #: Reads in flight, by cache key, that a concurrent identical read may share.
+        self._pending: dict[Any, _Pending] = {}
         self._fenced_seq = 0
         self._fence_scheduled = False
         self.hits = 0
         self.misses = 0
         self.bypasses = 0
+        self.joins = 0
         self.races = 0
         self.flushes = 0
         self.tracking_connects = 0
@@ -164,8 +174,7 @@ class ClientCache:
                 self._starting = asyncio.ensure_future(self._first_connect())
             await asyncio.shield(self._starting)
         if self._state is _UNSUPPORTED:
-            assert self._unsupported is not None
-            raise self._unsupported
+            raise ConfigError(str(self._unsupported))  # a fresh one: tracebacks do not pile up
 
     async def close(self) -> None:
         """Stop tracking and drop every entry; reads go to the server from now on."""
@@ -216,6 +225,7 @@ class ClientCache:
         return CacheStats(
             hits=self.hits,
             misses=self.misses,
+            joins=self.joins,
             bypasses=self.bypasses,
             evictions=store.evictions,
             invalidations=store.invalidations,
@@ -308,17 +318,56 @@ class ClientCache:
             self.bypasses += 1
             client = self._client
             return await execute(client.pool, args, callback, client.retry, retryable)
+        pending = self._pending.get(cache_key)
+        if pending is not None and self._joinable(pending):
+            # The same read is in flight and nothing it depends on changed since it
+            # was sent: share its reply, as a hit would share a stored one.
+            try:
+                value = await asyncio.shield(pending.future)
+            except _OwnerLeft:
+                pass
+            else:
+                self.joins += 1
+                if value.__class__ in _MUTABLE:
+                    value = _copy(value)
+                return value if callback is None else callback(value)
+        value = await self._miss(cache_key, args, keys, retryable)
+        if value.__class__ in _MUTABLE:
+            value = _copy(value)
+        return value if callback is None else callback(value)
+
+    async def _miss(
+        self, cache_key: Any, args: Sequence[Any], keys: tuple[bytes, ...], retryable: bool | None
+    ) -> Any:
+        """Read from the server; store the reply unless an invalidation crossed it."""
         self.misses += 1
+        store = self._store
         token = store.begin(keys)
+        pending = _Pending(token, self._write_seq)
+        current = self._pending.get(cache_key)
+        if current is None or not self._joinable(current):
+            self._pending[cache_key] = pending
         try:
             started = time.monotonic()
             value, ttls = await self._fetch(args, keys, retryable)
             self._store_reply(cache_key, args, keys, value, ttls, started, token)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                pending.future.set_exception(_OwnerLeft())
+            else:
+                pending.future.set_exception(exc)
+            raise
+        else:
+            pending.future.set_result(value)
         finally:
             store.end(token)
-        if value.__class__ in _MUTABLE:
-            value = _copy(value)
-        return value if callback is None else callback(value)
+            if self._pending.get(cache_key) is pending:
+                del self._pending[cache_key]
+        return value
+
+    def _joinable(self, pending: _Pending) -> bool:
+        """True when nothing the in-flight read depends on changed since it was sent."""
+        return pending.write_seq == self._write_seq and self._store.may_store(pending.token)
 
     async def _fetch(
         self, args: Sequence[Any], keys: tuple[bytes, ...], retryable: bool | None
@@ -420,7 +469,7 @@ class ClientCache:
         except ConfigError as exc:
             self._state = _UNSUPPORTED
             self._unsupported = exc
-        except (ConnectionError, TimeoutError, OSError) as exc:
+        except (RedisError, OSError) as exc:
             log.warning("cache tracking connection failed (%s); reads are not cached", exc)
             self._go_down()
 
@@ -445,9 +494,30 @@ class ClientCache:
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             try:
                 await self._connect()
-            except (ConnectionError, TimeoutError, OSError, ConfigError) as exc:
+            except (RedisError, OSError) as exc:  # ConfigError, auth errors: keep trying
                 log.info("cache tracking reconnect failed: %s", exc)
                 delay = min(delay * 2, 2.0)
+
+
+class _OwnerLeft(Exception):
+    """The read being shared was cancelled: its sharers read for themselves."""
+
+
+class _Pending:
+    """A read in flight that identical reads may wait for instead of sending their own."""
+
+    __slots__ = ("future", "token", "write_seq")
+
+    def __init__(self, token: ReadToken, write_seq: int) -> None:
+        self.token = token
+        self.write_seq = write_seq
+        self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.future.add_done_callback(_retrieve)
+
+
+def _retrieve(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()
 
 
 def _upper(name: Any) -> str:

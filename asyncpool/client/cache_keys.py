@@ -94,7 +94,7 @@ CACHEABLE: dict[str, KeyFinder] = {
 #: What a cache stores when ``CacheConfig.commands`` is not given: every cacheable read.
 DEFAULT_CACHED_COMMANDS = frozenset(CACHEABLE)
 
-#: Commands that never write data (besides the cacheable ones): no invalidation needed.
+#: Commands that change nothing a cacheable read returns: no invalidation needed.
 READ_ONLY = frozenset(
     _words(
         "PING ECHO INFO DBSIZE TIME LASTSAVE ROLE TTL PTTL EXPIRETIME PEXPIRETIME KEYS SCAN"
@@ -102,7 +102,7 @@ READ_ONLY = frozenset(
         " ZSCAN ZRANDMEMBER ZINTER ZUNION ZDIFF ZINTERCARD XINFO XPENDING XREAD PFCOUNT"
         " BITFIELD_RO GEORADIUS_RO GEORADIUSBYMEMBER_RO GEOSEARCH SORT_RO PUBLISH SPUBLISH"
         " PUBSUB COMMAND MEMORY CLIENT CONFIG SLOWLOG LATENCY WAIT WAITAOF"
-        " XREADGROUP XGROUP"
+        " XREADGROUP XGROUP EVAL_RO EVALSHA_RO FCALL_RO SCRIPT"
         " SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE"
         " MULTI EXEC DISCARD WATCH UNWATCH SELECT RESET HELLO AUTH READONLY READWRITE"
     )

@@ -64,7 +64,9 @@ class TrackingConnection:
         Raises :class:`~asyncpool.ConfigError` when the server cannot do it
         (no RESP3, no ``CLIENT TRACKING``), or the connection error.
         """
-        opts = options.replace(protocol=3, decode_responses=False)
+        # bytes keys whatever the client decodes; named apart in CLIENT LIST
+        name = f"{options.client_name}:cache-tracking" if options.client_name else None
+        opts = options.replace(protocol=3, decode_responses=False, client_name=name)
         conn = Connection(opts)
         await conn.connect()
         self = cls(conn, interval, on_invalidate, on_lost)

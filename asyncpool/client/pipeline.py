@@ -39,7 +39,7 @@ from collections.abc import Callable, Generator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple
 
-from ..command_info import command_name, is_safe_to_retry
+from ..command_info import is_safe_to_retry
 from ..errors import (
     ConnectionError,
     ExecAbortError,
@@ -52,6 +52,7 @@ from ..errors import (
 from ..pool import AcquireContext, Pool, PooledConnection
 from .base import Callback, CommandRunner
 from .commands import Commands
+from .commands._util import describe_command
 from .executor import observed, within_deadline
 from .replies import StrT
 from .retry import Retry
@@ -278,7 +279,7 @@ class Pipeline(_PipelineBase, Generic[StrT]):
         run = self._run(queue, scripts, transaction, raise_on_error)
         if self._pool._observer is not None:
             run = observed(self._pool, ("MULTI" if transaction else "PIPELINE",), run)
-        cache = self._client._cache
+        cache = getattr(self._client, "_cache", None)
         if cache is None:
             return await run
         try:  # client-side cache (issue 15): the batch's writes drop what they change
@@ -414,7 +415,7 @@ def _exec_replies(queue: list[_Queued], replies: list[Any]) -> list[Any]:
     for index, (item, reply) in enumerate(zip(queue, queued, strict=True)):
         if isinstance(reply, ResponseError):
             raise ExecAbortError(
-                f"transaction discarded: command #{index} ({command_name(item.args)})"
+                f"transaction discarded: Command # {index + 1} ({describe_command(item.args)})"
                 f" was rejected: {reply}",
                 "EXECABORT",
             ) from reply
@@ -429,7 +430,9 @@ def _exec_replies(queue: list[_Queued], replies: list[Any]) -> list[Any]:
 
 def _annotate(error: ResponseError, index: int, args: Sequence[Any]) -> ResponseError:
     """A copy of ``error`` whose message names the command's place in the pipeline."""
-    annotated = type(error)(f"command #{index} ({command_name(args)}) of pipeline: {error}")
+    annotated = type(error)(
+        f"Command # {index + 1} ({describe_command(args)}) of pipeline caused error: {error}"
+    )
     annotated.code = error.code
     annotated.command_index = index  # type: ignore[attr-defined]
     annotated.__cause__ = error

@@ -37,6 +37,7 @@ __all__ = [
     "to_set",
     "to_str",
     "to_str_dict",
+    "to_str_list",
     "to_str_or_none",
     "to_tuple_or_none",
     "zpop_blocking",
@@ -117,6 +118,11 @@ def flatten_pairs(reply: Any) -> list[Any]:
     if isinstance(reply[0], list):
         return [item for pair in reply for item in pair]
     return list(reply)
+
+
+def to_str_list(reply: Any) -> list[Any]:
+    """An array of strings as ``str`` (nil elements stay ``None``)."""
+    return [None if item is None else to_str(item) for item in reply]
 
 
 def to_str_or_none(reply: Any) -> str | None:

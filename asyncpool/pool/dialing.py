@@ -20,13 +20,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from .._log_throttle import LogThrottle
 from ..connection import Connection
-from ..errors import ConnectionError, TimeoutError
+from ..errors import ConnectionError, PoolClosed, TimeoutError
 from ..options import ConnectionOptions, PoolOptions
 from .observer import PoolObserver
 
@@ -52,6 +54,7 @@ class DialingMixin:
     options: PoolOptions
     connection_options: ConnectionOptions
     name: str
+    _closed: bool
     _total: int
     _dialing: int
     _max: int
@@ -67,6 +70,16 @@ class DialingMixin:
     _dialer: Dialer | None
     _observer: PoolObserver | None
     _maintenance: Maintenance
+    _breaker_opened_at: float = 0.0
+    _log_throttle: LogThrottle | None = None
+
+    @property
+    def _throttle(self) -> LogThrottle:
+        """This pool's repeat limiter for log records (made on first use)."""
+        throttle = self._log_throttle
+        if throttle is None:
+            throttle = self._log_throttle = LogThrottle(log)
+        return throttle
 
     if TYPE_CHECKING:
 
@@ -87,7 +100,9 @@ class DialingMixin:
         task.add_done_callback(self._dial_done)
         self._recovering.add(task)
         try:
-            return await asyncio.shield(task)
+            # asyncio.wait, not shield: a dial cancelled by close() must not look
+            # like a cancellation of this caller, who was never cancelled.
+            await asyncio.wait((task,))
         except asyncio.CancelledError:
             if task.done():
                 if not task.cancelled() and task.exception() is None:
@@ -95,6 +110,11 @@ class DialingMixin:
             else:
                 task.add_done_callback(self._adopt)
             raise
+        if task.cancelled():
+            if self._closed:
+                raise PoolClosed(f"pool {self.name} was closed while connecting")
+            raise ConnectionError(f"pool {self.name}: connecting was cancelled")
+        return task.result()
 
     def _dial_done(self, task: asyncio.Task[Connection]) -> None:
         self._dialing -= 1
@@ -139,7 +159,7 @@ class DialingMixin:
                     deadline is not None and loop.time() + delay > deadline
                 ):
                     break
-                log.info("dial to %s failed (%s); retrying in %.3fs", self.name, exc, delay)
+                log.debug("dial to %s failed (%s); retrying in %.3fs", self.name, exc, delay)
                 await asyncio.sleep(delay)
                 continue
             except BaseException as exc:
@@ -151,7 +171,17 @@ class DialingMixin:
             self._dial_succeeded(conn, loop.time() - begun)
             return conn
         assert last is not None
-        log.warning("pool %s: could not connect after %d attempt(s): %s", self.name, attempts, last)
+        if probe:  # the maintenance task reports an outage's probes
+            log.debug("pool %s: probe failed: %s", self.name, last)
+        else:
+            self._throttle.log(
+                "connect",
+                logging.WARNING,
+                "pool %s: could not connect after %d attempt(s): %s",
+                self.name,
+                attempts,
+                last,
+            )
         raise last
 
     async def _dial_target(self) -> ConnectionOptions:
@@ -185,6 +215,8 @@ class DialingMixin:
             and self._consecutive_dial_failures >= self.options.breaker_threshold
         ):
             self._breaker_open = True
+            self._breaker_opened_at = time.monotonic()
+            self._throttle.hold("probe")  # the first failed probes add nothing to this record
             log.warning(
                 "pool %s: circuit breaker open after %d failed dials: %s",
                 self.name,
@@ -198,8 +230,22 @@ class DialingMixin:
             self._maintenance.wake()
 
     def _dial_succeeded(self, conn: Connection, seconds: float) -> None:
+        connect_repeats = self._throttle.forget("connect")
         if self._breaker_open:
-            log.warning("pool %s: circuit breaker closed, server answers again", self.name)
+            self._throttle.forget("probe")
+            log.warning(
+                "pool %s: circuit breaker closed, server answers again after %.1fs"
+                " (%d failed dials)",
+                self.name,
+                time.monotonic() - self._breaker_opened_at,
+                self._consecutive_dial_failures,
+            )
+        elif connect_repeats is not None:  # "could not connect" was logged: say it is over
+            log.warning(
+                "pool %s: server answers again (%d failed dials)",
+                self.name,
+                self._consecutive_dial_failures,
+            )
         self._breaker_open = False
         self._consecutive_dial_failures = 0
         self._created_total += 1

@@ -21,10 +21,11 @@ import asyncio
 import logging
 import time
 import traceback
+from asyncio import _get_running_loop as _running_loop
 from collections import deque
 from typing import Any
 
-from .._compat import TIMEOUT_ERRORS
+from .._compat import TIMEOUT_ERRORS, running_loop
 from .._compat import timeout as _timeout
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout
@@ -33,6 +34,7 @@ from .dialing import Dialer, DialingMixin, Hook
 from .health import HealthMixin
 from .lease import DEFAULT as _DEFAULT
 from .lease import AcquireContext
+from .loops import move_to_loop
 from .maintenance import Maintenance
 from .observer import PoolObserver
 from .sharing import Sharing
@@ -96,6 +98,9 @@ class Pool(DialingMixin, HealthMixin):
         self._all_returned: asyncio.Event | None = None
         self._recovering: set[asyncio.Task[Any]] = set()
         self._maintenance = Maintenance(self)
+
+        #: The event loop the connections and tasks belong to (see loops.py).
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: The shared-connection policy (``multiplex=True``), else ``None``.
         self._sharing = Sharing(self) if self.options.multiplex else None
         self._lifo = self.options.lifo
@@ -146,6 +151,7 @@ class Pool(DialingMixin, HealthMixin):
 
         Raises the dial error if a pre-warm connection cannot be opened.
         """
+        self._bind_loop()
         self._raise_if_closed()
         need = self.options.min_idle - len(self._idle) - self._dialing
         if need > 0:
@@ -175,6 +181,7 @@ class Pool(DialingMixin, HealthMixin):
         Waiters fail with :class:`~asyncpool.PoolClosed`; connections still lent
         after ``timeout`` are closed under their users (who get a ConnectionError).
         """
+        self._bind_loop()  # a pool left by a closed loop drops its connections at once
         if not self._closed:
             self._closed = True
             log.debug("closing pool %s", self.name)
@@ -247,8 +254,8 @@ class Pool(DialingMixin, HealthMixin):
 
     def _take_idle(self) -> Connection | None:
         idle = self._idle
-        if not idle or self._waiters or self._closed:
-            return None
+        if not idle or self._waiters or self._closed or self._loop is not _running_loop():
+            return None  # (another event loop: the slow path sorts it out)
         conn = idle.pop() if self._lifo else idle.popleft()
         if conn.is_closed:
             self._discard(conn, "closed while idle")
@@ -260,10 +267,10 @@ class Pool(DialingMixin, HealthMixin):
         return conn
 
     async def _acquire_slow(self, timeout: float | object | None) -> Connection:
+        loop = self._bind_loop()
         self._raise_if_closed()
         self._maintenance.start()
         wait = self.options.acquire_timeout if timeout is _DEFAULT else timeout
-        loop = asyncio.get_running_loop()
         started = loop.time()
         try:
             while True:
@@ -278,6 +285,9 @@ class Pool(DialingMixin, HealthMixin):
                 remaining = None if wait is None else max(0.0, started + wait - loop.time())  # type: ignore[operator]
                 got = await self._wait_turn(loop, remaining, started)
                 if got is None:  # a permit to dial a slot that was freed for us
+                    if self._closed:  # closed before we woke: give the slot back
+                        self._pass_on(None)
+                        self._raise_if_closed()
                     return await self._dial_reserved(started, wait)
                 return got
         finally:  # time to get a connection: queueing, dialing and checks included
@@ -401,12 +411,20 @@ class Pool(DialingMixin, HealthMixin):
         self._idle.append(conn)
 
     def _discard(self, conn: Connection, why: str) -> None:
-        """Close a connection that is neither idle nor lent, and free its slot."""
-        if conn.protocol_or_none is not None:
-            conn.protocol_or_none.on_lost = None
-        conn.close()
-        self._total -= 1
-        self._closed_total += 1
+        """Close a connection that is neither idle nor lent, and free its slot.
+
+        The slot is given back even if closing raises: a leaked slot would be
+        lost for good.
+        """
+        try:
+            if conn.protocol_or_none is not None:
+                conn.protocol_or_none.on_lost = None
+            conn.close()
+        except Exception:
+            log.debug("closing %r raised", conn, exc_info=True)
+        finally:
+            self._total -= 1
+            self._closed_total += 1
         log.debug("closed %r: %s", conn, why)
         self._grant_permits()
         self._maintenance.wake()
@@ -426,7 +444,9 @@ class Pool(DialingMixin, HealthMixin):
             self._idle.remove(conn)
         except ValueError:
             return  # lent or in transit: whoever holds it will notice
-        log.info("idle connection to %s lost: %s", self.name, reason)
+        self._throttle.log(
+            "lost", logging.INFO, "idle connection to %s lost: %s", self.name, reason
+        )
         self._discard(conn, "lost while idle")
 
     # -- introspection -------------------------------------------------------------------
@@ -476,6 +496,13 @@ class Pool(DialingMixin, HealthMixin):
             f"total={s.total}/{s.max_connections} idle={s.idle} in_use={s.in_use}"
             f" waiting={s.waiting} dialing={s.dialing}"
         )
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        """The running loop, after moving the pool to it if it was used from another."""
+        loop = running_loop()
+        if loop is not self._loop:
+            move_to_loop(self, loop)
+        return loop
 
     def _raise_if_closed(self) -> None:
         if self._closed:

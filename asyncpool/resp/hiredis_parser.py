@@ -43,7 +43,7 @@ from ..errors import ProtocolError, ResponseError, error_from_reply
 from ..options import ReplyLimits
 from .base import NEED_MORE
 from .python_parser import PythonParser
-from .terminators import TerminatorCheck, clean_items
+from .terminators import TerminatorCheck, clean_items, line_limit
 
 __all__ = ["HiredisParser"]
 
@@ -137,7 +137,7 @@ class HiredisParser:
         self._max_depth = limits.max_depth
         self._depth_bytes = 4 * (limits.max_depth + 1)
         # Past this many bytes without a known boundary the Python parser takes
-        # over; it also bounds an unterminated line like the Python parser does.
+        # over (lines are bounded by MAX_LINE, in both parsers).
         self._retain_limit = min(_RETAIN_LIMIT, limits.max_bulk_length + 64)
         digits = _digits_for(limits)
         self._guard, self._window = _guard_for(digits)
@@ -151,7 +151,8 @@ class HiredisParser:
         self._stream = 0  # bytes fed so far
         self._last_dirty = -1  # stream offset just past the last suspicious header seen
         # what hiredis does not check: the CRLF after each bulk payload
-        self._bulks = TerminatorCheck(clean_items(*digits))
+        max_line = line_limit(limits.max_bulk_length)
+        self._bulks = TerminatorCheck(clean_items(*digits, max_line), max_line)
         self._failed: ProtocolError | None = None
 
     def _new_reader(self) -> Any:

@@ -7,30 +7,35 @@ at the bytes before hiredis does and reports the first terminator that is not
 CRLF; the hiredis wrapper then lets the pure-Python parser (which checks it)
 read that stretch and raise.
 
+It also bounds every line (header, status, error, number) to
+:data:`~asyncpool.resp.base.MAX_LINE` bytes, terminated or not, so a peer that
+never sends CRLF cannot make a connection buffer up to ``max_bulk_length``.
+
 It must cost next to nothing on clean traffic, so the common case is one C-level
-regex match per chunk: from a known line start, a grammar of "a non-bulk line"
-or "a bulk of 0-999 bytes with exactly that many bytes and a CRLF" (the digits
-select the branch, as in a trie) consumes every whole item.  Only where it
-stops (a larger bulk, an item cut by the chunk's end) is a bulk header found and
-its terminator checked in Python; a terminator not received yet is remembered
-and checked when its bytes arrive.  Headers are only looked for at line starts
-and never inside a payload already measured, so payload bytes that look like a
-header are not mistaken for one.
+regex match per chunk: from the known start of a line, a grammar of "a line of
+up to ``MAX_LINE`` bytes that is not a bulk header" or "a bulk of 0-999 bytes
+with exactly that many bytes and a CRLF" (the digits select the branch, as in a
+trie) consumes every whole item.  Only where it stops (a larger bulk, an item
+cut by the chunk's end, a line it does not take) does Python code measure the
+next item: a bulk's terminator is checked (or remembered until its bytes
+arrive), any other line is skipped to its end.  So the stream is followed line
+by line and payload by payload: bytes inside a payload are never read as a
+header, and the start of the line being received is always known.
 """
 
 from __future__ import annotations
 
 import re
 
+from .base import MAX_LINE
+
 __all__ = ["TerminatorCheck"]
 
 #: Bulks up to this size are checked by the one-regex fast path.
 _FAST_MAX = 999
-_CLEAN: dict[tuple[int, int, int], re.Pattern[bytes]] = {}
-#: A bulk or verbatim header right here (at a line start) ...
+_CLEAN: dict[tuple[int, int, int, int], re.Pattern[bytes]] = {}
+#: A bulk or verbatim header (at a line start).
 _HEADER_HERE = re.compile(rb"[$=]([0-9]+)\r\n")
-#: ... or at the start of a later line.
-_HEADER_AFTER = re.compile(rb"\n[$=]([0-9]+)\r\n")
 
 
 def _lengths(prefix: str, largest: int) -> bytes:
@@ -49,16 +54,22 @@ def _lengths(prefix: str, largest: int) -> bytes:
     return b"(?:" + b"|".join(alternatives) + b")"
 
 
-def clean_items(array: int, pairs: int, bulk: int) -> re.Pattern[bytes]:
+def line_limit(max_bulk_length: int) -> int:
+    """The longest line allowed: :data:`MAX_LINE`, or less under a small bulk limit."""
+    return min(MAX_LINE, max_bulk_length + 64)
+
+
+def clean_items(array: int, pairs: int, bulk: int, line: int) -> re.Pattern[bytes]:
     """The fast path's grammar: whole items the hiredis wrapper need not look at again.
 
     ``array``, ``pairs`` and ``bulk`` are the digit counts from which an
     aggregate, map or bulk header is suspicious (see the hiredis wrapper's
     guard); such headers, the RESP3 types it always hands to the Python parser
-    (``~ ( ! | >``) and bulks over 999 bytes are left out, so a chunk made only
-    of clean items needs neither the guard nor any further check.
+    (``~ ( ! | >``), bulks over 999 bytes and lines over ``line`` bytes are left
+    out, so a chunk made only of clean items needs neither the guard nor any
+    further check.
     """
-    key = (array, pairs, bulk)
+    key = (array, pairs, bulk, line)
     pattern = _CLEAN.get(key)
     if pattern is None:
 
@@ -67,8 +78,8 @@ def clean_items(array: int, pairs: int, bulk: int) -> re.Pattern[bytes]:
 
         largest = min(_FAST_MAX, 10 ** (bulk - 1) - 1)
         pattern = _CLEAN[key] = re.compile(
-            rb"(?:[^$=!~(|>*%%\r\n][^\r\n]*\r\n|\*%b\r\n|%%%b\r\n|[$=](?:-1\r\n|%b))*"
-            % (counts(array), counts(pairs), _lengths("", largest))
+            rb"(?:[^$=!~(|>*%%\r\n][^\r\n]{0,%d}\r\n|\*%b\r\n|%%%b\r\n|[$=](?:-1\r\n|%b))*"
+            % (line - 1, counts(array), counts(pairs), _lengths("", largest))
         )
     return pattern
 
@@ -81,17 +92,17 @@ class TerminatorCheck:
     at stream offset ``base``), so a header cut between two chunks is seen.
     """
 
-    __slots__ = ("_checked", "_clean", "_line_start", "_terminator")
+    __slots__ = ("_clean", "_line_start", "_max_line", "_terminator")
 
-    def __init__(self, clean: re.Pattern[bytes]) -> None:
-        self._clean = clean  # from clean_items()
-        self._line_start = 0  # a line start up to which all is checked, or -1
-        self._checked = 0  # all bulks starting before this were checked
+    def __init__(self, clean: re.Pattern[bytes], max_line: int) -> None:
+        self._clean = clean  # from clean_items(..., max_line)
+        self._max_line = max_line
+        self._line_start = 0  # where the line being received starts (-1: in a payload)
         self._terminator = -1  # a bulk's terminator not received yet, or -1
 
     def reset(self, offset: int) -> None:
         """Restart at ``offset``, a reply boundary (everything before is someone else's)."""
-        self._line_start = self._checked = offset
+        self._line_start = offset
         self._terminator = -1
 
     def all_clean(self, scanned: bytes, base: int) -> bool:
@@ -106,13 +117,18 @@ class TerminatorCheck:
         size = len(scanned)
         if self._clean.match(scanned, start).end() != size:  # type: ignore[union-attr]
             return False
-        self._line_start = self._checked = base + size
+        self._line_start = base + size
         return True
 
     def check(self, scanned: bytes, base: int) -> int:
-        """Check ``scanned``; return the stream offset past a bad terminator, or -1."""
+        """Check ``scanned``; return the stream offset past a bad spot, or -1.
+
+        A bad spot is a bulk terminator that is not CRLF or a line longer than
+        ``max_line`` (terminated or not yet).
+        """
         size = len(scanned)
         end = base + size
+        max_line = self._max_line
         terminator = self._terminator
         if terminator >= 0:
             if terminator + 2 > end:
@@ -122,38 +138,39 @@ class TerminatorCheck:
                 return terminator + 2
             self._terminator = -1
             pos = at + 2
-            at_line = True
-        elif self._line_start >= base:
-            pos = self._line_start - base
-            at_line = True
         else:
-            pos = max(self._checked - base - 1, 0)  # the "\n" before a header counts
-            at_line = False
+            line_start = self._line_start
+            pos = line_start - base
+            if pos < 0:  # still in a line that began before ``scanned``: a long one
+                newline = scanned.find(b"\n")
+                if newline < 0:
+                    return end if end - line_start > max_line + 1 else -1
+                if base + newline - 1 - line_start > max_line:
+                    return base + newline + 1
+                pos = newline + 1
+        clean = self._clean.match
         while True:
-            if at_line:
-                pos = self._clean.match(scanned, pos).end()  # type: ignore[union-attr]
-                if pos == size:
-                    self._line_start = self._checked = end
-                    return -1
-                match = _HEADER_HERE.match(scanned, pos) or _HEADER_AFTER.search(scanned, pos)
-            else:
-                match = _HEADER_AFTER.search(scanned, pos)
-            if match is None:
-                # No bulk header ahead: every "\n" ends a line, so the last one
-                # marks where the (possibly cut) last line starts.
-                newline = scanned.rfind(b"\n", max(pos - 1, 0))
-                if newline >= 0:
-                    self._line_start = self._checked = base + newline + 1
-                else:
+            pos = clean(scanned, pos).end()  # type: ignore[union-attr]
+            if pos == size:
+                self._line_start = end
+                return -1
+            match = _HEADER_HERE.match(scanned, pos)
+            if match is not None:
+                at = match.end() + int(match[1])
+                if at + 2 > size:
+                    self._terminator = base + at
                     self._line_start = -1
-                return -1
-            at = match.end() + int(match[1])
-            if at + 2 > size:
-                self._terminator = base + at
-                self._checked = base + at + 2
-                self._line_start = -1
-                return -1
-            if scanned[at] != 13 or scanned[at + 1] != 10:
-                return base + at + 2
-            pos = at + 2
-            at_line = True
+                    return -1
+                if scanned[at] != 13 or scanned[at + 1] != 10:
+                    return base + at + 2
+                pos = at + 2
+                continue
+            # a line the fast grammar does not take (cut short, long, or odd):
+            # hiredis judges its content, we only bound its length
+            newline = scanned.find(b"\n", pos)
+            if newline < 0:
+                self._line_start = base + pos
+                return end if size - pos > max_line + 1 else -1
+            if newline - 1 - pos > max_line:
+                return base + newline + 1
+            pos = newline + 1

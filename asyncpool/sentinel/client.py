@@ -292,11 +292,13 @@ class Sentinel:
         """A client of the replicas of ``name``: round-robin over healthy ones, else the primary.
 
         Replicas the sentinels flag down (``s_down``, ``o_down``,
-        ``disconnected``) or whose link to the primary is down are skipped;
-        with none left, connections go to the primary.
+        ``disconnected``) are skipped, and each new connection must answer
+        ``ROLE`` as a replica; with none left, connections go to the primary.
         """
         service = self.service(name)
-        pool = self._pool(service, "replica", options, service.dial_replica, None, on_connect)
+        pool = self._pool(
+            service, "replica", options, service.dial_replica, service.check_replica, on_connect
+        )
         service.add_replica_pool(pool)
         return self._client(pool, service, primary=False, retry=retry)
 
@@ -340,7 +342,7 @@ class Sentinel:
 
     async def discover_replicas(self, name: str | None = None) -> list[Address]:
         """The healthy replicas' addresses, as the first answering sentinel lists them."""
-        return await self.nodes.replicas(self.service(name).name)
+        return (await self.nodes.replicas(self.service(name).name))[0]
 
     def failovers(self, name: str | None = None) -> list[Failover]:
         """Every change of primary seen (of ``name``, or of every service)."""

@@ -119,17 +119,21 @@ class SentinelNodes:
 
         return await self.ask(query, f"the primary of {service!r}")
 
-    async def replicas(self, service: str) -> list[Address]:
-        """Replicas of ``service`` that the first answering sentinel does not flag down."""
+    async def replicas(self, service: str) -> tuple[list[Address], list[Address]]:
+        """Replicas of ``service`` by the first answering sentinel: (unflagged, flagged down).
 
-        async def query(client: Redis) -> list[Address] | None:
+        The replicas' own link state in the answer lags (refreshed every
+        10 s), so it is not used: the ROLE check on connect decides.
+        """
+
+        async def query(client: Redis) -> tuple[list[Address], list[Address]] | None:
             reply = await client.execute_command("SENTINEL", "REPLICAS", service)
-            out = []
+            healthy: list[Address] = []
+            flagged: list[Address] = []
             for entry in reply or ():
                 info = fields(entry)
-                if usable(info) and info.get("master-link-status", "ok") == "ok":
-                    out.append((info["ip"], int(info["port"])))
-            return out
+                (healthy if usable(info) else flagged).append((info["ip"], int(info["port"])))
+            return healthy, flagged
 
         return (await self.ask(query, f"the replicas of {service!r}"))[1]
 

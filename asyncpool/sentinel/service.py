@@ -27,6 +27,8 @@ log = logging.getLogger("asyncpool.sentinel")
 
 #: Seconds a list of replicas from the sentinels is reused by new replica dials.
 REPLICA_LIST_TTL = 1.0
+#: Seconds a replica that failed a dial is passed over by the round-robin.
+AVOID_FAILED_REPLICA = 2.0
 #: Least seconds between rediscoveries prompted by failed dials.
 REDISCOVER_MIN_INTERVAL = 0.05
 
@@ -67,6 +69,7 @@ class Service:
         #: Every change of primary seen, oldest first.
         self.failovers: list[Failover] = []
         self._stale = True
+        self._stale_reason = "dial failure"
         self._discovery: asyncio.Task[Address] | None = None
         self._last_discovery = 0.0
         self._pending: tuple[Failover, float] | None = None
@@ -74,9 +77,14 @@ class Service:
         self._replica_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
         self._errors_seen: weakref.WeakKeyDictionary[Pool, int] = weakref.WeakKeyDictionary()
         self._replicas: list[Address] = []
+        self._flagged: list[Address] = []
         self._replicas_at = float("-inf")
-        self._replica_fetch: asyncio.Task[list[Address]] | None = None
+        self._replica_fetch: asyncio.Task[tuple[list[Address], list[Address]]] | None = None
         self._next_replica = 0
+        self._last_replica: weakref.WeakKeyDictionary[Pool, tuple[Address, int]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._avoid: dict[Address, float] = {}
 
     def __repr__(self) -> str:
         return f"<Service {self.name} primary={_addr(self.master)}>"
@@ -101,10 +109,10 @@ class Service:
             errors = pool.stats().errors_total
             failed = self._errors_seen.get(pool, errors) != errors
             if failed and time.monotonic() - self._last_discovery >= REDISCOVER_MIN_INTERVAL:
-                self._stale = True
+                self.stale("dial failure")
             self._errors_seen[pool] = errors
         if self.master is None or self._stale:
-            return await self.rediscover("dial failure")
+            return await self.rediscover(self._stale_reason)
         return self.master
 
     async def rediscover(self, source: str) -> Address:
@@ -150,6 +158,8 @@ class Service:
             source,
         )
         self._replicas_at = float("-inf")
+        if old is not None:  # dead, or about to be demoted and resynced: not for reads now
+            self._avoid[old] = time.monotonic() + AVOID_FAILED_REPLICA
         for pool in (*self._master_pools, *self._replica_pools):
             pool.expire_all()  # idle ones close now, lent ones when they come back
             pool.dial_target_changed()
@@ -165,7 +175,7 @@ class Service:
         role = await role_of(conn)
         address = (conn.options.host, conn.options.port)
         if role != "master":
-            self._stale = True
+            self.stale("stale primary")
             raise StalePrimaryError(
                 f"{_addr(address)} is a {role}, not the primary of {self.name!r};"
                 " asking the sentinels again"
@@ -189,41 +199,84 @@ class Service:
 
     def demoted(self) -> None:
         """A primary connection got ``READONLY``: the server was demoted; drop its connections."""
-        self._stale = True
+        self.stale("readonly")
         for pool in self._master_pools:
             pool.expire_all()
 
     # -- replicas -------------------------------------------------------------------------------
     async def dial_replica(self, pool: Pool | None = None) -> Address:
-        """Round-robin over the replicas the sentinels consider healthy, else the primary."""
-        replicas = await self.replicas()
-        if not replicas:
-            return await self.dial_master(pool)
-        self._next_replica = (self._next_replica + 1) % len(replicas)
-        return replicas[self._next_replica]
+        """Round-robin over the replicas the sentinels consider healthy, else the primary.
 
-    async def replicas(self) -> list[Address]:
-        """Healthy replicas (``SENTINEL REPLICAS``), reused for up to a second."""
+        An address that failed this pool's last dial (and the old primary
+        after a failover) is passed over for two seconds.  With no healthy
+        replica left the primary is dialed; if it is passed over too, a
+        replica the sentinels flagged (a link they lost for a moment, as
+        during a promotion) is tried before giving up on the round-robin.
+        """
+        healthy, flagged = await self.replicas()
+        now = time.monotonic()
+        if pool is not None:
+            errors = pool.stats().errors_total
+            last = self._last_replica.get(pool)
+            if last is not None and last[1] != errors:  # the last one we named failed
+                if self._avoid.get(last[0], 0.0) <= now:
+                    pool.dial_target_changed()  # others remain: no need to fail fast
+                self._avoid[last[0]] = now + AVOID_FAILED_REPLICA
+
+        def fine(address: Address) -> bool:
+            return self._avoid.get(address, 0.0) <= now
+
+        candidates = [r for r in healthy if fine(r)]
+        if not candidates:
+            if self.master is None or self._stale:
+                await self.rediscover(self._stale_reason)
+            assert self.master is not None
+            candidates = [self.master] if fine(self.master) else [r for r in flagged if fine(r)]
+            candidates = candidates or [self.master]
+        self._next_replica = (self._next_replica + 1) % len(candidates)
+        chosen = candidates[self._next_replica]
+        if pool is not None:
+            self._last_replica[pool] = (chosen, pool.stats().errors_total)
+        return chosen
+
+    async def check_replica(self, conn: Connection) -> None:
+        """``on_connect`` of replica pools: a data node (replica, or a primary) serves reads.
+
+        A listed replica may say ``master``: the promoted one before the
+        switch is announced, the old primary before the sentinels demote it,
+        or the primary itself as the fallback.  Each holds the data, so reads
+        go on; anything else (a sentinel) is rejected.
+        """
+        role = await role_of(conn)
+        if role not in ("slave", "master"):
+            address = (conn.options.host, conn.options.port)
+            raise StalePrimaryError(
+                f"{_addr(address)} is a {role}, not a data node of {self.name!r}"
+            )
+
+    async def replicas(self) -> tuple[list[Address], list[Address]]:
+        """(healthy, flagged) replicas from ``SENTINEL REPLICAS``, reused for up to a second."""
         if time.monotonic() - self._replicas_at < REPLICA_LIST_TTL:
-            return self._replicas
+            return self._replicas, self._flagged
         task = self._replica_fetch
         if task is None or task.done():
             task = asyncio.ensure_future(self._fetch_replicas())
             self._replica_fetch = task
         return await asyncio.shield(task)
 
-    async def _fetch_replicas(self) -> list[Address]:
+    async def _fetch_replicas(self) -> tuple[list[Address], list[Address]]:
         try:
-            self._replicas = await self.nodes.replicas(self.name)
+            self._replicas, self._flagged = await self.nodes.replicas(self.name)
         except ConnectionError as exc:
             log.info("sentinel: cannot list replicas of %r: %s", self.name, exc)
-            if not self._replicas:
-                return []
+            return self._replicas, self._flagged  # the last list, until a sentinel answers
         self._replicas_at = time.monotonic()
-        return self._replicas
+        return self._replicas, self._flagged
 
-    def stale(self) -> None:
-        """Ask the sentinels before the next dial (events may have been missed)."""
+    def stale(self, reason: str) -> None:
+        """Ask the sentinels before the next dial; ``reason`` names a failover found so."""
+        if not self._stale:
+            self._stale_reason = reason
         self._stale = True
 
     def close(self) -> None:

@@ -102,7 +102,7 @@ class Watcher:
     def _handle(self, address: Address, kind: str, data: object) -> None:
         if kind == RECONNECTED:  # events may have been missed while disconnected
             for service in self._services():
-                service.stale()
+                service.stale("poll")
             return
         if kind != "message":
             return

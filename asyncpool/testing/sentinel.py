@@ -122,8 +122,9 @@ class SentinelServer(RedisServer):
         ]
         if self.auth_pass is not None:
             lines.append(f"sentinel auth-pass {name} {quote_config(self.auth_pass)}")
-        if self.password is not None:
+        if self.password is not None:  # the sentinels' own password, also between themselves
             lines.append(f"requirepass {quote_config(self.password)}")
+            lines.append(f"sentinel sentinel-pass {quote_config(self.password)}")
         return lines
 
     def _write_config(self, conf: Path) -> None:

@@ -56,9 +56,10 @@ class AclCommands(CommandMixin[StrT]):
 
     __slots__ = ()
 
-    def acl_cat(self, category: str | None = None) -> Reply[list[StrT]]:
-        """ACL CAT: the command categories, or the commands of ``category``."""
-        return self._cmd(("ACL", "CAT") if category is None else ("ACL", "CAT", category))
+    def acl_cat(self, category: str | None = None) -> Reply[list[str]]:
+        """ACL CAT: the command categories, or the commands of ``category`` (``str``)."""
+        args = ("ACL", "CAT") if category is None else ("ACL", "CAT", category)
+        return self._cmd(args, replies.to_str_list)
 
     def acl_deluser(self, *username: str) -> Reply[int]:
         """ACL DELUSER; how many users were deleted."""
@@ -69,23 +70,24 @@ class AclCommands(CommandMixin[StrT]):
         else the reason."""
         return self._cmd(("ACL", "DRYRUN", username, *args))
 
-    def acl_genpass(self, bits: int | None = None) -> Reply[StrT]:
+    def acl_genpass(self, bits: int | None = None) -> Reply[str]:
         """ACL GENPASS: a random password of ``bits`` bits (default 256) as hex."""
         if bits is not None and not 0 < bits <= 4096:
             raise ConfigError("acl_genpass: bits must be between 1 and 4096")
-        return self._cmd(("ACL", "GENPASS") if bits is None else ("ACL", "GENPASS", bits))
+        args = ("ACL", "GENPASS") if bits is None else ("ACL", "GENPASS", bits)
+        return self._cmd(args, replies.to_str)
 
     def acl_getuser(self, username: str) -> Reply[dict[str, Any] | None]:
         """ACL GETUSER: the user's rules (``None`` when there is no such user)."""
         return self._cmd(("ACL", "GETUSER", username), _getuser)
 
-    def acl_help(self) -> Reply[list[StrT]]:
-        """ACL HELP."""
-        return self._cmd(("ACL", "HELP"))
+    def acl_help(self) -> Reply[list[str]]:
+        """ACL HELP (``str`` lines)."""
+        return self._cmd(("ACL", "HELP"), replies.to_str_list)
 
-    def acl_list(self) -> Reply[list[StrT]]:
-        """ACL LIST: every user's rules as ACL SETUSER text."""
-        return self._cmd(("ACL", "LIST"))
+    def acl_list(self) -> Reply[list[str]]:
+        """ACL LIST: every user's rules as ACL SETUSER text (``str``)."""
+        return self._cmd(("ACL", "LIST"), replies.to_str_list)
 
     def acl_load(self) -> Reply[bool]:
         """ACL LOAD the users from the ACL file."""
@@ -103,13 +105,13 @@ class AclCommands(CommandMixin[StrT]):
         """ACL LOG RESET."""
         return self._cmd(("ACL", "LOG", "RESET"), replies.ok)
 
-    def acl_users(self) -> Reply[list[StrT]]:
-        """ACL USERS: the user names."""
-        return self._cmd(("ACL", "USERS"))
+    def acl_users(self) -> Reply[list[str]]:
+        """ACL USERS: the user names (``str``)."""
+        return self._cmd(("ACL", "USERS"), replies.to_str_list)
 
-    def acl_whoami(self) -> Reply[StrT]:
-        """ACL WHOAMI: the user of the connection that ran it."""
-        return self._cmd(("ACL", "WHOAMI"))
+    def acl_whoami(self) -> Reply[str]:
+        """ACL WHOAMI: the user of the connection that ran it (``str``)."""
+        return self._cmd(("ACL", "WHOAMI"), replies.to_str)
 
     def acl_setuser(
         self,

@@ -141,9 +141,9 @@ class GeoCommands(CommandMixin[StrT]):
             args += _unit("geodist", unit)
         return self._cmd(tuple(args), replies.to_float_or_none)
 
-    def geohash(self, name: KeyT, *values: EncodableT) -> Reply[list[StrT | None]]:
-        """GEOHASH: each member's 11-character geohash (``None`` when missing)."""
-        return self._cmd(("GEOHASH", name, *values))
+    def geohash(self, name: KeyT, *values: EncodableT) -> Reply[list[str | None]]:
+        """GEOHASH: each member's 11-character geohash as ``str`` (``None`` when missing)."""
+        return self._cmd(("GEOHASH", name, *values), replies.to_str_list)
 
     def geopos(self, name: KeyT, *values: EncodableT) -> Reply[list[tuple[float, float] | None]]:
         """GEOPOS: each member's ``(longitude, latitude)`` (``None`` when missing)."""

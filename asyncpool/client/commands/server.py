@@ -72,9 +72,9 @@ class ServerCommands(CommandMixin[StrT]):
         """
         return self._cmd(("CLIENT", "SETNAME", name), replies.ok)
 
-    def client_getname(self) -> Reply[StrT | None]:
-        """CLIENT GETNAME: this connection's name, or ``None``."""
-        return self._cmd(("CLIENT", "GETNAME"))
+    def client_getname(self) -> Reply[str | None]:
+        """CLIENT GETNAME: this connection's name as ``str``, or ``None``."""
+        return self._cmd(("CLIENT", "GETNAME"), replies.to_str_or_none)
 
     def client_id(self) -> Reply[int]:
         """CLIENT ID: this connection's id on the server."""

@@ -108,6 +108,10 @@ def _histograms(reply: Any) -> dict[str, Any]:
     return {replies.to_str(k): replies.to_str_dict(v) for k, v in replies.to_dict(reply).items()}
 
 
+def _keys_and_flags(reply: Any) -> list[tuple[Any, set[str]]]:
+    return [(key, {replies.to_str(f) for f in flags}) for key, flags in reply]
+
+
 def _debug_object(reply: Any) -> dict[str, Any]:
     text = "type:" + replies.to_str(reply)
     out: dict[str, Any] = dict(part.split(":", 1) for part in text.split() if ":" in part)
@@ -117,8 +121,8 @@ def _debug_object(reply: Any) -> dict[str, Any]:
     return out
 
 
-def _module_list(reply: Any) -> list[dict[str, Any]]:
-    return [replies.to_str_dict(item) for item in reply]
+def _module_list(reply: Any) -> list[dict[Any, Any]]:
+    return [replies.to_dict(item) for item in reply]
 
 
 class ServerMoreCommands(CommandMixin[StrT]):
@@ -206,13 +210,14 @@ class ServerMoreCommands(CommandMixin[StrT]):
         ``str`` keys in both protocols."""
         return self._cmd(("COMMAND", "DOCS", *args), _command_docs)
 
-    def command_getkeys(self, *args: EncodableT) -> Reply[list[StrT]]:
-        """COMMAND GETKEYS: the keys of the command ``args``."""
-        return self._cmd(("COMMAND", "GETKEYS", *args))
+    def command_getkeys(self, *args: EncodableT) -> Reply[list[str]]:
+        """COMMAND GETKEYS: the keys of the command ``args`` (``str``, as redis-py)."""
+        return self._cmd(("COMMAND", "GETKEYS", *args), replies.to_str_list)
 
-    def command_getkeysandflags(self, *args: EncodableT) -> Reply[list[Any]]:
-        """COMMAND GETKEYSANDFLAGS (Redis 7): ``[[key, [flags]], ...]`` of the command ``args``."""
-        return self._cmd(("COMMAND", "GETKEYSANDFLAGS", *args))
+    def command_getkeysandflags(self, *args: EncodableT) -> Reply[list[tuple[StrT, set[str]]]]:
+        """COMMAND GETKEYSANDFLAGS (Redis 7): ``[(key, {flags}), ...]`` of the command
+        ``args``; the flags a set of ``str`` in both protocols."""
+        return self._cmd(("COMMAND", "GETKEYSANDFLAGS", *args), _keys_and_flags)
 
     # -- CONFIG, persistence --------------------------------------------------------------
     def config_resetstat(self) -> Reply[bool]:
@@ -373,8 +378,9 @@ class ServerMoreCommands(CommandMixin[StrT]):
         return self._cmd(("DEBUG", "OBJECT", key), _debug_object)
 
     # -- MODULE -------------------------------------------------------------------------
-    def module_list(self) -> Reply[list[dict[str, Any]]]:
-        """MODULE LIST: one ``{"name", "ver", ...}`` dict per loaded module."""
+    def module_list(self) -> Reply[list[dict[StrT, Any]]]:
+        """MODULE LIST: one ``{name, ver, path, args}`` dict per loaded module (keys as
+        string replies, as redis-py)."""
         return self._cmd(("MODULE", "LIST"), _module_list)
 
     def module_load(self, path: str, *args: EncodableT) -> Reply[bool]:
