@@ -72,7 +72,10 @@ class ClusterNodes:
         self._user_on_connect = on_connect
         self.topology: Topology | None = None
         self.pools: dict[Address, Pool] = {}
+        #: Topology refreshes that got an answer.
         self.refreshes = 0
+        #: Redirect replies followed, by kind ("MOVED", "ASK", "TRYAGAIN", ...).
+        self.redirects: dict[str, int] = {}
         self._refresh: asyncio.Task[Topology | None] | None = None
         self._last_refresh = float("-inf")
         self._periodic: asyncio.Task[None] | None = None

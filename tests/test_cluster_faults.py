@@ -1,0 +1,176 @@
+"""RedisCluster under topology changes: a slot migrated, a failover, a primary killed.
+
+All on one cluster for this module (each test leaves it healthy), with 50
+tasks of load running while the harness changes the cluster from a thread.
+Recovery times are printed (run with ``-s`` to see them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+import asyncpool
+from asyncpool.cluster import hash_slot
+from asyncpool.testing import LocalCluster
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cluster(redis_binary: str) -> Iterator[LocalCluster]:
+    with LocalCluster(binary=redis_binary) as c:
+        yield c
+
+
+@pytest.fixture
+async def rc(cluster: LocalCluster) -> AsyncIterator[asyncpool.RedisCluster]:
+    cluster.wait_until_ok()
+    async with asyncpool.RedisCluster.from_url(
+        cluster.url, retry=asyncpool.Retry(attempts=2, deadline=10.0), refresh_min_interval=0.2
+    ) as client:
+        yield client
+
+
+@dataclass
+class Load:
+    """Counters of a load run: every reply is checked against what the task expects."""
+
+    ops: int = 0
+    wrong: list[str] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def _counter_task(rc: asyncpool.RedisCluster, keys: list[str], load: Load) -> None:
+    """INCR then GET own keys; only this task writes them, so values are predictable."""
+    expected = dict.fromkeys(keys, 0)
+    while not load.stop.is_set():
+        for key in keys:
+            try:
+                got = await rc.incr(key)
+            except asyncpool.RedisError as exc:
+                load.errors.append(exc)
+                await asyncio.sleep(0.01)
+                continue
+            expected[key] += 1
+            if got != expected[key]:
+                load.wrong.append(f"INCR {key}: {got} != {expected[key]}")
+                expected[key] = got
+            value = await rc.get(key)
+            if value != str(expected[key]).encode():
+                load.wrong.append(f"GET {key}: {value!r} != {expected[key]}")
+            load.ops += 2
+
+
+async def test_slot_migration_under_load_ask_then_moved(
+    rc: asyncpool.RedisCluster, cluster: LocalCluster, unique_key: str
+) -> None:
+    tag = f"{{{unique_key}}}"
+    slot = hash_slot(tag)
+    source = cluster.owner(slot)
+    target = next(p for p in cluster.primaries() if p.port != source.port)
+    keys = [f"{tag}:{i}" for i in range(200)]
+    load = Load()
+    tasks = [asyncio.ensure_future(_counter_task(rc, keys[j::50], load)) for j in range(50)]
+    try:
+        await _wait(lambda: load.ops > 1000, "load before the migration")
+        await asyncio.to_thread(cluster.begin_migration, slot, source, target)
+        while await asyncio.to_thread(cluster.migrate_keys, slot, source, target, 5):
+            await asyncio.sleep(0.02)  # let commands hit the half-migrated slot (ASK)
+        await asyncio.to_thread(cluster.finish_migration, slot, target)
+        done = load.ops
+        await _wait(lambda: load.ops > done + 1000, "load after the migration")
+    finally:
+        load.stop.set()
+        await asyncio.gather(*tasks)
+    assert load.wrong == []
+    assert load.errors == []
+    assert rc.nodes.redirects.get("ASK", 0) > 0
+    assert rc.nodes.redirects.get("MOVED", 0) > 0
+    assert rc.nodes.primary_of(slot) == (target.host, target.port)
+    assert cluster.owner(slot).port == target.port
+
+
+async def test_manual_failover_under_load(
+    rc: asyncpool.RedisCluster, cluster: LocalCluster, unique_key: str
+) -> None:
+    keys = [f"{unique_key}{i}" for i in range(200)]
+    slot = hash_slot(keys[0])
+    old = cluster.owner(slot)
+    replica = cluster.replica_of(old)
+    load = Load()
+    tasks = [asyncio.ensure_future(_counter_task(rc, keys[j::50], load)) for j in range(50)]
+    try:
+        await _wait(lambda: load.ops > 1000, "load before the failover")
+        started = time.monotonic()
+        await asyncio.to_thread(cluster.failover, replica)
+        done = load.ops
+        await _wait(lambda: load.ops > done + 1000, "load after the failover")
+        print(f"\nmanual failover: load resumed {time.monotonic() - started:.2f}s after start")
+    finally:
+        load.stop.set()
+        await asyncio.gather(*tasks)
+    assert load.wrong == []
+    assert load.errors == []
+    assert rc.nodes.primary_of(slot) == (replica.host, replica.port)
+
+
+async def test_kill_primary_under_load_writes_resume(
+    rc: asyncpool.RedisCluster, cluster: LocalCluster, unique_key: str
+) -> None:
+    victim = cluster.owner(0)
+    keys = [f"{unique_key}{i}" for i in range(400)]
+    victim_keys = [k for k in keys if cluster.owner(hash_slot(k)).port == victim.port]
+    assert victim_keys
+    stop = asyncio.Event()
+    ok_after: dict[str, float] = {}
+    errors: list[BaseException] = []
+    killed_at = 0.0
+
+    async def writer(mine: list[str]) -> None:
+        n = 0
+        while not stop.is_set():
+            for key in mine:
+                n += 1
+                try:
+                    await rc.set(key, n)
+                except asyncpool.RedisError as exc:
+                    errors.append(exc)
+                    await asyncio.sleep(0.01)
+                    continue
+                if killed_at and key in victim_keys:
+                    ok_after.setdefault("first", time.monotonic())
+
+    tasks = [asyncio.ensure_future(writer(keys[j::50])) for j in range(50)]
+    try:
+        await asyncio.sleep(0.5)  # load running before the kill
+        killed_at = time.monotonic()
+        await asyncio.to_thread(cluster.kill, victim)
+        ok_after.clear()
+        await _wait(lambda: "first" in ok_after, "writes to the killed shard", timeout=60)
+        recovered = ok_after["first"] - killed_at
+        promoted = await asyncio.to_thread(cluster.wait_for_promotion, victim)
+        print(f"\nkill -9 of a primary: writes to its slots resumed after {recovered:.2f}s")
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        await asyncio.to_thread(cluster.restart, victim)
+    assert rc.nodes.primary_of(0) == (promoted.host, promoted.port)
+    assert all(isinstance(e, (asyncpool.ConnectionError, asyncpool.TimeoutError)) for e in errors)
+    assert await rc.set(victim_keys[0], "after") is True
+    assert await rc.get(victim_keys[0]) == b"after"
+    for pool in rc.nodes.pools.values():  # nothing leaked while nodes failed
+        assert pool.stats().in_use == 0
+
+
+async def _wait(check: object, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
