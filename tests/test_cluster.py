@@ -280,3 +280,23 @@ async def test_no_startup_node_answers() -> None:
     with pytest.raises(asyncpool.ConnectionError, match=f"127.0.0.1:{port}"):
         await rc.initialize()
     await rc.aclose()
+
+
+async def test_unsafe_command_cut_after_sending_is_not_repeated(
+    rc: asyncpool.RedisCluster, redis_cluster: LocalCluster, unique_key: str
+) -> None:
+    key = f"{unique_key}list"
+    owner = redis_cluster.owner(hash_slot(key))
+    popped = asyncio.ensure_future(rc.blpop([key], timeout=10))
+
+    def blocked() -> bool:
+        clients = owner.command("CLIENT", "LIST")
+        return isinstance(clients, bytes) and b"cmd=blpop" in clients
+
+    await asyncio.to_thread(redis_cluster.wait_for, blocked, 10, "BLPOP to block")
+    owner.command("CLIENT", "KILL", "TYPE", "normal")  # cuts it after the write
+    with pytest.raises(asyncpool.OutcomeUnknownError, match="BLPOP"):
+        await popped
+    await rc.rpush(key, "x")
+    assert await rc.lrange(key, 0, -1) == [b"x"]  # the BLPOP was not sent again
+    assert await rc.get(f"{unique_key}other") is None  # the client is still usable
