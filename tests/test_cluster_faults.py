@@ -174,3 +174,34 @@ async def _wait(check: object, what: str, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+async def test_node_added_then_removed_pool_closed(cluster: LocalCluster, unique_key: str) -> None:
+    key = f"{{{unique_key}}}k"
+    slot = hash_slot(key)
+    home = cluster.owner(slot)
+    async with asyncpool.RedisCluster.from_url(
+        cluster.url, refresh_interval=0.2, refresh_min_interval=0.1
+    ) as rc:
+        await rc.set(key, "before")
+        new = await asyncio.to_thread(cluster.add_node)
+        address = (new.host, new.port)
+        await asyncio.to_thread(cluster.begin_migration, slot, home, new)
+        while await asyncio.to_thread(cluster.migrate_keys, slot, home, new):
+            pass
+        await asyncio.to_thread(cluster.finish_migration, slot, new)
+        assert await rc.get(key) == b"before"  # MOVED (or the periodic refresh) led there
+        assert await rc.set(key, "on-new") is True
+        assert rc.nodes.primary_of(slot) == address
+        pool = rc.nodes.pools[address]
+        assert pool.stats().acquired_total >= 1
+
+        await asyncio.to_thread(cluster.begin_migration, slot, new, home)
+        while await asyncio.to_thread(cluster.migrate_keys, slot, new, home):
+            pass
+        await asyncio.to_thread(cluster.finish_migration, slot, home)
+        await asyncio.to_thread(cluster.remove_node, new)
+        await _wait(lambda: address not in rc.nodes.pools, "the periodic refresh to drop it")
+        await _wait(lambda: pool.closed and pool.stats().total == 0, "its pool to close")
+        assert await rc.get(key) == b"on-new"
+        assert rc.nodes.primary_of(slot) == (home.host, home.port)

@@ -258,6 +258,35 @@ class LocalCluster:
         self.wait_for(lambda: _role(replica) == "master", timeout, "the replica took over")
         self.wait_until_ok(timeout)
 
+    def add_node(self) -> RedisServer:
+        """Start one more node, empty, and join it as a primary without slots."""
+        taken = {n.port for n in self.nodes}
+        while True:
+            port = _free_cluster_port(self.host, taken)
+            node = RedisServer(self.binary, port=port, host=self.host, extra_args=self._node_args())
+            try:
+                node.start()
+            except ServerStartError:
+                node.cleanup()
+                taken.add(port)
+                continue
+            break
+        self.nodes.append(node)
+        _check(self.running()[0].command("CLUSTER", "MEET", self.host, node.port))
+        self.wait_for(self._all_known, self.startup_timeout, "the new node to join")
+        self.wait_until_ok()
+        return node
+
+    def remove_node(self, node: RedisServer) -> None:
+        """Stop a node that serves no slots and make every other node forget it."""
+        node_id = self.node_id(node)
+        node.cleanup()
+        self.nodes.remove(node)
+        for other in self.running():
+            _check(other.command("CLUSTER", "FORGET", node_id))
+        self.wait_for(self._all_known, self.startup_timeout, "every node to forget it")
+        self.wait_until_ok()
+
     def begin_migration(self, slot: int, source: RedisServer, target: RedisServer) -> None:
         """``CLUSTER SETSLOT slot IMPORTING`` on ``target``, ``MIGRATING`` on ``source``."""
         _check(target.command("CLUSTER", "SETSLOT", slot, "IMPORTING", self.node_id(source)))
