@@ -3,7 +3,7 @@
 
     python dev.py demo      # the gateway demo against an embedded redis-server
     python dev.py test      # the test suite (extra arguments go to pytest)
-    python dev.py check     # ruff, mypy --strict, import-linter
+    python dev.py check     # ruff, mypy --strict (package + tests/typecheck), import-linter
     python dev.py docs      # build the documentation site (mkdocs --strict)
     python dev.py bench     # the benchmarks against redis-py and coredis
 
@@ -44,8 +44,12 @@ def ensure_env(extras: str) -> None:
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
     stamp = VENV / f".asyncpool-{extras.replace(',', '-')}-{digest}"
     if not stamp.exists():
-        print(f"dev.py: installing asyncpool[{extras}] into {VENV}", flush=True)
+        print(f"dev.py: installing asyncpool-redis[{extras}] into {VENV}", flush=True)
         run([str(PYTHON), "-m", "pip", "install", "-q", "-e", f"{ROOT}[{extras}]"])
+        # The distribution was called "asyncpool" before (a name taken on the package
+        # index by an unrelated project): drop that old editable install if present.
+        if list(VENV.glob("lib*/*/site-packages/asyncpool-*.dist-info")):
+            run([str(PYTHON), "-m", "pip", "uninstall", "-q", "-y", "asyncpool"])
         stamp.touch()
 
 
@@ -71,6 +75,7 @@ def main(argv: list[str]) -> int:
         run([py, "-m", "ruff", "check", "."])
         run([py, "-m", "ruff", "format", "--check", "."])
         run([py, "-m", "mypy"])
+        run([py, "-m", "mypy", "tests/typecheck"])  # assert_type checks of the public API
         run([str(BIN / "lint-imports")])
         return 0
     if task == "docs":

@@ -22,8 +22,10 @@ __all__ = [
     "ConnectionError",
     "CrossSlotError",
     "DecodeError",
+    "EventLoopError",
     "ExecAbortError",
     "InvalidURL",
+    "MasterNotFoundError",
     "MovedError",
     "NoPermissionError",
     "NoScriptError",
@@ -35,6 +37,7 @@ __all__ = [
     "ReadOnlyError",
     "RedisError",
     "ResponseError",
+    "StalePrimaryError",
     "TimeoutError",
     "TryAgainError",
     "WatchError",
@@ -66,6 +69,23 @@ class OutcomeUnknownError(ConnectionError):
     """
 
 
+class StalePrimaryError(ConnectionError):
+    """A connection meant for a primary reached a server that is not one (Sentinel).
+
+    Checked with ``ROLE`` right after the handshake: the server was demoted
+    or the address is out of date.  The connection is closed, the primary's
+    address is asked of the sentinels again, and the dial is retried.
+    """
+
+    request_not_sent = True
+
+
+class MasterNotFoundError(ConnectionError):
+    """No sentinel could name the primary of a service (all down, or the name is unknown)."""
+
+    request_not_sent = True
+
+
 class TimeoutError(RedisError, builtins.TimeoutError):
     """An operation did not finish in time (also a builtin ``TimeoutError``)."""
 
@@ -76,6 +96,16 @@ class PoolTimeout(TimeoutError):
 
 class PoolClosed(RedisError):
     """The pool was closed; it lends no more connections."""
+
+
+class EventLoopError(RedisError, RuntimeError):
+    """asyncpool was used without the asyncio event loop it needs (also a ``RuntimeError``).
+
+    Raised when no asyncio loop runs in this thread (under trio, say: asyncpool
+    supports asyncio only), and when a pool is used from a second event loop
+    while the loop its connections belong to still runs (in another thread).
+    The message names the fix.
+    """
 
 
 class ProtocolError(RedisError):

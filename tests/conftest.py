@@ -45,3 +45,14 @@ async def rd(redis_url: str, protocol: int) -> AsyncIterator[asyncpool.Redis]:
         redis_url, protocol=protocol, decode_responses=True
     ) as client:
         yield client
+
+
+@pytest.fixture(params=[False, True], ids=["bytes", "str"])
+async def client(
+    redis_url: str, protocol: int, request: pytest.FixtureRequest
+) -> AsyncIterator[asyncpool.Redis]:
+    """A client under each protocol, with and without ``decode_responses`` (four runs)."""
+    async with asyncpool.Redis.from_url(
+        redis_url, protocol=protocol, decode_responses=request.param
+    ) as c:
+        yield c

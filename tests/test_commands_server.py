@@ -81,12 +81,14 @@ async def test_client_kill_filter_and_addr(r: asyncpool.Redis) -> None:
         r.client_kill_filter()
 
 
-async def test_config_get_is_a_dict(r: asyncpool.Redis, rd: asyncpool.Redis) -> None:
+async def test_config_get_is_a_str_dict(r: asyncpool.Redis, rd: asyncpool.Redis) -> None:
+    """redis-py's shape: str names and values, whatever decode_responses says."""
     raw = await r.config_get("maxmemory*")
     assert isinstance(raw, dict)
-    assert isinstance(raw[b"maxmemory-policy"], bytes)
-    assert all(isinstance(k, bytes) and k.startswith(b"maxmemory") for k in raw)
+    assert isinstance(raw["maxmemory-policy"], str)
+    assert all(isinstance(k, str) and k.startswith("maxmemory") for k in raw)
     assert (await rd.config_get("maxmemory"))["maxmemory"].isdigit()
+    assert (await r.config_get("maxmemory")) == (await rd.config_get("maxmemory"))
 
 
 async def test_config_set_flush_on_private_server(

@@ -67,8 +67,8 @@ async def test_error_in_the_middle_raises_after_all_ran(
         pipe.execute_command("INCR", k + "s")  # ERR not an integer
         with pytest.raises(asyncpool.WrongTypeError) as info:
             await pipe.execute()
-    assert "#1" in str(info.value)
-    assert "LPUSH" in str(info.value)
+    # redis-py's wording: the 1-based position and the command's arguments
+    assert f"Command # 2 (LPUSH {k}s x) of pipeline caused error: " in str(info.value)
     assert info.value.code == "WRONGTYPE"
     # every command ran: the one after the error too
     assert await r.execute_command("GET", k + "n") == b"2"

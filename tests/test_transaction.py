@@ -44,7 +44,7 @@ async def test_execabort_names_the_rejected_command(r: asyncpool.Redis, unique_k
         pipe.execute_command("INCR", unique_key)
         with pytest.raises(asyncpool.ExecAbortError) as info:
             await pipe.execute()
-    assert "#1" in str(info.value)
+    assert f"Command # 2 (SET {unique_key})" in str(info.value)
     assert isinstance(info.value.__cause__, asyncpool.ResponseError)
     assert "wrong number of arguments" in str(info.value.__cause__)
     assert await r.execute_command("EXISTS", unique_key) == 0  # nothing was applied
@@ -57,7 +57,7 @@ async def test_runtime_error_inside_exec(r: asyncpool.Redis, unique_key: str) ->
     await r.execute_command("SET", k, "text")
     async with r.pipeline(transaction=True) as pipe:
         pipe.execute_command("LPUSH", k, "x").execute_command("SET", k + "b", "1")
-        with pytest.raises(asyncpool.WrongTypeError, match="#0"):
+        with pytest.raises(asyncpool.WrongTypeError, match="Command # 1 "):
             await pipe.execute()
         pipe.execute_command("LPUSH", k, "x").execute_command("GET", k + "b")
         results = await pipe.execute(raise_on_error=False)

@@ -1,5 +1,7 @@
 """The client layer: :class:`Redis`, command methods, pipelines, pub/sub, scripts."""
 
+from .cache import CacheStats, ClientCache
+from .cache_config import CacheConfig
 from .pipeline import Pipeline
 from .pubsub import RECONNECTED, PubSub, PubSubMessage
 from .redis import PinnedConnection, Redis
@@ -8,6 +10,9 @@ from .script import Script
 
 __all__ = [
     "RECONNECTED",
+    "CacheConfig",
+    "CacheStats",
+    "ClientCache",
     "PinnedConnection",
     "Pipeline",
     "PubSub",

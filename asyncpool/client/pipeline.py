@@ -37,9 +37,9 @@ import asyncio
 import inspect
 from collections.abc import Callable, Generator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple
 
-from ..command_info import command_name, is_safe_to_retry
+from ..command_info import is_safe_to_retry
 from ..errors import (
     ConnectionError,
     ExecAbortError,
@@ -52,7 +52,9 @@ from ..errors import (
 from ..pool import AcquireContext, Pool, PooledConnection
 from .base import Callback, CommandRunner
 from .commands import Commands
+from .commands._util import describe_command
 from .executor import observed, within_deadline
+from .replies import StrT
 from .retry import Retry
 
 if TYPE_CHECKING:
@@ -72,7 +74,7 @@ class _Queued(NamedTuple):
     retryable: bool | None
 
 
-class Pipeline(_PipelineBase):
+class Pipeline(_PipelineBase, Generic[StrT]):
     """A batch of commands sent in one write; optionally a MULTI/EXEC transaction.
 
     Get one from :meth:`Redis.pipeline <asyncpool.Redis.pipeline>`::
@@ -101,10 +103,10 @@ class Pipeline(_PipelineBase):
 
     if TYPE_CHECKING:
 
-        def __getattr__(self, name: str) -> Callable[..., PipelineChain]: ...
+        def __getattr__(self, name: str) -> Callable[..., PipelineChain[StrT]]: ...
 
     def __init__(
-        self, client: Redis, transaction: bool = False, *, retryable: bool | None = None
+        self, client: Redis[StrT], transaction: bool = False, *, retryable: bool | None = None
     ) -> None:
         self._client = client
         self._transaction = transaction
@@ -127,7 +129,7 @@ class Pipeline(_PipelineBase):
     def __bool__(self) -> bool:
         return True  # an empty pipeline is still a pipeline (len() would say False)
 
-    async def __aenter__(self) -> Pipeline:
+    async def __aenter__(self) -> Pipeline[StrT]:
         return self
 
     async def __aexit__(
@@ -277,7 +279,13 @@ class Pipeline(_PipelineBase):
         run = self._run(queue, scripts, transaction, raise_on_error)
         if self._pool._observer is not None:
             run = observed(self._pool, ("MULTI" if transaction else "PIPELINE",), run)
-        return await run
+        cache = getattr(self._client, "_cache", None)
+        if cache is None:
+            return await run
+        try:  # client-side cache (issue 15): the batch's writes drop what they change
+            return await run
+        finally:
+            cache.written([item.args for item in queue])
 
     async def _run(
         self, queue: list[_Queued], scripts: list[Script], transaction: bool, raise_on_error: bool
@@ -407,7 +415,7 @@ def _exec_replies(queue: list[_Queued], replies: list[Any]) -> list[Any]:
     for index, (item, reply) in enumerate(zip(queue, queued, strict=True)):
         if isinstance(reply, ResponseError):
             raise ExecAbortError(
-                f"transaction discarded: command #{index} ({command_name(item.args)})"
+                f"transaction discarded: Command # {index + 1} ({describe_command(item.args)})"
                 f" was rejected: {reply}",
                 "EXECABORT",
             ) from reply
@@ -422,7 +430,9 @@ def _exec_replies(queue: list[_Queued], replies: list[Any]) -> list[Any]:
 
 def _annotate(error: ResponseError, index: int, args: Sequence[Any]) -> ResponseError:
     """A copy of ``error`` whose message names the command's place in the pipeline."""
-    annotated = type(error)(f"command #{index} ({command_name(args)}) of pipeline: {error}")
+    annotated = type(error)(
+        f"Command # {index + 1} ({describe_command(args)}) of pipeline caused error: {error}"
+    )
     annotated.code = error.code
     annotated.command_index = index  # type: ignore[attr-defined]
     annotated.__cause__ = error
@@ -430,8 +440,8 @@ def _annotate(error: ResponseError, index: int, args: Sequence[Any]) -> Response
 
 
 async def run_transaction(
-    client: Redis,
-    func: Callable[[Pipeline], Any],
+    client: Redis[Any],
+    func: Callable[[Pipeline[Any]], Any],
     *watches: Any,
     value_from_callable: bool = False,
     watch_delay: float | None = None,
@@ -470,7 +480,7 @@ async def run_transaction(
 
 if TYPE_CHECKING:
 
-    class PipelineChain(Pipeline):
+    class PipelineChain(Pipeline[StrT]):
         """What a command method returns on a pipeline, for type checkers only.
 
         Queueing returns the pipeline (so calls chain); in watch mode the call

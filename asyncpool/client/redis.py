@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import ssl as _ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ..errors import ConfigError, RedisError
 from ..options import CONNECTION_FIELDS, POOL_FIELDS
 from ..pool import Pool, PooledConnection
-from .base import Callback
+from .base import Callback, KeyT
+from .cache import ClientCache  # client-side cache (issue 15)
+from .cache_config import URL_KEYS as CACHE_URL_KEYS
+from .cache_config import CacheConfig, cache_config_from
 from .commands import Commands
 from .executor import execute
+from .replies import StrT
 from .retry import Retry
 
 if TYPE_CHECKING:
@@ -23,7 +27,11 @@ if TYPE_CHECKING:
 
 __all__ = ["PinnedConnection", "Redis"]
 
+_R = TypeVar("_R")
+
 _CLIENT_KEYS = frozenset({"retry", "retries", "deadline", "retry_on_timeout"})
+#: Client-side cache keys (issue 15): ``cache=`` and the ``cache_*`` URL parameters.
+_CACHE_KEYS = CACHE_URL_KEYS
 
 
 def _retry_from(options: dict[str, Any], retry: Retry | None) -> Retry:
@@ -40,7 +48,7 @@ def _retry_from(options: dict[str, Any], retry: Retry | None) -> Retry:
     return Retry(**kwargs)
 
 
-class Redis(Commands):
+class Redis(Commands[StrT]):
     """An asyncio Redis client over a connection :class:`~asyncpool.Pool`.
 
     Each awaited command checks one connection out of the pool and back in,
@@ -54,11 +62,56 @@ class Redis(Commands):
     :class:`~asyncpool.ConnectionOptions` and :class:`~asyncpool.PoolOptions`
     field), or around an existing pool with ``Redis(pool=pool)``, which it
     never closes.  ``retry`` sets the :class:`~asyncpool.Retry` policy; the same
-    default applies however the client is built.
+    default applies however the client is built.  ``cache`` (a
+    :class:`~asyncpool.CacheConfig`, or ``True`` for the defaults) turns on
+    client-side caching; see docs/caching.md.
+
+    The client is generic in its string reply type: ``Redis[bytes]`` by
+    default, ``Redis[str]`` with ``decode_responses=True`` (the overloads of
+    ``__init__`` and :meth:`from_url` pick it); for ``Redis(pool=pool)``
+    annotate it (``Redis[str](pool=pool)``) when that pool decodes.
     """
 
-    __slots__ = ("_owns_pool", "_pool", "_retry", "_retryable")
+    __slots__ = ("_cache", "_owns_pool", "_pool", "_retry", "_retryable")
 
+    @overload
+    def __init__(self, *, pool: Pool, retry: Retry | None = None, **options: Any) -> None: ...
+    @overload
+    def __init__(
+        self: Redis[str],
+        host: str | None = None,
+        port: int | None = None,
+        db: int | None = None,
+        *,
+        decode_responses: Literal[True],
+        retry: Retry | None = None,
+        ssl: bool | _ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Redis[bytes],
+        host: str | None = None,
+        port: int | None = None,
+        db: int | None = None,
+        *,
+        decode_responses: Literal[False] = False,
+        retry: Retry | None = None,
+        ssl: bool | _ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Redis[Any],
+        host: str | None = None,
+        port: int | None = None,
+        db: int | None = None,
+        *,
+        decode_responses: bool,
+        retry: Retry | None = None,
+        ssl: bool | _ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> None: ...
     def __init__(
         self,
         host: str | None = None,
@@ -68,6 +121,7 @@ class Redis(Commands):
         pool: Pool | None = None,
         retry: Retry | None = None,
         ssl: bool | _ssl.SSLContext | None = None,
+        cache: CacheConfig | bool | None = None,
         **options: Any,
     ) -> None:
         for name, value in (("host", host), ("port", port), ("db", db)):
@@ -78,7 +132,7 @@ class Redis(Commands):
         elif isinstance(ssl, _ssl.SSLContext):
             options["ssl"] = ssl
         if pool is not None:
-            misplaced = set(options) - _CLIENT_KEYS
+            misplaced = set(options) - _CLIENT_KEYS - _CACHE_KEYS
             if misplaced:
                 raise ConfigError(
                     "connection and pool options belong to the pool when pool= is given;"
@@ -88,17 +142,47 @@ class Redis(Commands):
             self._owns_pool = False
             client_options = {**pool.client_options, **options}
         else:
-            unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS - _CLIENT_KEYS
+            unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS - _CLIENT_KEYS - _CACHE_KEYS
             if unknown:
                 raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}")
-            client_options = {k: options.pop(k) for k in list(options) if k in _CLIENT_KEYS}
+            client_options = {
+                k: options.pop(k) for k in list(options) if k in _CLIENT_KEYS | _CACHE_KEYS
+            }
             self._pool = Pool(**options)
             self._owns_pool = True
         self._retry = _retry_from(client_options, retry)
         self._retryable: bool | None = None
+        # client-side cache (issue 15): None unless asked for
+        config = cache_config_from(cache, client_options)
+        self._cache: ClientCache | None = None if config is None else ClientCache(self, config)
 
+    @overload
     @classmethod
-    def from_url(cls, url: str, *, retry: Retry | None = None, **options: Any) -> Redis:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        decode_responses: Literal[True],
+        retry: Retry | None = None,
+        **options: Any,
+    ) -> Redis[str]: ...
+    @overload
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        decode_responses: Literal[False] = False,
+        retry: Retry | None = None,
+        **options: Any,
+    ) -> Redis[bytes]: ...
+    @overload
+    @classmethod
+    def from_url(
+        cls, url: str, *, decode_responses: bool, retry: Retry | None = None, **options: Any
+    ) -> Redis[Any]: ...
+    @classmethod
+    def from_url(cls, url: str, *, retry: Retry | None = None, **options: Any) -> Redis[Any]:
         """A client for ``redis://``, ``rediss://`` or ``unix://`` URLs.
 
         Keyword arguments (connection, pool and client options) override the
@@ -126,9 +210,16 @@ class Redis(Commands):
         """The retry policy."""
         return self._retry
 
-    async def __aenter__(self) -> Redis:
+    @property
+    def cache(self) -> ClientCache | None:
+        """The client-side cache (``None`` unless ``cache=`` was given); see docs/caching.md."""
+        return self._cache
+
+    async def __aenter__(self) -> Redis[StrT]:
         if self._owns_pool:
             await self._pool.open()
+        if self._cache is not None:  # client-side cache (issue 15): tracking on now
+            await self._cache.start()
         return self
 
     async def __aexit__(
@@ -141,6 +232,8 @@ class Redis(Commands):
 
     async def aclose(self) -> None:
         """Close the pool if this client created it (a shared pool is left open)."""
+        if self._cache is not None:  # client-side cache (issue 15)
+            await self._cache.close()
         if self._owns_pool:
             await self._pool.close()
 
@@ -154,6 +247,8 @@ class Redis(Commands):
     ) -> Any:
         if retryable is None:
             retryable = self._retryable
+        if self._cache is not None:  # client-side cache (issue 15)
+            return self._cache.run(args, callback, retryable)
         return execute(self._pool, args, callback, self._retry, retryable)
 
     async def execute_command(
@@ -168,9 +263,11 @@ class Redis(Commands):
         """
         if retryable is None:
             retryable = self._retryable
+        if self._cache is not None:  # client-side cache (issue 15)
+            return await self._cache.run(args, None, retryable, timeout)
         return await execute(self._pool, args, None, self._retry, retryable, timeout)
 
-    def retryable(self, retryable: bool = True) -> Redis:
+    def retryable(self, retryable: bool = True) -> Redis[StrT]:
         """A view of this client whose commands are all (not) retried after connection errors.
 
         ``await redis.retryable().incr("counter")`` says an INCR may be repeated
@@ -181,11 +278,12 @@ class Redis(Commands):
         view._owns_pool = False
         view._retry = self._retry
         view._retryable = retryable
+        view._cache = self._cache  # client-side cache (issue 15): shared with the view
         return view
 
     # -- higher-level features --------------------------------------------------------
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[PinnedConnection]:
+    async def connection(self) -> AsyncIterator[PinnedConnection[StrT]]:
         """Pin one connection for a sequence of commands (WATCH, CLIENT SETNAME, ...).
 
         State the sequence leaves behind (MULTI, WATCH, SELECT ...) is reset
@@ -194,7 +292,9 @@ class Redis(Commands):
         async with self._pool.acquire() as lease:
             yield PinnedConnection(lease)
 
-    def pipeline(self, transaction: bool = False, *, retryable: bool | None = None) -> Pipeline:
+    def pipeline(
+        self, transaction: bool = False, *, retryable: bool | None = None
+    ) -> Pipeline[StrT]:
         """Queue commands and send them in one write; see :class:`~asyncpool.Pipeline`.
 
         ``retryable=True`` lets a non-transactional pipeline of writes be sent
@@ -204,17 +304,51 @@ class Redis(Commands):
 
         return Pipeline(self, transaction=transaction, retryable=retryable)
 
+    @overload
+    async def transaction(
+        self,
+        func: Callable[[Pipeline[StrT]], Awaitable[_R]],
+        *watches: KeyT,
+        value_from_callable: Literal[True],
+        watch_delay: float | None = None,
+        max_attempts: int | None = None,
+    ) -> _R: ...
+    @overload
+    async def transaction(
+        self,
+        func: Callable[[Pipeline[StrT]], _R],
+        *watches: KeyT,
+        value_from_callable: Literal[True],
+        watch_delay: float | None = None,
+        max_attempts: int | None = None,
+    ) -> _R: ...
+    @overload
+    async def transaction(
+        self,
+        func: Callable[[Pipeline[StrT]], object],
+        *watches: KeyT,
+        value_from_callable: Literal[False] = False,
+        watch_delay: float | None = None,
+        max_attempts: int | None = None,
+    ) -> list[Any]: ...
     async def transaction(self, func: Any, *watches: Any, **kwargs: Any) -> Any:
-        """Run ``func(pipe)`` under WATCH/MULTI/EXEC, retrying on a watched-key conflict."""
+        """Run ``func(pipe)`` under WATCH/MULTI/EXEC, retrying on a watched-key conflict.
+
+        Returns EXEC's results, or what ``func`` returned (awaited when it is
+        a coroutine) with ``value_from_callable=True``.
+        """
         from .pipeline import run_transaction
 
         return await run_transaction(self, func, *watches, **kwargs)
 
     def pubsub(self, **kwargs: Any) -> PubSub:
-        """A publish/subscribe session on its own connection; see :class:`~asyncpool.PubSub`."""
+        """A publish/subscribe session on a connection of its own from this client's pool.
+
+        See :class:`~asyncpool.PubSub`.
+        """
         from .pubsub import PubSub
 
-        return PubSub(self._pool.connection_options, **kwargs)
+        return PubSub(self._pool, **kwargs)
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script` bound to this client (EVALSHA, EVAL on NOSCRIPT)."""
@@ -223,7 +357,7 @@ class Redis(Commands):
         return Script(self, script)
 
 
-class PinnedConnection(Commands):
+class PinnedConnection(Commands[StrT]):
     """Command methods bound to one leased connection (no automatic retries)."""
 
     __slots__ = ("_lease",)

@@ -10,10 +10,11 @@ of ``bytes``; each callback accepts every such form and returns the same shape.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "StrT",
+    "flatten_pairs",
     "ok",
     "parse_client_list",
     "parse_info",
@@ -35,13 +36,25 @@ __all__ = [
     "to_int",
     "to_set",
     "to_str",
+    "to_str_dict",
+    "to_str_list",
+    "to_str_or_none",
     "to_tuple_or_none",
     "zpop_blocking",
     "zset_pairs",
 ]
 
-#: A string reply: ``bytes``, or ``str`` when the client decodes responses.
-StrT: TypeAlias = bytes | str
+#: The client's string reply type: ``bytes``, or ``str`` when it decodes responses.
+#: Clients and command mixins are generic in it (``Redis[bytes]``, ``Redis[str]``).
+#: Its default (``bytes``) is for type checkers only, so it needs no runtime dependency.
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    StrT = TypeVar("StrT", bound="bytes | str", default=bytes)
+else:
+    from typing import TypeVar
+
+    StrT = TypeVar("StrT", bound="bytes | str")
 
 
 def to_str(value: Any) -> str:
@@ -96,6 +109,30 @@ def to_dict(reply: Any) -> dict[Any, Any]:
         return reply
     it = iter(reply)
     return dict(zip(it, it, strict=False))
+
+
+def flatten_pairs(reply: Any) -> list[Any]:
+    """RESP3 ``[[a, b], [c, d]]`` (or RESP2's already flat list) as ``[a, b, c, d]``."""
+    if not reply:
+        return []
+    if isinstance(reply[0], list):
+        return [item for pair in reply for item in pair]
+    return list(reply)
+
+
+def to_str_list(reply: Any) -> list[Any]:
+    """An array of strings as ``str`` (nil elements stay ``None``)."""
+    return [None if item is None else to_str(item) for item in reply]
+
+
+def to_str_or_none(reply: Any) -> str | None:
+    """A string reply as ``str``; nil stays ``None``."""
+    return None if reply is None else to_str(reply)
+
+
+def to_str_dict(reply: Any) -> dict[str, Any]:
+    """A map (or flat array) whose keys become ``str``, values left as they are."""
+    return {to_str(k): v for k, v in to_dict(reply).items()}
 
 
 def to_tuple_or_none(reply: Any) -> tuple[Any, ...] | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from ..base import Callback, CommandRunner
+from ..replies import StrT
 
-__all__ = ["CommandMixin", "Reply"]
+__all__ = ["CommandMixin", "Reply", "StrT"]
 
 T = TypeVar("T")
 
@@ -16,8 +17,12 @@ T = TypeVar("T")
 Reply: TypeAlias = Coroutine[Any, Any, T]
 
 
-class CommandMixin(CommandRunner):
+class CommandMixin(CommandRunner, Generic[StrT]):
     """:class:`~asyncpool.client.base.CommandRunner` as the command families see it.
+
+    Generic in the client's string reply type ``StrT`` (``bytes``, or ``str``
+    with ``decode_responses=True``), so ``Redis[str]().get(k)`` is typed
+    ``str | None``.  ``Generic`` costs nothing per call.
 
     For the type checker ``_cmd`` returns a coroutine, so each method can
     declare the real reply type (``Reply[int]``, ...).  At run time

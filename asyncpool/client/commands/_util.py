@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+import textwrap
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
@@ -16,6 +17,8 @@ __all__ = [
     "ExpiryT",
     "KeysT",
     "check_runs_commands",
+    "constant_reply",
+    "describe_command",
     "exclusive",
     "expiry_args",
     "keys_list",
@@ -119,6 +122,40 @@ def mapping_args(command: str, mapping: Mapping[Any, Any]) -> list[Any]:
 #: Set to ``True`` on runners that queue commands instead of running them
 #: (pipelines): the ``*scan_iter`` helpers refuse to run there.
 QUEUES_COMMANDS_ATTR = "_queues_commands"
+
+
+#: Commands whose arguments may hold secrets: error messages show only their name.
+_SECRET_ARGS = frozenset({"AUTH", "HELLO", "MIGRATE", "ACL", "CONFIG"})
+
+
+def describe_command(args: Sequence[Any], width: int = 100) -> str:
+    """``args`` as one line for an error message (``SET key value``), shortened to
+    ``width``; commands that may carry passwords show their name only."""
+    words = [
+        bytes(a).decode("utf-8", "replace")
+        if isinstance(a, (bytes, bytearray, memoryview))
+        else str(a)
+        for a in args
+    ]
+    if words and words[0].upper() in _SECRET_ARGS:
+        shown = 2 if words[0].upper() in ("ACL", "CONFIG") else 1  # keep the subcommand
+        return f"{' '.join(words[:shown])} ..."
+    return textwrap.shorten(" ".join(words), width=width, placeholder="...", break_long_words=True)
+
+
+async def _constant(value: Any) -> Any:
+    return value
+
+
+def constant_reply(runner: Any, value: Any) -> Any:
+    """What a command method returns when the answer is known without asking the server.
+
+    A runner that queues (a pipeline) queues a PING whose reply stands for
+    ``value``, so results keep their places; others get an awaitable of ``value``.
+    """
+    if getattr(runner, QUEUES_COMMANDS_ATTR, False):
+        return runner._cmd(("PING",), lambda _reply: value)
+    return _constant(value)
 
 
 async def run_now(runner: Any, pending: Any, helper: str) -> Any:

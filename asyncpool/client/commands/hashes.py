@@ -10,12 +10,12 @@ from .. import replies
 from ..base import EncodableT, KeyT
 from ..replies import StrT
 from ._base import CommandMixin, Reply
-from ._util import check_runs_commands, keys_list, scan_items
+from ._util import check_runs_commands, keys_list, mapping_args, scan_items
 
 __all__ = ["HashCommands"]
 
 
-class HashCommands(CommandMixin):
+class HashCommands(CommandMixin[StrT]):
     """Commands on hash values."""
 
     __slots__ = ()
@@ -93,24 +93,63 @@ class HashCommands(CommandMixin):
         """HLEN: the number of fields."""
         return self._cmd(("HLEN", name))
 
+    def hsetnx(self, name: KeyT, key: EncodableT, value: EncodableT) -> Reply[int]:
+        """HSETNX: set field ``key`` only if it does not exist; 1 when set, else 0."""
+        return self._cmd(("HSETNX", name, key, value))
+
+    def hmset(self, name: KeyT, mapping: Mapping[Any, EncodableT]) -> Reply[bool]:
+        """HMSET (deprecated by Redis in favour of :meth:`hset`): set the fields of ``mapping``."""
+        return self._cmd(("HMSET", name, *mapping_args("hmset", mapping)), replies.ok)
+
+    def hstrlen(self, name: KeyT, key: EncodableT) -> Reply[int]:
+        """HSTRLEN: the length of field ``key``'s value (0 when absent)."""
+        return self._cmd(("HSTRLEN", name, key))
+
+    def hrandfield(
+        self, key: KeyT, count: int | None = None, withvalues: bool = False
+    ) -> Reply[Any]:
+        """HRANDFIELD: a random field (``None`` for a missing key); with ``count`` a list
+        of fields (negative: may repeat); with ``withvalues`` a flat
+        ``[field, value, ...]`` list in both protocols."""
+        args: list[Any] = ["HRANDFIELD", key]
+        if count is not None:
+            args.append(count)
+        if withvalues:
+            if count is None:
+                raise ConfigError("hrandfield: withvalues needs count")
+            args.append("WITHVALUES")
+            return self._cmd(tuple(args), replies.flatten_pairs)
+        return self._cmd(tuple(args))
+
     def hscan(
         self,
         name: KeyT,
         cursor: int = 0,
         match: EncodableT | None = None,
         count: int | None = None,
-    ) -> Reply[tuple[int, dict[StrT, StrT]]]:
-        """HSCAN one batch: ``(next cursor, {field: value})``."""
+        no_values: bool | None = None,
+    ) -> Reply[tuple[int, Any]]:
+        """HSCAN one batch: ``(next cursor, {field: value})``; with ``no_values``
+        (Redis 7.4) ``(next cursor, [field, ...])``."""
         args: tuple[Any, ...] = ("HSCAN", name, cursor)
         if match is not None:
             args += ("MATCH", match)
         if count is not None:
             args += ("COUNT", count)
+        if no_values:
+            return self._cmd((*args, "NOVALUES"), replies.scan_list)
         return self._cmd(args, replies.scan_dict)
 
     def hscan_iter(
-        self, name: KeyT, match: EncodableT | None = None, count: int | None = None
-    ) -> AsyncIterator[tuple[StrT, StrT]]:
-        """Every ``(field, value)`` pair of the hash, iterating HSCAN to the end."""
+        self,
+        name: KeyT,
+        match: EncodableT | None = None,
+        count: int | None = None,
+        no_values: bool | None = None,
+    ) -> AsyncIterator[Any]:
+        """Every ``(field, value)`` pair of the hash (with ``no_values``: every field),
+        iterating HSCAN to the end."""
         check_runs_commands(self, "hscan_iter")
-        return scan_items(self, "hscan_iter", lambda c: self.hscan(name, c, match, count))
+        return scan_items(
+            self, "hscan_iter", lambda c: self.hscan(name, c, match, count, no_values)
+        )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from .. import replies
 from ..base import EncodableT, KeyT
-from ._base import CommandMixin, Reply
+from ._base import CommandMixin, Reply, StrT
 
 __all__ = ["HyperLogLogCommands"]
 
 
-class HyperLogLogCommands(CommandMixin):
+class HyperLogLogCommands(CommandMixin[StrT]):
     """Probabilistic distinct counting."""
 
     __slots__ = ()

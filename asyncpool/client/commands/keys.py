@@ -36,7 +36,7 @@ def _type_name(reply: Any) -> str:
     return replies.to_str(reply)
 
 
-class KeyCommands(CommandMixin):
+class KeyCommands(CommandMixin[StrT]):
     """Commands that work on keys of any type."""
 
     __slots__ = ()

@@ -1,6 +1,8 @@
-"""List commands: pushes, pops (blocking too), ranges, LMOVE."""
+"""List commands: pushes, pops (blocking too), ranges, LMOVE, LPOS, LINSERT, LMPOP."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from ...errors import ConfigError
 from .. import replies
@@ -27,7 +29,7 @@ def _timeout(command: str, timeout: float) -> float | int:
     return timeout
 
 
-class ListCommands(CommandMixin):
+class ListCommands(CommandMixin[StrT]):
     """Commands on list values."""
 
     __slots__ = ()
@@ -73,17 +75,13 @@ class ListCommands(CommandMixin):
         return self._cmd(("LINDEX", name, index))
 
     def lmove(
-        self,
-        src: KeyT,
-        dst: KeyT,
-        src_where: str = "LEFT",
-        dest_where: str = "RIGHT",
+        self, first_list: KeyT, second_list: KeyT, src: str = "LEFT", dest: str = "RIGHT"
     ) -> Reply[StrT | None]:
-        """LMOVE one element from the ``src_where`` end of ``src`` to the ``dest_where``
-        end of ``dst`` (``"LEFT"`` / ``"RIGHT"``); the element, or ``None`` when ``src``
-        is empty."""
+        """LMOVE one element from the ``src`` end (``"LEFT"``/``"RIGHT"``) of
+        ``first_list`` to the ``dest`` end of ``second_list``; the element, or
+        ``None`` when ``first_list`` is empty."""
         return self._cmd(
-            ("LMOVE", src, dst, _where("lmove", src_where), _where("lmove", dest_where))
+            ("LMOVE", first_list, second_list, _where("lmove", src), _where("lmove", dest))
         )
 
     def blpop(self, keys: KeysT, timeout: float = 0) -> Reply[tuple[StrT, StrT] | None]:
@@ -99,21 +97,91 @@ class ListCommands(CommandMixin):
 
     def blmove(
         self,
-        src: KeyT,
-        dst: KeyT,
+        first_list: KeyT,
+        second_list: KeyT,
         timeout: float = 0,
-        src_where: str = "LEFT",
-        dest_where: str = "RIGHT",
+        src: str = "LEFT",
+        dest: str = "RIGHT",
     ) -> Reply[StrT | None]:
         """BLMOVE: :meth:`lmove`, waiting up to ``timeout`` seconds (0: forever);
         ``None`` on timeout."""
         return self._cmd(
             (
                 "BLMOVE",
-                src,
-                dst,
-                _where("blmove", src_where),
-                _where("blmove", dest_where),
+                first_list,
+                second_list,
+                _where("blmove", src),
+                _where("blmove", dest),
                 _timeout("blmove", timeout),
             )
         )
+
+    def lset(self, name: KeyT, index: int, value: EncodableT) -> Reply[bool]:
+        """LSET the element at ``index``; an out-of-range index is an error."""
+        return self._cmd(("LSET", name, index, value), replies.ok)
+
+    def linsert(
+        self, name: KeyT, where: str, refvalue: EncodableT, value: EncodableT
+    ) -> Reply[int]:
+        """LINSERT ``value`` ``where`` (``"BEFORE"``/``"AFTER"``) the first ``refvalue``;
+        the new length, -1 when ``refvalue`` is absent, 0 when the key is."""
+        word = where.upper()
+        if word not in ("BEFORE", "AFTER"):
+            raise ConfigError(f"linsert: where must be BEFORE or AFTER, not {where!r}")
+        return self._cmd(("LINSERT", name, word, refvalue, value))
+
+    def lpos(
+        self,
+        name: KeyT,
+        value: EncodableT,
+        rank: int | None = None,
+        count: int | None = None,
+        maxlen: int | None = None,
+    ) -> Reply[int | list[int] | None]:
+        """LPOS: the index of ``value`` (``None`` if absent); with ``count`` a list of
+        indexes (0: all).  ``rank`` picks the n-th match (negative: from the tail);
+        ``maxlen`` bounds how many elements are compared."""
+        args: list[Any] = ["LPOS", name, value]
+        if rank is not None:
+            args += ("RANK", rank)
+        if count is not None:
+            args += ("COUNT", count)
+        if maxlen is not None:
+            args += ("MAXLEN", maxlen)
+        return self._cmd(tuple(args))
+
+    def lpushx(self, name: KeyT, *values: EncodableT) -> Reply[int]:
+        """LPUSHX: LPUSH only onto an existing list; the new length (0: no list)."""
+        return self._cmd(("LPUSHX", name, *values))
+
+    def rpushx(self, name: KeyT, *values: EncodableT) -> Reply[int]:
+        """RPUSHX: RPUSH only onto an existing list; the new length (0: no list)."""
+        return self._cmd(("RPUSHX", name, *values))
+
+    def rpoplpush(self, src: KeyT, dst: KeyT) -> Reply[StrT | None]:
+        """RPOPLPUSH: move the tail of ``src`` to the head of ``dst``; the element."""
+        return self._cmd(("RPOPLPUSH", src, dst))
+
+    def brpoplpush(self, src: KeyT, dst: KeyT, timeout: float | None = 0) -> Reply[StrT | None]:
+        """BRPOPLPUSH: :meth:`rpoplpush`, waiting up to ``timeout`` seconds (0: forever)."""
+        return self._cmd(("BRPOPLPUSH", src, dst, _timeout("brpoplpush", timeout or 0)))
+
+    def lmpop(
+        self, num_keys: int, *args: KeyT, direction: str, count: int | None = 1
+    ) -> Reply[list[Any] | None]:
+        """LMPOP (Redis 7): pop up to ``count`` elements from the ``direction`` end of the
+        first non-empty of the ``num_keys`` lists; ``[key, [elements]]`` or ``None``."""
+        cmd: list[Any] = ["LMPOP", num_keys, *args, _where("lmpop", direction)]
+        if count != 1 and count is not None:
+            cmd += ("COUNT", count)
+        return self._cmd(tuple(cmd))
+
+    def blmpop(
+        self, timeout: float, numkeys: int, *args: KeyT, direction: str, count: int | None = 1
+    ) -> Reply[list[Any] | None]:
+        """BLMPOP (Redis 7): :meth:`lmpop`, waiting up to ``timeout`` seconds (0: forever)."""
+        cmd: list[Any] = ["BLMPOP", _timeout("blmpop", timeout), numkeys, *args]
+        cmd.append(_where("blmpop", direction))
+        if count != 1 and count is not None:
+            cmd += ("COUNT", count)
+        return self._cmd(tuple(cmd))

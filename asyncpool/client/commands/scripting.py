@@ -7,12 +7,12 @@ from typing import Any
 from ...errors import ConfigError
 from .. import replies
 from ..base import EncodableT
-from ._base import CommandMixin, Reply
+from ._base import CommandMixin, Reply, StrT
 
 __all__ = ["ScriptingCommands"]
 
 
-class ScriptingCommands(CommandMixin):
+class ScriptingCommands(CommandMixin[StrT]):
     """EVAL / EVALSHA and script cache management.
 
     For everyday use prefer ``redis.register_script(...)``, which runs EVALSHA
@@ -47,3 +47,15 @@ class ScriptingCommands(CommandMixin):
                 )
             args += (sync_type.upper(),)
         return self._cmd(args, replies.ok)
+
+    def eval_ro(self, script: EncodableT, numkeys: int, *keys_and_args: EncodableT) -> Reply[Any]:
+        """EVAL_RO (Redis 7): EVAL of a read-only script (allowed on replicas)."""
+        return self._cmd(("EVAL_RO", script, numkeys, *keys_and_args))
+
+    def evalsha_ro(self, sha: str, numkeys: int, *keys_and_args: EncodableT) -> Reply[Any]:
+        """EVALSHA_RO (Redis 7): EVALSHA of a read-only script."""
+        return self._cmd(("EVALSHA_RO", sha, numkeys, *keys_and_args))
+
+    def script_kill(self) -> Reply[bool]:
+        """SCRIPT KILL the running read-only script (an error when none runs)."""
+        return self._cmd(("SCRIPT", "KILL"), replies.ok)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ...errors import ConfigError
@@ -17,11 +18,15 @@ def _pong(reply: Any) -> bool:
     return reply in (b"PONG", "PONG")
 
 
+def _str_pairs(reply: Any) -> dict[str, str]:
+    return {replies.to_str(k): replies.to_str(v) for k, v in replies.to_dict(reply).items()}
+
+
 def _time(reply: Any) -> tuple[int, int]:
     return (int(reply[0]), int(reply[1]))
 
 
-class ServerCommands(CommandMixin):
+class ServerCommands(CommandMixin[StrT]):
     """Commands about the connection and the server as a whole."""
 
     __slots__ = ()
@@ -67,27 +72,32 @@ class ServerCommands(CommandMixin):
         """
         return self._cmd(("CLIENT", "SETNAME", name), replies.ok)
 
-    def client_getname(self) -> Reply[StrT | None]:
-        """CLIENT GETNAME: this connection's name, or ``None``."""
-        return self._cmd(("CLIENT", "GETNAME"))
+    def client_getname(self) -> Reply[str | None]:
+        """CLIENT GETNAME: this connection's name as ``str``, or ``None``."""
+        return self._cmd(("CLIENT", "GETNAME"), replies.to_str_or_none)
 
     def client_id(self) -> Reply[int]:
         """CLIENT ID: this connection's id on the server."""
         return self._cmd(("CLIENT", "ID"))
 
-    def client_list(self, _type: str | None = None) -> Reply[list[dict[str, str]]]:
+    def client_list(
+        self, _type: str | None = None, client_id: Sequence[EncodableT] = ()
+    ) -> Reply[list[dict[str, str]]]:
         """CLIENT LIST: one ``{field: value}`` dict (``str``) per connected client.
 
-        ``_type`` filters by ``normal``, ``master``, ``replica`` or ``pubsub``.
+        ``_type`` filters by ``normal``, ``master``, ``replica`` or ``pubsub``;
+        ``client_id`` by client ids.
         """
         args: tuple[Any, ...] = ("CLIENT", "LIST")
         if _type is not None:
             args += ("TYPE", _type)
+        if client_id:
+            args += ("ID", *client_id)
         return self._cmd(args, replies.parse_client_list)
 
-    def client_kill(self, addr: str) -> Reply[bool]:
+    def client_kill(self, address: str) -> Reply[bool]:
         """CLIENT KILL ``ip:port`` (the old form): ``True`` when a client was closed."""
-        return self._cmd(("CLIENT", "KILL", addr), replies.ok)
+        return self._cmd(("CLIENT", "KILL", address), replies.ok)
 
     def client_kill_filter(
         self,
@@ -122,10 +132,13 @@ class ServerCommands(CommandMixin):
         return self._cmd(tuple(args))
 
     # -- CONFIG ----------------------------------------------------------------------
-    def config_get(self, pattern: str = "*", *patterns: str) -> Reply[dict[Any, Any]]:
-        """CONFIG GET: ``{name: value}`` for the parameters matching the pattern(s)."""
-        return self._cmd(("CONFIG", "GET", pattern, *patterns), replies.to_dict)
+    def config_get(self, pattern: str = "*", *args: str) -> Reply[dict[str, str]]:
+        """CONFIG GET: ``{name: value}`` (both ``str``, whatever ``decode_responses``
+        says) for the parameters matching the pattern(s)."""
+        return self._cmd(("CONFIG", "GET", pattern, *args), _str_pairs)
 
-    def config_set(self, name: str, value: EncodableT) -> Reply[bool]:
-        """CONFIG SET one parameter."""
-        return self._cmd(("CONFIG", "SET", name, value), replies.ok)
+    def config_set(self, name: str, value: EncodableT, *args: EncodableT) -> Reply[bool]:
+        """CONFIG SET one parameter, or several: ``config_set(n1, v1, n2, v2)``."""
+        if len(args) % 2:
+            raise ConfigError("config_set: extra arguments must be name/value pairs")
+        return self._cmd(("CONFIG", "SET", name, value, *args), replies.ok)

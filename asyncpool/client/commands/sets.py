@@ -14,7 +14,7 @@ from ._util import KeysT, check_runs_commands, keys_list, scan_items
 __all__ = ["SetCommands"]
 
 
-class SetCommands(CommandMixin):
+class SetCommands(CommandMixin[StrT]):
     """Commands on set values.  Members come back as Python ``set`` s in both protocols."""
 
     __slots__ = ()
@@ -56,6 +56,28 @@ class SetCommands(CommandMixin):
     def sdiff(self, keys: KeysT, *args: KeyT) -> Reply[set[StrT]]:
         """SDIFF: the members of the first set that are in none of the others."""
         return self._cmd(("SDIFF", *keys_list(keys, args)), replies.to_set)
+
+    def smove(self, src: KeyT, dst: KeyT, value: EncodableT) -> Reply[bool]:
+        """SMOVE ``value`` from set ``src`` to set ``dst``; ``True`` when it was moved."""
+        return self._cmd(("SMOVE", src, dst, value), replies.to_bool)
+
+    def sinterstore(self, dest: KeyT, keys: KeysT, *args: KeyT) -> Reply[int]:
+        """SINTERSTORE the intersection into ``dest``; its size."""
+        return self._cmd(("SINTERSTORE", dest, *keys_list(keys, args)))
+
+    def sunionstore(self, dest: KeyT, keys: KeysT, *args: KeyT) -> Reply[int]:
+        """SUNIONSTORE the union into ``dest``; its size."""
+        return self._cmd(("SUNIONSTORE", dest, *keys_list(keys, args)))
+
+    def sdiffstore(self, dest: KeyT, keys: KeysT, *args: KeyT) -> Reply[int]:
+        """SDIFFSTORE the difference into ``dest``; its size."""
+        return self._cmd(("SDIFFSTORE", dest, *keys_list(keys, args)))
+
+    def sintercard(self, numkeys: int, keys: KeysT, limit: int = 0) -> Reply[int]:
+        """SINTERCARD (Redis 7): the size of the intersection, counting up to ``limit``
+        (0: no limit)."""
+        names = keys_list(keys)
+        return self._cmd(("SINTERCARD", numkeys, *names, "LIMIT", limit))
 
     def spop(self, name: KeyT, count: int | None = None) -> Reply[StrT | set[StrT] | None]:
         """SPOP: a random member removed (``None`` when empty); with ``count`` a set of them."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Literal, overload
 
 from ...errors import ConfigError
 from .. import replies
@@ -16,13 +16,28 @@ __all__ = ["SortedSetCommands"]
 
 #: A score bound: a number, or a string such as ``"(1.5"``, ``"-inf"``, ``"[a"``.
 BoundT = EncodableT
+#: Turns a score (a ``float``) into what ``withscores`` replies hold (redis-py's name).
+ScoreCastT = Callable[[float], Any]
 
 
-def _pairs_or_members(withscores: bool) -> Any:
-    return replies.zset_pairs if withscores else None
+def _pairs_or_members(withscores: bool, cast: ScoreCastT = float) -> Any:
+    if not withscores:
+        return None
+    if cast is float:
+        return replies.zset_pairs
+    return lambda reply: [(m, cast(s)) for m, s in replies.zset_pairs(reply)]
 
 
-class SortedSetCommands(CommandMixin):
+def _rank_score(cast: ScoreCastT) -> Any:
+    def parse(reply: Any) -> list[Any] | None:
+        if reply is None:
+            return None
+        return [reply[0], cast(replies.to_float(reply[1]))]
+
+    return parse
+
+
+class SortedSetCommands(CommandMixin[StrT]):
     """Commands on sorted-set values.  Scores come back as ``float`` in both protocols."""
 
     __slots__ = ()
@@ -63,6 +78,50 @@ class SortedSetCommands(CommandMixin):
             args += (score, member)
         return self._cmd(tuple(args), replies.to_float_or_none if incr else None)
 
+    @overload
+    def zrange(
+        self,
+        name: KeyT,
+        start: BoundT,
+        end: BoundT,
+        desc: bool = False,
+        withscores: Literal[False] = False,
+        score_cast_func: ScoreCastT = float,
+        byscore: bool = False,
+        bylex: bool = False,
+        offset: int | None = None,
+        num: int | None = None,
+    ) -> Reply[list[StrT]]: ...
+    @overload
+    def zrange(
+        self,
+        name: KeyT,
+        start: BoundT,
+        end: BoundT,
+        desc: bool = False,
+        *,
+        withscores: Literal[True],
+        score_cast_func: ScoreCastT = float,
+        byscore: bool = False,
+        bylex: bool = False,
+        offset: int | None = None,
+        num: int | None = None,
+    ) -> Reply[list[tuple[StrT, float]]]: ...
+    @overload
+    def zrange(
+        self,
+        name: KeyT,
+        start: BoundT,
+        end: BoundT,
+        desc: bool,
+        withscores: Literal[True],
+        score_cast_func: ScoreCastT = float,
+        byscore: bool = False,
+        bylex: bool = False,
+        offset: int | None = None,
+        num: int | None = None,
+    ) -> Reply[list[tuple[StrT, float]]]: ...
+    @overload
     def zrange(
         self,
         name: KeyT,
@@ -70,6 +129,20 @@ class SortedSetCommands(CommandMixin):
         end: BoundT,
         desc: bool = False,
         withscores: bool = False,
+        score_cast_func: ScoreCastT = float,
+        byscore: bool = False,
+        bylex: bool = False,
+        offset: int | None = None,
+        num: int | None = None,
+    ) -> Reply[list[StrT] | list[tuple[StrT, float]]]: ...
+    def zrange(
+        self,
+        name: KeyT,
+        start: BoundT,
+        end: BoundT,
+        desc: bool = False,
+        withscores: bool = False,
+        score_cast_func: ScoreCastT = float,
         byscore: bool = False,
         bylex: bool = False,
         offset: int | None = None,
@@ -100,7 +173,7 @@ class SortedSetCommands(CommandMixin):
             args += ("LIMIT", offset, num)
         if withscores:
             args.append("WITHSCORES")
-        return self._cmd(tuple(args), _pairs_or_members(withscores))
+        return self._cmd(tuple(args), _pairs_or_members(withscores, score_cast_func))
 
     def zrem(self, name: KeyT, *values: EncodableT) -> Reply[int]:
         """ZREM members; the number removed."""
@@ -122,12 +195,30 @@ class SortedSetCommands(CommandMixin):
         """ZCOUNT: members with a score between ``min`` and ``max``."""
         return self._cmd(("ZCOUNT", name, min, max))
 
-    def zrank(self, name: KeyT, value: EncodableT) -> Reply[int | None]:
-        """ZRANK: the member's 0-based rank by ascending score, or ``None``."""
+    def zrank(
+        self,
+        name: KeyT,
+        value: EncodableT,
+        withscore: bool = False,
+        score_cast_func: ScoreCastT = float,
+    ) -> Reply[Any]:
+        """ZRANK: the member's 0-based rank by ascending score, or ``None``; with
+        ``withscore`` (Redis 7.2) ``[rank, score]``."""
+        if withscore:
+            return self._cmd(("ZRANK", name, value, "WITHSCORE"), _rank_score(score_cast_func))
         return self._cmd(("ZRANK", name, value))
 
-    def zrevrank(self, name: KeyT, value: EncodableT) -> Reply[int | None]:
-        """ZREVRANK: the member's rank by descending score, or ``None``."""
+    def zrevrank(
+        self,
+        name: KeyT,
+        value: EncodableT,
+        withscore: bool = False,
+        score_cast_func: ScoreCastT = float,
+    ) -> Reply[Any]:
+        """ZREVRANK: the member's rank by descending score, or ``None``; with
+        ``withscore`` (Redis 7.2) ``[rank, score]``."""
+        if withscore:
+            return self._cmd(("ZREVRANK", name, value, "WITHSCORE"), _rank_score(score_cast_func))
         return self._cmd(("ZREVRANK", name, value))
 
     def zpopmin(self, name: KeyT, count: int | None = None) -> Reply[list[tuple[Any, float]]]:

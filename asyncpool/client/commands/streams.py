@@ -12,6 +12,7 @@ from ..base import EncodableT, KeyT
 from ..replies import StrT
 from ._base import CommandMixin, Reply
 from ._util import mapping_args
+from .streams_more import ref_policy_word
 
 __all__ = ["StreamCommands"]
 
@@ -63,7 +64,7 @@ def _read_options(command: str, count: int | None, block: int | None) -> list[An
     return args
 
 
-class StreamCommands(CommandMixin):
+class StreamCommands(CommandMixin[StrT]):
     """Commands on stream values.  Entries come back as ``(id, {field: value})``."""
 
     __slots__ = ()
@@ -183,11 +184,15 @@ class StreamCommands(CommandMixin):
         groupname: EncodableT,
         id: StreamIdT = "$",
         mkstream: bool = False,
+        entries_read: int | None = None,
     ) -> Reply[bool]:
-        """XGROUP CREATE a consumer group starting after ``id`` (``"$"``: new entries only)."""
+        """XGROUP CREATE a consumer group starting after ``id`` (``"$"``: new entries only);
+        ``entries_read`` (Redis 7) sets its read counter."""
         args: tuple[Any, ...] = ("XGROUP", "CREATE", name, groupname, id)
         if mkstream:
             args += ("MKSTREAM",)
+        if entries_read is not None:
+            args += ("ENTRIESREAD", entries_read)
         return self._cmd(args, replies.ok)
 
     def xack(self, name: KeyT, groupname: EncodableT, *ids: StreamIdT) -> Reply[int]:
@@ -205,11 +210,17 @@ class StreamCommands(CommandMixin):
         approximate: bool = True,
         minid: StreamIdT | None = None,
         limit: int | None = None,
+        ref_policy: str | None = None,
     ) -> Reply[int]:
-        """XTRIM to ``maxlen`` entries or ids from ``minid``; the number removed."""
+        """XTRIM to ``maxlen`` entries or ids from ``minid``; the number removed.
+
+        ``ref_policy`` (Redis 8.2: ``KEEPREF``, ``DELREF``, ``ACKED``) says what
+        happens to consumer groups' references to trimmed entries.
+        """
         if maxlen is None and minid is None:
             raise ConfigError("xtrim needs maxlen or minid")
-        return self._cmd(("XTRIM", name, *_trim_args("xtrim", maxlen, minid, approximate, limit)))
+        trim = _trim_args("xtrim", maxlen, minid, approximate, limit)
+        return self._cmd(("XTRIM", name, *trim, *ref_policy_word("xtrim", ref_policy)))
 
     def xdel(self, name: KeyT, *ids: StreamIdT) -> Reply[int]:
         """XDEL entries; the number deleted."""

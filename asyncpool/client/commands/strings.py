@@ -1,4 +1,4 @@
-"""String and bitmap commands: GET/SET and friends, INCR*, GETEX, SETBIT, BITCOUNT."""
+"""String commands: GET/SET and friends (SETEX, SETNX, GETSET, MSETNX ...), INCR*, GETEX, LCS."""
 
 from __future__ import annotations
 
@@ -10,16 +10,31 @@ from .. import replies
 from ..base import EncodableT, KeyT
 from ..replies import StrT
 from ._base import CommandMixin, Reply
-from ._util import AbsExpiryT, ExpiryT, KeysT, exclusive, expiry_args, keys_list, mapping_args
+from ._util import (
+    AbsExpiryT,
+    ExpiryT,
+    KeysT,
+    constant_reply,
+    exclusive,
+    expiry_args,
+    keys_list,
+    mapping_args,
+    milliseconds,
+    seconds,
+)
 
 __all__ = ["StringCommands"]
+
+
+def _lcs_reply(reply: Any) -> dict[str, Any]:
+    return {replies.to_str(k): v for k, v in replies.to_dict(reply).items()}
 
 
 def _set_ok(reply: Any) -> bool | None:
     return None if reply is None else replies.ok(reply)
 
 
-class StringCommands(CommandMixin):
+class StringCommands(CommandMixin[StrT]):
     """Commands on string values, including bit operations."""
 
     __slots__ = ()
@@ -66,8 +81,34 @@ class StringCommands(CommandMixin):
         return self._cmd(tuple(args), _set_ok)
 
     def mget(self, keys: KeysT, *args: KeyT) -> Reply[list[StrT | None]]:
-        """MGET: the values of the keys (``None`` for missing ones), in order."""
-        return self._cmd(("MGET", *keys_list(keys, args)))
+        """MGET: the values of the keys (``None`` for missing ones), in order.
+
+        No keys (``mget([])``) gives ``[]`` without a round trip to the server.
+        """
+        names = keys_list(keys, args)
+        if not names:
+            return constant_reply(self, [])  # type: ignore[no-any-return]
+        return self._cmd(("MGET", *names))
+
+    def msetnx(self, mapping: Mapping[Any, EncodableT]) -> Reply[bool]:
+        """MSETNX: set every key of ``mapping`` only if none of them exists; ``True`` if set."""
+        return self._cmd(("MSETNX", *mapping_args("msetnx", mapping)), replies.to_bool)
+
+    def setex(self, name: KeyT, time: ExpiryT, value: EncodableT) -> Reply[bool]:
+        """SETEX: set ``value`` with a timeout of ``time`` seconds (or a ``timedelta``)."""
+        return self._cmd(("SETEX", name, seconds(time), value), replies.ok)
+
+    def psetex(self, name: KeyT, time_ms: ExpiryT, value: EncodableT) -> Reply[bool]:
+        """PSETEX: set ``value`` with a timeout of ``time_ms`` milliseconds (or a ``timedelta``)."""
+        return self._cmd(("PSETEX", name, milliseconds(time_ms), value), replies.ok)
+
+    def setnx(self, name: KeyT, value: EncodableT) -> Reply[bool]:
+        """SETNX: set ``value`` only if ``name`` does not exist; ``True`` when it was set."""
+        return self._cmd(("SETNX", name, value), replies.to_bool)
+
+    def getset(self, name: KeyT, value: EncodableT) -> Reply[StrT | None]:
+        """GETSET: set ``value`` and return the old one (``None`` if there was none)."""
+        return self._cmd(("GETSET", name, value))
 
     def mset(self, mapping: Mapping[Any, EncodableT]) -> Reply[bool]:
         """MSET every ``{key: value}`` of ``mapping`` at once."""
@@ -129,24 +170,36 @@ class StringCommands(CommandMixin):
         """SETRANGE: overwrite from byte ``offset``; the new length."""
         return self._cmd(("SETRANGE", name, offset, value))
 
+    def substr(self, name: KeyT, start: int, end: int = -1) -> Reply[StrT]:
+        """SUBSTR: the old name of GETRANGE (``end`` defaults to the last byte)."""
+        return self._cmd(("SUBSTR", name, start, end))
+
+    def lcs(
+        self,
+        key1: KeyT,
+        key2: KeyT,
+        len: bool | None = False,
+        idx: bool | None = False,
+        minmatchlen: int | None = 0,
+        withmatchlen: bool | None = False,
+    ) -> Reply[Any]:
+        """LCS (Redis 7): the longest common substring of two string values.
+
+        The substring itself; with ``len=True`` its length; with ``idx=True``
+        a dict ``{"matches": [...], "len": n}`` (``minmatchlen`` drops short
+        matches, ``withmatchlen`` adds each match's length).
+        """
+        args: list[Any] = ["LCS", key1, key2]
+        if len:
+            args.append("LEN")
+        if idx:
+            args.append("IDX")
+        if minmatchlen:
+            args += ("MINMATCHLEN", minmatchlen)
+        if withmatchlen:
+            args.append("WITHMATCHLEN")
+        return self._cmd(tuple(args), _lcs_reply if idx else None)
+
     def strlen(self, name: KeyT) -> Reply[int]:
         """STRLEN: the length of the value in bytes (0 for a missing key)."""
         return self._cmd(("STRLEN", name))
-
-    # -- bitmaps -----------------------------------------------------------------------
-    def setbit(self, name: KeyT, offset: int, value: int) -> Reply[int]:
-        """SETBIT: set the bit at ``offset`` to ``value`` (0/1); the old bit."""
-        return self._cmd(("SETBIT", name, offset, 1 if value else 0))
-
-    def getbit(self, name: KeyT, offset: int) -> Reply[int]:
-        """GETBIT: the bit at ``offset``."""
-        return self._cmd(("GETBIT", name, offset))
-
-    def bitcount(self, key: KeyT, start: int | None = None, end: int | None = None) -> Reply[int]:
-        """BITCOUNT: the number of set bits, optionally in the byte range ``start..end``."""
-        if (start is None) != (end is None):
-            raise ConfigError("bitcount: give both start and end, or neither")
-        args: tuple[Any, ...] = ("BITCOUNT", key)
-        if start is not None:
-            args += (start, end)
-        return self._cmd(args)

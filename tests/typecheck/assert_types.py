@@ -1,0 +1,90 @@
+"""Static typing checks, run by ``python dev.py check`` (mypy --strict over this file).
+
+Nothing here runs: every line states the type a client call has for a type
+checker, so a change that loosens or breaks a signature fails the check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from typing_extensions import assert_type
+
+import asyncpool
+from asyncpool import Pipeline, Pool, Redis
+from asyncpool.client.pipeline import PipelineChain
+
+
+async def client_types(url: str, pool: Pool, flag: bool) -> None:
+    raw = Redis()
+    text = Redis(decode_responses=True)
+    assert_type(raw, Redis[bytes])
+    assert_type(text, Redis[str])
+    assert_type(Redis.from_url(url), Redis[bytes])
+    assert_type(Redis.from_url(url, decode_responses=True), Redis[str])
+    assert_type(Redis.from_url(url, decode_responses=flag), Redis[Any])
+    assert_type(Redis(decode_responses=flag), Redis[Any])
+    assert_type(Redis(pool=pool), Redis[bytes])
+    shared: Redis[str] = Redis(pool=pool)  # a decoding pool: say so
+    bare: Redis = Redis()  # the default parameter is bytes
+    assert_type(bare, Redis[bytes])
+    async with Redis.from_url(url, decode_responses=True) as entered:
+        assert_type(entered, Redis[str])
+    assert_type(raw.retryable(), Redis[bytes])
+    assert_type(await shared.get("k"), str | None)
+
+
+async def string_replies(raw: Redis[bytes], text: Redis[str]) -> None:
+    assert_type(await raw.get("k"), bytes | None)
+    assert_type(await text.get("k"), str | None)
+    assert_type(await raw.mget(["a", "b"]), list[bytes | None])
+    assert_type(await text.mget("a", "b"), list[str | None])
+    assert_type(await raw.incr("n"), int)
+    assert_type(await text.incrbyfloat("n", 1.5), float)
+    assert_type(await raw.getdel("k"), bytes | None)
+
+
+async def collection_replies(raw: Redis[bytes], text: Redis[str]) -> None:
+    assert_type(await raw.hgetall("h"), dict[bytes, bytes])
+    assert_type(await text.hgetall("h"), dict[str, str])
+    assert_type(await text.lrange("l", 0, -1), list[str])
+    assert_type(await raw.smembers("s"), set[bytes])
+    assert_type(await text.keys(), list[str])
+    assert_type(await text.scan(0), tuple[int, list[str]])
+
+
+async def withscores_flags(raw: Redis[bytes], text: Redis[str], flag: bool) -> None:
+    assert_type(await raw.zrange("z", 0, -1), list[bytes])
+    assert_type(await text.zrange("z", 0, -1), list[str])
+    assert_type(await text.zrange("z", 0, -1, withscores=True), list[tuple[str, float]])
+    assert_type(await raw.zrange("z", 0, -1, False, True), list[tuple[bytes, float]])
+    assert_type(await text.zrange("z", 0, -1, withscores=flag), list[str] | list[tuple[str, float]])
+
+
+async def pipelines(raw: Redis[bytes], text: Redis[str]) -> None:
+    assert_type(raw.pipeline(), Pipeline[bytes])
+    async with text.pipeline(transaction=True) as pipe:
+        assert_type(pipe, Pipeline[str])
+        chained = pipe.incr("hits").expire("hits", 60)
+        assert_type(chained, PipelineChain[str])
+        assert_type(await pipe.execute(), list[Any])
+
+
+async def transactions(text: Redis[str]) -> None:
+    async def body(pipe: Pipeline[str]) -> int:
+        pipe.multi()
+        pipe.incr("k")
+        return 7
+
+    def sync_body(pipe: Pipeline[str]) -> str:
+        return "done"
+
+    assert_type(await text.transaction(body, "k"), list[Any])
+    assert_type(await text.transaction(body, "k", value_from_callable=True), int)
+    assert_type(await text.transaction(sync_body, "k", value_from_callable=True), str)
+
+
+async def pinned(text: Redis[str]) -> None:
+    async with text.connection() as conn:
+        assert_type(conn, asyncpool.PinnedConnection[str])
+        assert_type(await conn.get("k"), str | None)
