@@ -409,7 +409,7 @@ class LocalCluster:
         return True
 
     def _converged(self, skip: set[int]) -> bool:
-        views = []
+        views: list[object] = []
         for node in self.running():
             if node.port in skip:
                 continue
@@ -417,7 +417,8 @@ class LocalCluster:
                 return False
             infos = parse_cluster_nodes(_text(node.command("CLUSTER", "NODES")))
             owners = sorted((r, i.port) for i in infos if i.is_primary for r in i.slots)
-            views.append(owners)
+            roles = sorted((i.port, i.is_primary, i.primary_id or "") for i in infos)
+            views.append((owners, roles))
             if sum(hi - lo + 1 for (lo, hi), _ in owners) != SLOTS:
                 return False
             for info in infos:
