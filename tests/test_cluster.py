@@ -300,3 +300,30 @@ async def test_unsafe_command_cut_after_sending_is_not_repeated(
     await rc.rpush(key, "x")
     assert await rc.lrange(key, 0, -1) == [b"x"]  # the BLPOP was not sent again
     assert await rc.get(f"{unique_key}other") is None  # the client is still usable
+
+
+async def test_classic_pubsub_hears_publishes_from_any_node(
+    rc: asyncpool.RedisCluster, unique_key: str
+) -> None:
+    channel = f"{unique_key}ch"
+    async with rc.pubsub() as ps:
+        await ps.subscribe(channel)
+        for primary in rc.nodes.topology.primaries():  # type: ignore[union-attr]
+            await rc.execute_on(primary, "PUBLISH", channel, f"from-{primary[1]}")
+        got = set()
+        while len(got) < 3:
+            message = await ps.get_message(ignore_subscribe_messages=True, timeout=5)
+            assert message is not None
+            got.add(message["data"])
+    assert got == {f"from-{p[1]}".encode() for p in rc.nodes.topology.primaries()}  # type: ignore[union-attr]
+
+
+async def test_stats_per_node_and_summed(rc: asyncpool.RedisCluster, unique_key: str) -> None:
+    await rc.mset({f"{unique_key}{i}": i for i in range(30)})
+    per_node = rc.stats()
+    assert len(per_node) == 3
+    totals = rc.total_stats()
+    assert totals["nodes"] == 3
+    assert totals["acquired_total"] == sum(s.acquired_total for s in per_node.values())
+    assert totals["in_use"] == 0
+    assert totals["max_connections"] == 3 * 50
