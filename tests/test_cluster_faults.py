@@ -205,3 +205,37 @@ async def test_node_added_then_removed_pool_closed(cluster: LocalCluster, unique
         await _wait(lambda: pool.closed and pool.stats().total == 0, "its pool to close")
         assert await rc.get(key) == b"on-new"
         assert rc.nodes.primary_of(slot) == (home.host, home.port)
+
+
+async def test_replica_killed_reads_fall_back_to_the_primary(
+    cluster: LocalCluster, unique_key: str
+) -> None:
+    key = f"{unique_key}k"
+    primary = cluster.owner(hash_slot(key))
+    replica = cluster.replica_of(primary)
+    async with asyncpool.RedisCluster.from_url(
+        cluster.url, read_from="prefer_replica", retry=asyncpool.Retry(attempts=2)
+    ) as rc:
+        await rc.set(key, "v")
+        cluster.wait_for(lambda: _offset(primary) == _offset(replica), 10, "replication")
+        assert await rc.get(key) == b"v"
+        replica_pool = rc.nodes.pools[(replica.host, replica.port)]
+        assert replica_pool.stats().acquired_total == 1
+        await asyncio.to_thread(cluster.kill, replica)
+        try:
+            results = await asyncio.gather(
+                *(rc.get(key) for _ in range(200)), return_exceptions=True
+            )
+            assert results == [b"v"] * 200
+            assert rc.nodes.pools[(primary.host, primary.port)].stats().acquired_total >= 200
+        finally:
+            await asyncio.to_thread(cluster.restart, replica)
+
+
+def _offset(node: object) -> int:
+    info = node.command("INFO", "replication")  # type: ignore[attr-defined]
+    assert isinstance(info, bytes)
+    for line in info.split(b"\r\n"):
+        if line.startswith((b"slave_repl_offset:", b"master_repl_offset:")):
+            return int(line.split(b":")[1])
+    raise AssertionError("no replication offset")
