@@ -327,3 +327,17 @@ async def test_stats_per_node_and_summed(rc: asyncpool.RedisCluster, unique_key:
     assert totals["acquired_total"] == sum(s.acquired_total for s in per_node.values())
     assert totals["in_use"] == 0
     assert totals["max_connections"] == 3 * 50
+
+
+async def test_refresh_is_single_flight_and_rate_limited(redis_cluster: LocalCluster) -> None:
+    async with asyncpool.RedisCluster.from_url(redis_cluster.url, refresh_min_interval=0.3) as rc:
+        nodes = rc.nodes
+        assert nodes.refreshes == 1
+        for _ in range(100):
+            nodes.schedule_refresh()
+        await asyncio.gather(*(nodes.refresh() for _ in range(20)))
+        assert nodes.refreshes == 2  # 100 triggers and 20 waiters: one refresh
+        started = asyncio.get_running_loop().time()
+        await nodes.refresh()
+        assert nodes.refreshes == 3
+        assert asyncio.get_running_loop().time() - started >= 0.25  # waited for the window

@@ -8,6 +8,7 @@ Recovery times are printed (run with ``-s`` to see them).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -67,6 +68,29 @@ async def _counter_task(rc: asyncpool.RedisCluster, keys: list[str], load: Load)
             load.ops += 2
 
 
+async def _pipeline_task(rc: asyncpool.RedisCluster, keys: list[str], load: Load) -> None:
+    """Like :func:`_counter_task`, but INCR and GET every key in one pipeline."""
+    expected = dict.fromkeys(keys, 0)
+    while not load.stop.is_set():
+        async with rc.pipeline() as pipe:
+            for key in keys:
+                pipe.incr(key).get(key)
+            try:
+                replies = await pipe.execute()
+            except asyncpool.RedisError as exc:
+                load.errors.append(exc)
+                await asyncio.sleep(0.01)
+                continue
+        for i, key in enumerate(keys):
+            expected[key] += 1
+            if replies[2 * i] != expected[key] or replies[2 * i + 1] != str(expected[key]).encode():
+                load.wrong.append(
+                    f"pipeline {key}: {replies[2 * i : 2 * i + 2]} != {expected[key]}"
+                )
+                expected[key] = replies[2 * i]
+        load.ops += 2 * len(keys)
+
+
 async def test_slot_migration_under_load_ask_then_moved(
     rc: asyncpool.RedisCluster, cluster: LocalCluster, unique_key: str
 ) -> None:
@@ -75,8 +99,10 @@ async def test_slot_migration_under_load_ask_then_moved(
     source = cluster.owner(slot)
     target = next(p for p in cluster.primaries() if p.port != source.port)
     keys = [f"{tag}:{i}" for i in range(200)]
+    piped = [f"{tag}:p{i}" for i in range(40)]
     load = Load()
     tasks = [asyncio.ensure_future(_counter_task(rc, keys[j::50], load)) for j in range(50)]
+    tasks += [asyncio.ensure_future(_pipeline_task(rc, piped[j::4], load)) for j in range(4)]
     try:
         await _wait(lambda: load.ops > 1000, "load before the migration")
         await asyncio.to_thread(cluster.begin_migration, slot, source, target)
@@ -176,7 +202,10 @@ async def _wait(check: object, what: str, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_node_added_then_removed_pool_closed(cluster: LocalCluster, unique_key: str) -> None:
+async def test_node_added_then_removed_pool_closed(
+    cluster: LocalCluster, unique_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="asyncpool.cluster")
     key = f"{{{unique_key}}}k"
     slot = hash_slot(key)
     home = cluster.owner(slot)
@@ -205,6 +234,10 @@ async def test_node_added_then_removed_pool_closed(cluster: LocalCluster, unique
         await _wait(lambda: pool.closed and pool.stats().total == 0, "its pool to close")
         assert await rc.get(key) == b"on-new"
         assert rc.nodes.primary_of(slot) == (home.host, home.port)
+    changes = [r.getMessage() for r in caplog.records if "topology changed" in r.getMessage()]
+    assert any(f"'{new.host}', {new.port}" in m and "added [" in m for m in changes)
+    assert any(f"'{new.host}', {new.port}" in m and "removed [" in m for m in changes)
+    assert any(f"departed node {new.host}:{new.port}" in r.getMessage() for r in caplog.records)
 
 
 async def test_replica_killed_reads_fall_back_to_the_primary(
@@ -239,3 +272,28 @@ def _offset(node: object) -> int:
         if line.startswith((b"slave_repl_offset:", b"master_repl_offset:")):
             return int(line.split(b":")[1])
     raise AssertionError("no replication offset")
+
+
+async def test_multi_key_command_on_a_half_migrated_slot_tries_again(
+    rc: asyncpool.RedisCluster, cluster: LocalCluster, unique_key: str
+) -> None:
+    tag = f"{{{unique_key}}}"
+    a, b = f"{tag}a", f"{tag}b"
+    slot = hash_slot(a)
+    source = cluster.owner(slot)
+    target = next(p for p in cluster.primaries() if p.port != source.port)
+    await rc.mset({a: "1", b: "2"})
+    await asyncio.to_thread(cluster.begin_migration, slot, source, target)
+    source.command("MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", a)
+    assert isinstance(source.command("MGET", a, b), str)  # the server says TRYAGAIN
+
+    async def finish_soon() -> None:
+        await _wait(lambda: rc.nodes.redirects.get("TRYAGAIN", 0) >= 2, "TRYAGAIN replies")
+        while await asyncio.to_thread(cluster.migrate_keys, slot, source, target):
+            pass
+        await asyncio.to_thread(cluster.finish_migration, slot, target)
+
+    finisher = asyncio.ensure_future(finish_soon())
+    assert await rc.mget([a, b]) == [b"1", b"2"]  # backed off until the slot settled
+    await finisher
+    assert rc.nodes.redirects["TRYAGAIN"] >= 2
