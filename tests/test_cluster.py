@@ -341,3 +341,33 @@ async def test_refresh_is_single_flight_and_rate_limited(redis_cluster: LocalClu
         await nodes.refresh()
         assert nodes.refreshes == 3
         assert asyncio.get_running_loop().time() - started >= 0.25  # waited for the window
+
+
+async def test_otel_metrics_for_every_node_pool(
+    rc: asyncpool.RedisCluster, redis_cluster: LocalCluster, unique_key: str
+) -> None:
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from asyncpool.otel.cluster import instrument_cluster
+
+    reader = InMemoryMetricReader()
+    handles = instrument_cluster(rc, meter_provider=MeterProvider(metric_readers=[reader]))
+    keys = _keys_on_every_primary(redis_cluster, unique_key, per_node=1)
+    for key in keys:
+        await rc.set(key, "v")
+    assert len(handles) == len(rc.nodes.pools) == 3
+    data = reader.get_metrics_data()
+    names: set[str] = set()
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name == "db.client.connection.count":
+                    for point in metric.data.data_points:
+                        names.add(
+                            str(dict(point.attributes or {})["db.client.connection.pool.name"])
+                        )
+    assert names == {f"127.0.0.1:{p.port}/0" for p in redis_cluster.primaries()}
+    for handle in handles:
+        handle.uninstrument()

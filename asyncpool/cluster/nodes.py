@@ -25,7 +25,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from .._compat import TIMEOUT_ERRORS, timeout
@@ -84,6 +84,7 @@ class ClusterNodes:
         self._use_slots = False
         self._rr = 0
         self._closed = False
+        self._pool_hooks: list[Callable[[Pool], None]] = []
 
     # -- pools ---------------------------------------------------------------------
     def pool(self, address: Address) -> Pool:
@@ -98,7 +99,15 @@ class ClusterNodes:
             options = self.connection_options.replace(host=host, port=port)
             pool = Pool(options, self.pool_options, on_connect=self._on_connect)
             self.pools[address] = pool
+            for hook in self._pool_hooks:
+                hook(pool)
         return pool
+
+    def on_new_pool(self, hook: Callable[[Pool], None]) -> None:
+        """Call ``hook(pool)`` for every node pool, now and when one is made (metrics)."""
+        self._pool_hooks.append(hook)
+        for pool in list(self.pools.values()):
+            hook(pool)
 
     async def _on_connect(self, conn: Connection) -> None:
         if self.read_from != "primary":
