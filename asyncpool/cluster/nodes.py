@@ -160,6 +160,8 @@ class ClusterNodes:
     def moved(self, slot: int, address: Address) -> None:
         """A MOVED reply: serve ``slot`` from ``address`` now, and refresh soon."""
         if self.topology is not None and 0 <= slot < len(self.topology.table):
+            if address not in self.topology.addresses():
+                log.info("slot %d moved to a node not seen before: %s:%d", slot, *address)
             self.topology = self.topology.moved(slot, address)
         self.schedule_refresh()
 
