@@ -298,3 +298,33 @@ async def test_multi_key_command_on_a_half_migrated_slot_tries_again(
     assert await rc.mget([a, b]) == [b"1", b"2"]  # backed off until the slot settled
     await finisher
     assert rc.nodes.redirects["TRYAGAIN"] >= 2
+
+
+async def test_redirects_are_bounded_by_count_and_deadline(
+    cluster: LocalCluster, unique_key: str
+) -> None:
+    tag = f"{{{unique_key}}}"
+    a, b = f"{tag}a", f"{tag}b"
+    slot = hash_slot(a)
+    source = cluster.owner(slot)
+    target = next(p for p in cluster.primaries() if p.port != source.port)
+    async with asyncpool.RedisCluster.from_url(cluster.url, max_redirects=3) as rc:
+        await rc.mset({a: "1", b: "2"})
+    await asyncio.to_thread(cluster.begin_migration, slot, source, target)
+    source.command("MIGRATE", target.host, target.port, "", 0, 5000, "KEYS", a)
+    try:
+        async with asyncpool.RedisCluster.from_url(cluster.url, max_redirects=3) as rc:
+            with pytest.raises(asyncpool.TryAgainError):
+                await rc.mget([a, b])
+            assert rc.nodes.redirects["TRYAGAIN"] == 4  # the first try and 3 more
+        async with asyncpool.RedisCluster.from_url(
+            cluster.url, max_redirects=10_000, retry=asyncpool.Retry(deadline=0.3)
+        ) as rc:
+            started = time.monotonic()
+            with pytest.raises(asyncpool.TimeoutError, match="deadline"):
+                await rc.mget([a, b])
+            assert time.monotonic() - started < 5
+    finally:
+        while await asyncio.to_thread(cluster.migrate_keys, slot, source, target):
+            pass
+        await asyncio.to_thread(cluster.finish_migration, slot, target)
