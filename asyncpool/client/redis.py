@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl as _ssl
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
@@ -65,7 +66,7 @@ class Redis(Commands[StrT]):
     annotate it (``Redis[str](pool=pool)``) when that pool decodes.
     """
 
-    __slots__ = ("_owns_pool", "_pool", "_retry", "_retryable")
+    __slots__ = ("_owns_pool", "_pool", "_pubsubs", "_retry", "_retryable")
 
     @overload
     def __init__(self, *, pool: Pool, retry: Retry | None = None, **options: Any) -> None: ...
@@ -142,6 +143,7 @@ class Redis(Commands[StrT]):
             self._owns_pool = True
         self._retry = _retry_from(client_options, retry)
         self._retryable: bool | None = None
+        self._pubsubs: weakref.WeakSet[PubSub] = weakref.WeakSet()  # closed with the client
 
     @overload
     @classmethod
@@ -211,7 +213,10 @@ class Redis(Commands[StrT]):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pool if this client created it (a shared pool is left open)."""
+        """Close the PubSubs opened from this client, and the pool if this client created
+        it (a shared pool is left open)."""
+        for pubsub in list(self._pubsubs):
+            await pubsub.aclose()
         if self._owns_pool:
             await self._pool.close()
 
@@ -252,6 +257,7 @@ class Redis(Commands[StrT]):
         view._owns_pool = False
         view._retry = self._retry
         view._retryable = retryable
+        view._pubsubs = self._pubsubs
         return view
 
     # -- higher-level features --------------------------------------------------------
@@ -318,7 +324,9 @@ class Redis(Commands[StrT]):
         """A publish/subscribe session on its own connection; see :class:`~asyncpool.PubSub`."""
         from .pubsub import PubSub
 
-        return PubSub(self._pool.connection_options, **kwargs)
+        pubsub = PubSub(self._pool.connection_options, **kwargs)
+        self._pubsubs.add(pubsub)
+        return pubsub
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script` bound to this client (EVALSHA, EVAL on NOSCRIPT)."""
