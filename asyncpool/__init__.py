@@ -10,7 +10,7 @@
 """
 
 from . import errors as _errors
-from .client import PinnedConnection, Pipeline, PubSub, PubSubMessage, Redis, Retry, Script
+from .client import Lock, PinnedConnection, Pipeline, PubSub, PubSubMessage, Redis, Retry, Script
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
@@ -22,6 +22,7 @@ __all__ = [
     "Connection",
     "ConnectionInfo",
     "ConnectionOptions",
+    "Lock",
     "PinnedConnection",
     "Pipeline",
     "Pool",

@@ -1,5 +1,6 @@
 """The client layer: :class:`Redis`, command methods, pipelines, pub/sub, scripts."""
 
+from .lock import Lock
 from .pipeline import Pipeline
 from .pubsub import RECONNECTED, PubSub, PubSubMessage
 from .redis import PinnedConnection, Redis
@@ -8,6 +9,7 @@ from .script import Script
 
 __all__ = [
     "RECONNECTED",
+    "Lock",
     "PinnedConnection",
     "Pipeline",
     "PubSub",

@@ -19,6 +19,7 @@ from .replies import StrT
 from .retry import Retry
 
 if TYPE_CHECKING:
+    from .lock import Lock
     from .pipeline import Pipeline
     from .pubsub import PubSub
     from .script import Script
@@ -327,6 +328,25 @@ class Redis(Commands[StrT]):
         pubsub = PubSub(self._pool.connection_options, **kwargs)
         self._pubsubs.add(pubsub)
         return pubsub
+
+    def lock(
+        self,
+        name: KeyT,
+        timeout: float | None = None,
+        sleep: float = 0.1,
+        blocking: bool = True,
+        blocking_timeout: float | None = None,
+        lock_class: type[Lock] | None = None,
+        thread_local: bool = True,
+        raise_on_release_error: bool = True,
+    ) -> Lock:
+        """A :class:`~asyncpool.Lock` on the key ``name`` (single-instance, not Redlock)."""
+        from .lock import Lock
+
+        return (lock_class or Lock)(
+            self, name, timeout, sleep, blocking, blocking_timeout, thread_local,
+            raise_on_release_error,
+        )  # fmt: skip
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script` bound to this client (EVALSHA, EVAL on NOSCRIPT)."""

@@ -88,3 +88,12 @@ async def pinned(text: Redis[str]) -> None:
     async with text.connection() as conn:
         assert_type(conn, asyncpool.PinnedConnection[str])
         assert_type(await conn.get("k"), str | None)
+
+
+async def locks(text: Redis[str]) -> None:
+    lock = text.lock("jobs", timeout=10, blocking_timeout=1)
+    assert_type(lock, asyncpool.Lock)
+    assert_type(await lock.acquire(blocking=False), bool)
+    async with lock as held:
+        assert_type(held, asyncpool.Lock)
+        assert_type(await held.extend(5), bool)
