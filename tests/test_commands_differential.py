@@ -205,6 +205,7 @@ CASES: list[Case] = [
     Case("sintercard", (2, ["s", "s2"]), setup=SET, since=(7,)),
     Case("smove", ("s", "s2", "a"), setup=SET),
     Case("spop", ("missing",)),
+    Case("spop", ("s", 3), setup=SET, differs=True),
     Case("srandmember", ("missing",)),
     Case("sscan", ("s",), {"match": "nothing*"}, setup=SET, differs=True),
     # sorted sets
@@ -299,6 +300,23 @@ CASES: list[Case] = [
     Case("xack", ("x", "g", "1-0", "9-0"), setup=READ),
     Case("xpending", ("x", "g"), setup=READ),
     Case("xclaim", ("x", "g", "bob", 0, ["1-0"]), {"justid": True}, setup=READ),
+    Case("xinfo_groups", ("x",), setup=READ),
+    Case("xinfo_stream", ("x",), setup=READ),
+    Case(
+        "acl_getuser",
+        ("diff-user",),
+        setup=(
+            S(
+                "acl_setuser",
+                "diff-user",
+                enabled=True,
+                commands=["+get", "+@hash"],
+                keys=["k*"],
+                channels=["c*"],
+            ),
+        ),
+    ),
+    Case("function_list", (), setup=FUNC, since=(7,), differs=True),
     Case("xautoclaim", ("x", "g", "bob", 0), {"justid": True}, setup=READ, differs=True),
     Case("xdelex", ("x", "1-0"), setup=STREAM, since=(8, 2)),
     Case("xackdel", ("x", "g", "1-0"), setup=READ, since=(8, 2)),
@@ -380,13 +398,15 @@ CASES: list[Case] = [
 DIFFERENCES: dict[str, str] = {
     "type": "TYPE is a str ('string', 'hash', ...) whatever decode_responses says",
     "sscan": "a batch of members is a set (as smembers), not a list",
+    "spop": "with count: a set of members (as smembers), not a list",
     "zdiff": "withscores gives (member, float score) pairs, as zrange does",
     "zmpop": "scores are float, as in every other sorted-set reply",
     "bzmpop": "scores are float, as in every other sorted-set reply",
     "xread": "a dict {stream: entries} in both protocols (redis-py: RESP2 a list of pairs)",
     "xreadgroup": "a dict {stream: entries} in both protocols, as xread",
-    "command_getkeysandflags": "each key's flags are a set of str, in both protocols",
     "xautoclaim": "always (next id, claimed, deleted ids), also with justid",
+    "command_getkeysandflags": "each key's flags are a set of str, in both protocols",
+    "function_list": "one dict per library (str keys), not RESP2's nested flat lists",
 }
 
 #: Methods not compared, and why (the result cannot repeat, or the call disturbs the server).
@@ -411,7 +431,6 @@ NOT_COMPARED: dict[str, str] = {
     "slowlog_get": "entries hold each client's own address and timing",
     "lolwut": "random art",
     "acl_genpass": "random",
-    "acl_getuser": "redis-py decodes rules differently per version; tested in test_commands_acl",
     "acl_help": "help text, no shape to compare",
     "acl_log": "ages and client ids differ",
     "acl_load": "needs an ACL file (an error both ways)",
@@ -435,7 +454,6 @@ NOT_COMPARED: dict[str, str] = {
     "function_kill": "needs a busy function",
     "function_dump": "payload embeds a checksum of the same data: compared through restore",
     "function_restore": "tested in test_commands_functions",
-    "function_list": "library order and code are the same; compared in test_commands_functions",
     "function_stats": "running-script state changes",
     "hrandfield": "random; the missing-key case is compared",
     "zrandmember": "random; the missing-key case is compared",
@@ -444,8 +462,6 @@ NOT_COMPARED: dict[str, str] = {
     "sscan_iter": "an async iterator; sscan is compared",
     "zscan_iter": "an async iterator; zscan is compared",
     "hscan_iter": "an async iterator; hscan is compared",
-    "xinfo_stream": "compared by value in test_commands_streams_more (time fields differ)",
-    "xinfo_groups": "redis-py keeps values raw per version; tested in test_commands_streams_more",
     "xinfo_consumers": "idle times differ between the two runs",
     "xpending_range": "idle times differ between the two runs",
     "geopos": "floats differ in the last digits between parsers",
