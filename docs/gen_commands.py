@@ -64,7 +64,7 @@ WHY: dict[str, str] = {
     "client|reply": "would desynchronise replies on a pooled connection",
     "client|tracking": "client-side caching: see the caching page",
     "client|caching": "client-side caching: see the caching page",
-    "monitor": "needs a connection of its own for its whole life: use `execute_command` on a pinned connection",
+    "monitor": "needs a connection of its own: `execute_command` on a pinned connection",
     "ssubscribe": "sharded pub/sub: not in PubSub yet (`spublish` works)",
     "sunsubscribe": "sharded pub/sub: not in PubSub yet",
     "sync": "replication protocol, not for clients",
