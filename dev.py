@@ -44,8 +44,12 @@ def ensure_env(extras: str) -> None:
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
     stamp = VENV / f".asyncpool-{extras.replace(',', '-')}-{digest}"
     if not stamp.exists():
-        print(f"dev.py: installing asyncpool[{extras}] into {VENV}", flush=True)
+        print(f"dev.py: installing asyncpool-redis[{extras}] into {VENV}", flush=True)
         run([str(PYTHON), "-m", "pip", "install", "-q", "-e", f"{ROOT}[{extras}]"])
+        # The distribution was called "asyncpool" before (a name taken on the package
+        # index by an unrelated project): drop that old editable install if present.
+        if list(VENV.glob("lib*/*/site-packages/asyncpool-*.dist-info")):
+            run([str(PYTHON), "-m", "pip", "uninstall", "-q", "-y", "asyncpool"])
         stamp.touch()
 
 

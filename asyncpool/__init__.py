@@ -9,16 +9,40 @@
         print(await redis.get("greeting"))
 """
 
+import logging as _std_logging
+
 from . import errors as _errors
-from .client import Lock, PinnedConnection, Pipeline, PubSub, PubSubMessage, Redis, Retry, Script
+from .client import (
+    CacheConfig,
+    CacheStats,
+    ClientCache,
+    Lock,
+    PinnedConnection,
+    Pipeline,
+    PubSub,
+    PubSubMessage,
+    Redis,
+    Retry,
+    Script,
+)
+from .cluster import ClusterPipeline, RedisCluster
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
 from .pool import Pool, PooledConnection, PoolObserver, PoolStats
+from .sentinel import Sentinel
 
 __version__ = "0.1.0"
 
+# A library leaves output to the application: without logging configured, nothing is printed
+# (Python's last-resort handler would otherwise write every WARNING to stderr).
+_std_logging.getLogger("asyncpool").addHandler(_std_logging.NullHandler())
+
 __all__ = [
+    "CacheConfig",
+    "CacheStats",
+    "ClientCache",
+    "ClusterPipeline",
     "Connection",
     "ConnectionInfo",
     "ConnectionOptions",
@@ -33,9 +57,11 @@ __all__ = [
     "PubSub",
     "PubSubMessage",
     "Redis",
+    "RedisCluster",
     "ReplyLimits",
     "Retry",
     "Script",
+    "Sentinel",
     "__version__",
     *_errors.__all__,
 ]

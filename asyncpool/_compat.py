@@ -8,10 +8,24 @@ import sys
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-__all__ = ["TIMEOUT_ERRORS", "timeout"]
+from .errors import EventLoopError
+
+__all__ = ["TIMEOUT_ERRORS", "running_loop", "timeout"]
 
 #: On 3.10 ``asyncio.TimeoutError`` is not yet the builtin ``TimeoutError``.
 TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (builtins.TimeoutError, asyncio.TimeoutError)
+
+
+def running_loop() -> asyncio.AbstractEventLoop:
+    """The running asyncio loop; :class:`~asyncpool.EventLoopError` saying so if there is none."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        raise EventLoopError(
+            "asyncpool needs a running asyncio event loop and none runs in this thread:"
+            " asyncpool supports asyncio only (not trio). Run your code with asyncio.run(),"
+            " or with anyio.run(..., backend='asyncio')"
+        ) from None
 
 
 def timeout(delay: float | None) -> AbstractAsyncContextManager[Any]:

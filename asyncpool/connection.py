@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._compat import TIMEOUT_ERRORS, timeout
+from ._compat import TIMEOUT_ERRORS, running_loop, timeout
 from .command_info import BLOCKING, STATEFUL, blocking_timeout, command_name
 from .errors import (
     ConnectionError,
@@ -34,6 +34,10 @@ from .transport import RedisProtocol, open_transport
 __all__ = ["Connection", "ConnectionInfo", "ConnectionState"]
 
 _ids = itertools.count(1)
+#: Commands whose RESP3 reply is a confirmation push.
+_SUBSCRIBES = frozenset(
+    ("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE")
+)
 _DEFAULT: Any = object()
 
 
@@ -140,7 +144,7 @@ class Connection:
         when the server cannot be reached.
         """
         opts = self.options
-        self._loop = asyncio.get_running_loop()
+        self._loop = running_loop()
         try:
             async with timeout(opts.connect_timeout):
                 self._transport, self._protocol = await open_transport(opts)
@@ -341,7 +345,10 @@ class Connection:
             protocol.write(encode_command(args))
             self._no_replies = self._modified = True
             return None
-        fut = protocol.request(encode_command(args))
+        if name in STATEFUL and command_name(args) in _SUBSCRIBES:
+            fut = protocol.request_subscribe(encode_command(args))
+        else:
+            fut = protocol.request(encode_command(args))
         self.uses += 1
         try:
             if timeout is None and not blocking:  # the common case: no timer, one frame less
@@ -364,6 +371,30 @@ class Connection:
             self._track_state(args, reply)
         return reply
 
+    def submit(self, args: Sequence[Any]) -> asyncio.Future[Any]:
+        """Write one command now and return the future of its reply (shared use).
+
+        Synchronous: the command is queued in order behind every reply this
+        connection already owes, and written with the other commands of this
+        loop tick (see :meth:`RedisProtocol.request_soon`).  A caller that stops
+        waiting leaves its reply to be read and dropped, never delivered to the
+        next waiter.  ``socket_timeout`` applies as a read deadline.  Only for
+        commands that neither block nor change connection state: the sharing
+        policy (:mod:`asyncpool.pool.sharing`) decides which those are.
+        Raises :class:`~asyncpool.ConnectionError` (not sent) when closed.
+        """
+        protocol = self._protocol
+        if protocol is None:
+            err = ConnectionError("connection is not open")
+            err.request_not_sent = True
+            raise err
+        fut = protocol.request_soon(encode_command(args))
+        self.uses += 1
+        delay = self.options.socket_timeout
+        if delay is not None:
+            self._arm_deadline(fut, delay)
+        return fut
+
     async def send_many(
         self, commands: Sequence[Sequence[Any]], *, timeout: float | None = _DEFAULT
     ) -> list[Any]:
@@ -373,13 +404,15 @@ class Connection:
             raise ConnectionError("connection is not open")
         if timeout is _DEFAULT:
             timeout = self.options.socket_timeout
-        blocking = False
+        blocking = subscribes = False
         for args in commands:
             if args and args[0] in BLOCKING:
                 blocking = True
                 timeout = _extend(timeout, blocking_timeout(args))
+            elif args and args[0] in STATEFUL and command_name(args) in _SUBSCRIBES:
+                subscribes = True
         data = encode_commands(commands)
-        fut = protocol.request_many(data, len(commands))
+        fut = protocol.request_many(data, len(commands), subscribes=subscribes)
         self.uses += 1
         try:
             if len(data) > 65536:

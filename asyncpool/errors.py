@@ -22,10 +22,12 @@ __all__ = [
     "ConnectionError",
     "CrossSlotError",
     "DecodeError",
+    "EventLoopError",
     "ExecAbortError",
     "InvalidURL",
     "LockError",
     "LockNotOwnedError",
+    "MasterNotFoundError",
     "MovedError",
     "NoPermissionError",
     "NoScriptError",
@@ -37,6 +39,7 @@ __all__ = [
     "ReadOnlyError",
     "RedisError",
     "ResponseError",
+    "StalePrimaryError",
     "TimeoutError",
     "TryAgainError",
     "WatchError",
@@ -68,6 +71,23 @@ class OutcomeUnknownError(ConnectionError):
     """
 
 
+class StalePrimaryError(ConnectionError):
+    """A connection meant for a primary reached a server that is not one (Sentinel).
+
+    Checked with ``ROLE`` right after the handshake: the server was demoted
+    or the address is out of date.  The connection is closed, the primary's
+    address is asked of the sentinels again, and the dial is retried.
+    """
+
+    request_not_sent = True
+
+
+class MasterNotFoundError(ConnectionError):
+    """No sentinel could name the primary of a service (all down, or the name is unknown)."""
+
+    request_not_sent = True
+
+
 class TimeoutError(RedisError, builtins.TimeoutError):
     """An operation did not finish in time (also a builtin ``TimeoutError``)."""
 
@@ -78,6 +98,16 @@ class PoolTimeout(TimeoutError):
 
 class PoolClosed(RedisError):
     """The pool was closed; it lends no more connections."""
+
+
+class EventLoopError(RedisError, RuntimeError):
+    """asyncpool was used without the asyncio event loop it needs (also a ``RuntimeError``).
+
+    Raised when no asyncio loop runs in this thread (under trio, say: asyncpool
+    supports asyncio only), and when a pool is used from a second event loop
+    while the loop its connections belong to still runs (in another thread).
+    The message names the fix.
+    """
 
 
 class ProtocolError(RedisError):
@@ -134,12 +164,39 @@ class BusyLoadingError(ResponseError):
     """``LOADING``: the server is loading its dataset into memory."""
 
 
-class MovedError(ResponseError):
-    """``MOVED``: a cluster slot lives on another node."""
+class _Redirect(ResponseError):
+    """A cluster redirect: ``MOVED <slot> <host>:<port>`` or ``ASK ...``."""
+
+    def _parts(self) -> tuple[int, str, int]:
+        words = str(self).split()
+        try:
+            host, _, port = words[2].rpartition(":")
+            return int(words[1]), host, int(port)
+        except (IndexError, ValueError):
+            return -1, "", 0
+
+    @property
+    def slot(self) -> int:
+        """The slot the reply is about (-1 if the reply could not be parsed)."""
+        return self._parts()[0]
+
+    @property
+    def host(self) -> str:
+        """The node to go to (``""``: the host of the node that answered)."""
+        return self._parts()[1]
+
+    @property
+    def port(self) -> int:
+        """The port of the node to go to."""
+        return self._parts()[2]
 
 
-class AskError(ResponseError):
-    """``ASK``: a cluster slot is migrating; ask the other node once."""
+class MovedError(_Redirect):
+    """``MOVED``: a cluster slot lives on another node (``slot``, ``host``, ``port``)."""
+
+
+class AskError(_Redirect):
+    """``ASK``: a cluster slot is migrating; ask ``host``:``port`` once, after ``ASKING``."""
 
 
 class TryAgainError(ResponseError):
@@ -151,7 +208,10 @@ class ClusterDownError(ResponseError):
 
 
 class CrossSlotError(ResponseError):
-    """``CROSSSLOT``: keys of one command live in different slots."""
+    """``CROSSSLOT``: keys of one command live in different slots.
+
+    :class:`~asyncpool.RedisCluster` raises it before sending such a command.
+    """
 
 
 class NoPermissionError(ResponseError):

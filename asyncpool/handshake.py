@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import AuthenticationError, ConnectionError, ResponseError
+from .errors import AuthenticationError, ConnectionError, ProtocolError, ResponseError
 from .options import ConnectionOptions
 from .resp import encode_commands
 from .transport import RedisProtocol
@@ -20,7 +20,7 @@ LIB_NAME = "asyncpool"
 try:
     from importlib.metadata import version as _dist_version
 
-    LIB_VERSION = _dist_version("asyncpool")
+    LIB_VERSION = _dist_version("asyncpool-redis")  # the distribution name
 except Exception:  # pragma: no cover - running from a source tree
     LIB_VERSION = "0"
 
@@ -50,7 +50,7 @@ async def handshake(protocol: RedisProtocol, opts: ConnectionOptions) -> int:
             hello += ("AUTH", *auth)
         if opts.client_name:
             hello += ("SETNAME", opts.client_name)
-        replies = await _request_many(protocol, [hello, *select, *setinfo])
+        replies = await _request_many(protocol, [hello, *select, *setinfo], opts)
         first = replies[0]
         if not isinstance(first, ResponseError):
             _check(opts, replies[1 : 1 + len(select)])
@@ -70,7 +70,7 @@ async def handshake(protocol: RedisProtocol, opts: ConnectionOptions) -> int:
         commands.append(("PING",))  # surfaces NOAUTH now rather than on first use
     if opts.protocol == 2:
         commands += setinfo
-    replies = await _request_many(protocol, commands)
+    replies = await _request_many(protocol, commands, opts)
     if auth and isinstance(replies[0], ResponseError):
         raise AuthenticationError(f"authentication failed for {opts.address}: {replies[0]}")
     n_checked = len(commands) - (len(setinfo) if opts.protocol == 2 else 0)
@@ -89,5 +89,32 @@ def _check(opts: ConnectionOptions, replies: Sequence[Any]) -> None:
             raise ConnectionError(f"handshake with {opts.address} failed: {reply}")
 
 
-async def _request_many(protocol: RedisProtocol, commands: Sequence[Sequence[Any]]) -> list[Any]:
-    return await protocol.request_many(encode_commands(commands), len(commands))
+async def _request_many(
+    protocol: RedisProtocol, commands: Sequence[Sequence[Any]], opts: ConnectionOptions
+) -> list[Any]:
+    try:
+        batch = protocol.request_batch(encode_commands(commands), len(commands))
+    except ConnectionError as exc:  # closed before we could write: the server said why
+        raise ConnectionError(f"handshake with {opts.address} failed: {exc}") from exc
+    try:
+        return await batch.future
+    except ConnectionError as exc:
+        # A server that refuses a client (max number of clients reached ...) answers
+        # with an error and closes: that error, not the close, is the news.
+        for reply in batch.replies:
+            if isinstance(reply, ResponseError):
+                raise ConnectionError(f"{opts.address} refused the connection: {reply}") from exc
+        raise
+    except ProtocolError as exc:
+        if batch.replies:
+            raise
+        raise ProtocolError(
+            f"{opts.address} does not look like a Redis server: {_not_resp(exc)}"
+        ) from exc
+
+
+def _not_resp(exc: ProtocolError) -> str:
+    text = str(exc)
+    if "\\x15" in text or "\\x16" in text:  # a TLS alert or handshake record
+        return f"it answered in TLS (use rediss:// or ssl=True); {text}"
+    return f"its first reply is not RESP ({text})"

@@ -36,13 +36,33 @@ class ReplyLimits:
 
     def __post_init__(self) -> None:
         for name in ("max_bulk_length", "max_aggregate_length", "max_depth"):
+            _check_int(name, getattr(self, name))
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive integer")
 
 
 def _positive_or_none(name: str, value: float | None) -> None:
-    if value is not None and not value > 0:
+    if value is not None and (not _is_number(value) or not value > 0):
         raise ConfigError(f"{name} must be a positive number of seconds or None, got {value!r}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_int(name: str, value: object) -> None:
+    """A wrongly typed count is named, not left to a ``TypeError`` from a comparison."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
+
+
+def _int_from_text(options: object, name: str) -> None:
+    """Accept a numeric string (ports and databases often come from the environment)."""
+    value = getattr(options, name)
+    if isinstance(value, str) and value.strip().isdigit():
+        object.__setattr__(options, name, int(value))
+    elif not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(f"{name} must be an integer or a numeric string, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,8 @@ class ConnectionOptions:
     encoding_errors: str = "strict"
 
     def __post_init__(self) -> None:
+        _int_from_text(self, "port")
+        _int_from_text(self, "db")
         if self.path is None:
             if not self.host:
                 raise ConfigError("host must not be empty")
@@ -133,7 +155,8 @@ class PoolOptions:
     #: Seconds a caller waits for a connection before :class:`PoolTimeout`.
     #: 10 s: long enough for a burst to clear, short enough to surface overload.
     acquire_timeout: float | None = 10.0
-    #: The background task PINGs connections idle this long (seconds).
+    #: The background task PINGs connections idle this long (seconds); ``None``
+    #: or ``0`` (redis-py's "off") turns background checks off.
     health_check_interval: float | None = 30.0
     #: A connection idle longer than this gets a PING before it is lent.
     borrow_check_after: float | None = 5.0
@@ -155,8 +178,27 @@ class PoolOptions:
     leak_threshold: float | None = None
     #: Name used in logs, stats and metrics; default ``host:port/db``.
     name: str | None = None
+    #: Shared-connection mode: a command that neither blocks nor changes
+    #: connection state holds its connection only for the write and rides a
+    #: busy one instead of queueing (see docs/sharing.md).  Off by default: it
+    #: wins under load, not for a lone caller (docs/benchmarks.md).
+    multiplex: bool = False
+    #: In shared mode, most replies one connection may owe before a command
+    #: looks elsewhere (or queues); it bounds head-of-line waits behind a slow
+    #: command.  128 keeps a busy connection's pipeline deep enough to batch.
+    max_in_flight: int = 128
 
     def __post_init__(self) -> None:
+        for name in ("max_connections", "min_idle", "dial_attempts", "breaker_threshold"):
+            _check_int(name, getattr(self, name))
+        if self.max_idle is not None:
+            _check_int("max_idle", self.max_idle)
+        for name in ("drain_timeout", "dial_backoff", "dial_backoff_max"):
+            value = getattr(self, name)
+            if not _is_number(value):
+                raise ConfigError(f"{name} must be a number of seconds, got {value!r}")
+        if _is_number(self.health_check_interval) and self.health_check_interval == 0:
+            object.__setattr__(self, "health_check_interval", None)  # 0 is "off", as in redis-py
         if self.max_connections < 1:
             raise ConfigError(f"max_connections must be >= 1, got {self.max_connections!r}")
         if not 0 <= self.min_idle <= self.max_connections:
@@ -183,6 +225,8 @@ class PoolOptions:
             raise ConfigError("dial_backoff must be >= 0 and <= dial_backoff_max")
         if self.breaker_threshold < 1:
             raise ConfigError("breaker_threshold must be >= 1")
+        if self.max_in_flight < 1:
+            raise ConfigError(f"max_in_flight must be >= 1, got {self.max_in_flight!r}")
 
     def replace(self, **changes: Any) -> PoolOptions:
         """A copy with some fields changed (validated again)."""

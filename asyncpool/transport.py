@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from ._compat import TIMEOUT_ERRORS, timeout
-from .errors import ConnectionError, DecodeError, ProtocolError, TimeoutError
+from .errors import ConnectionError, DecodeError, ProtocolError, ResponseError, TimeoutError
 from .options import ConnectionOptions
 from .resp import NEED_MORE, Parser, PushMessage, make_parser
 
@@ -59,7 +59,12 @@ class RedisProtocol(asyncio.Protocol):
         self._loop = loop
         self._transport: asyncio.Transport | None = None
         self._waiters: deque[asyncio.Future[Any] | Batch] = deque()
+        #: Waiters of (un)subscribe commands: the only ones a confirmation push answers.
+        self._confirmable: set[asyncio.Future[Any] | Batch] = set()
         self._drained: asyncio.Future[None] | None = None
+        #: Commands queued by :meth:`request_soon` during this loop tick (``None``: no
+        #: cork open); written together by :meth:`_flush_corked` on the next one.
+        self._corked: list[bytes] | None = None
         self._write_paused: asyncio.Future[None] | None = None
         self.closed = False
         #: Why the connection ended (``None`` while open or on a clean local close).
@@ -98,11 +103,21 @@ class RedisProtocol(asyncio.Protocol):
                     if self.on_push is not None:
                         self.on_push(reply)
                         continue
-                    # Only a (un)subscribe confirmation answers a request; a published
-                    # message or an invalidation is never handed to a caller as its reply.
-                    if not waiters or not reply or reply[0] not in _CONFIRMATIONS:
+                    # Only a (un)subscribe confirmation answers a request, and only a
+                    # pending (un)subscribe's: a published message, an invalidation or
+                    # a stray confirmation is never handed to another caller as its reply.
+                    if (
+                        not waiters
+                        or waiters[0] not in self._confirmable
+                        or not reply
+                        or reply[0] not in _CONFIRMATIONS
+                    ):
                         continue
                 if not waiters:
+                    if isinstance(reply, ResponseError):
+                        # a server refusing a client (maxclients ...) says why, then closes
+                        self.abort(ConnectionError(f"the server refused the connection: {reply}"))
+                        return
                     raise ProtocolError("received a reply that no request asked for")
                 waiter = waiters[0]
                 if waiter.__class__ is Batch:
@@ -162,27 +177,96 @@ class RedisProtocol(asyncio.Protocol):
         """Write one encoded command; the returned future resolves with its reply."""
         if self.closed:
             raise self._closed_error()
+        if self._corked:
+            self._flush_corked()  # bytes must leave in the order their waiters queued
         fut: asyncio.Future[Any] = self._loop.create_future()
         self._waiters.append(fut)
         self._transport.write(data)  # type: ignore[union-attr]
         return fut
 
-    def request_many(self, data: bytes, count: int) -> asyncio.Future[list[Any]]:
-        """Write ``count`` encoded commands at once; resolves with all replies, in order."""
+    def request_soon(self, data: bytes) -> asyncio.Future[Any]:
+        """Like :meth:`request`, coalescing the writes of one loop tick (shared use).
+
+        The first command of a tick is written at once; the ones that follow in
+        the same tick are queued and written together, in one ``write``, on the
+        next tick, so commands of many callers share a syscall and a packet.
+        """
         if self.closed:
             raise self._closed_error()
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._waiters.append(fut)
+        corked = self._corked
+        if corked is None:
+            self._transport.write(data)  # type: ignore[union-attr]
+            self._corked = []
+            self._loop.call_soon(self._flush_corked)
+        else:
+            corked.append(data)
+        return fut
+
+    @property
+    def write_pending(self) -> bool:
+        """True while a cork is open: a command joining now shares the next write."""
+        return self._corked is not None
+
+    def _flush_corked(self) -> None:
+        corked, self._corked = self._corked, None
+        if corked and not self.closed:
+            self._transport.write(b"".join(corked))  # type: ignore[union-attr]
+
+    def request_subscribe(self, data: bytes) -> asyncio.Future[Any]:
+        """Like :meth:`request`, for an (un)subscribe: a RESP3 confirmation push answers it."""
+        fut = self.request(data)
+        self._mark_confirmable(fut)
+        return fut
+
+    def request_many(
+        self, data: bytes, count: int, *, subscribes: bool = False
+    ) -> asyncio.Future[list[Any]]:
+        """Write ``count`` encoded commands at once; resolves with all replies, in order.
+
+        ``subscribes``: some of them are (un)subscribes, whose RESP3
+        confirmation pushes count among the replies.
+        """
+        return self.request_batch(data, count, subscribes=subscribes).future
+
+    def request_batch(self, data: bytes, count: int, *, subscribes: bool = False) -> Batch:
+        """Like :meth:`request_many`, returning the :class:`Batch` itself.
+
+        Its ``replies`` keep what arrived even when the connection ends early:
+        the handshake reads a server's refusal from them.
+        """
+        if self.closed:
+            raise self._closed_error()
+        if self._corked:
+            self._flush_corked()
         fut: asyncio.Future[list[Any]] = self._loop.create_future()
+        batch = Batch(fut, count)
         if count:
-            self._waiters.append(Batch(fut, count))
+            self._waiters.append(batch)
+            if subscribes:
+                self._mark_confirmable(batch)
             self._transport.write(data)  # type: ignore[union-attr]
         else:
             fut.set_result([])
-        return fut
+        return batch
+
+    def _mark_confirmable(self, waiter: asyncio.Future[Any] | Batch) -> None:
+        # Answered entries are never at the head of the FIFO again, so they do no
+        # harm; dropping them now and then keeps the set small.
+        confirmable = self._confirmable
+        if len(confirmable) >= 16:
+            confirmable = self._confirmable = {
+                w for w in confirmable if not (w.future if isinstance(w, Batch) else w).done()
+            }
+        confirmable.add(waiter)
 
     def write(self, data: bytes) -> None:
         """Write bytes that expect no reply to a waiter (subscriber mode)."""
         if self.closed:
             raise self._closed_error()
+        if self._corked:
+            self._flush_corked()
         self._transport.write(data)  # type: ignore[union-attr]
 
     async def wait_writable(self) -> None:
@@ -205,6 +289,13 @@ class RedisProtocol(asyncio.Protocol):
             return
         self.closed = True
         self.close_reason = reason
+        if self._loop.is_closed():
+            # its event loop is gone (asyncio.run() returned): nothing can be
+            # scheduled there, so end the TCP connection directly; no one can
+            # be waiting on a future of a closed loop either
+            _shut_down(self._transport)
+            self._waiters.clear()
+            return
         if self._transport is not None:
             self._transport.abort()  # connection_lost runs soon, from the loop
         self._fail_waiters(reason)
@@ -290,6 +381,16 @@ async def open_transport(
         except OSError:  # pragma: no cover - platform without these options
             pass
     return transport, protocol
+
+
+def _shut_down(transport: asyncio.BaseTransport | None) -> None:
+    """Send FIN (and stop reading) on the socket of a transport whose loop is closed."""
+    sock = None if transport is None else transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except Exception:  # already gone (or a loop's socket wrapper refuses): nothing to do
+            pass  # the garbage collector closes the descriptor
 
 
 #: The stdlib loop races IPv4 and IPv6 addresses (RFC 8305); uvloop lacks the option.

@@ -36,6 +36,7 @@ bad part; the password never appears in it (see :func:`redact_url`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import ssl as _ssl
 from collections.abc import Callable
@@ -50,6 +51,16 @@ __all__ = ["CLIENT_KEYS", "parse_url", "redact_url"]
 #: Query keys handed back to the client (third item of :func:`parse_url`'s result).
 CLIENT_KEYS = frozenset(
     {"decode_responses", "encoding", "encoding_errors", "retry_on_timeout", "retries", "deadline"}
+) | frozenset(  # client-side cache (issue 15); CacheConfig.from_params converts them
+    {
+        "cache",
+        "cache_max_entries",
+        "cache_max_bytes",
+        "cache_ttl",
+        "cache_commands",
+        "cache_prefixes",
+        "cache_health_check_interval",
+    }
 )
 _ALIASES = {"timeout": "socket_timeout", "socket_connect_timeout": "connect_timeout"}
 _SSL_KEYS = frozenset(
@@ -124,6 +135,7 @@ _CLIENT_CONVERTERS: dict[str, Callable[[str], Any]] = {
     "retry_on_timeout": _bool,
     "retries": int,
     "deadline": _optional(float),
+    **{key: str for key in CLIENT_KEYS if key.startswith("cache")},
 }
 
 
@@ -337,12 +349,22 @@ def parse_url(url: str, **overrides: Any) -> tuple[ConnectionOptions, PoolOption
         elif key in CLIENT_KEYS:
             client[key] = value
         else:
-            raise ConfigError(f"unknown option {key!r}")
+            raise ConfigError(f"unknown option {key!r}{_did_you_mean(key)}")
     try:
         if limits and "limits" not in overrides:
             conn["limits"] = ReplyLimits(**limits)
         return ConnectionOptions(**conn), PoolOptions(**pool), client
     except ConfigError as exc:
+        if overrides or ssl_override is not None:
+            parse_url(url)  # raises InvalidURL if the URL alone is bad
+            # the URL alone is fine: a keyword argument is at fault, not the URL
+            raise ConfigError(f"{exc} (a keyword argument, not the URL)") from None
         raise InvalidURL(f"{exc} (in {redact_url(url)!r})") from None
     except TypeError as exc:  # a wrongly typed override
         raise ConfigError(str(exc)) from None
+
+
+def _did_you_mean(key: str) -> str:
+    known = [*_CONNECTION, *_POOL, *_LIMITS, *CLIENT_KEYS, "ssl"]
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

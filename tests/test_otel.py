@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -11,8 +12,10 @@ import pytest_asyncio
 
 pytest.importorskip("opentelemetry.sdk")
 
+from opentelemetry.sdk.metrics import Histogram as SdkHistogram
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
     Histogram,
     HistogramDataPoint,
     InMemoryMetricReader,
@@ -20,6 +23,7 @@ from opentelemetry.sdk.metrics.export import (
     NumberDataPoint,
     Sum,
 )
+from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -557,3 +561,96 @@ async def test_operation_name_cardinality_is_bounded(
     assert "_OTHER" in names
     assert "NOSUCHCMD0" in names
     assert "NOSUCHCMD519" not in names
+
+
+# -- bulk hand-over: what the SDK exports equals what was measured ---------------------------
+
+
+def expected_histogram(values: list[float]) -> dict[str, Any]:
+    """What one SDK ``record()`` per value would export, computed here."""
+    bounds = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10)
+    buckets = [0] * (len(bounds) + 1)
+    for v in values:
+        buckets[bisect.bisect_left(bounds, v)] += 1
+    return {"count": len(values), "sum": sum(values), "min": min(values), "max": max(values),
+            "bucket_counts": tuple(buckets)}  # fmt: skip
+
+
+def exported(point: HistogramDataPoint) -> dict[str, Any]:
+    return {"count": point.count, "sum": point.sum, "min": point.min, "max": point.max,
+            "bucket_counts": tuple(point.bucket_counts)}  # fmt: skip
+
+
+def same(got: dict[str, Any], want: dict[str, Any]) -> bool:
+    return {k: v for k, v in got.items() if k != "sum"} == {
+        k: v for k, v in want.items() if k != "sum"
+    } and abs(got["sum"] - want["sum"]) < 1e-9
+
+
+async def test_recorded_histogram_equals_what_was_measured(
+    pool: asyncpool.Pool, unique_key: str
+) -> None:
+    cumulative = InMemoryMetricReader()
+    delta = InMemoryMetricReader(preferred_temporality={SdkHistogram: AggregationTemporality.DELTA})
+    provider = MeterProvider(metric_readers=[cumulative, delta])
+    redis = asyncpool.Redis(pool=pool)
+    handle = instrument(redis, provider)
+    assert handle._instruments.operation_duration.bulk  # the SDK gets values in bulk
+    observer = pool.observer
+    assert observer is not None
+    measured: dict[str, list[float]] = {"GET": [], "BLPOP": []}
+    real = observer.on_operation
+
+    def spy(p: asyncpool.Pool, args: Any, seconds: float, error: BaseException | None) -> None:
+        measured[str(args[0])].append(seconds)
+        real(p, args, seconds, error)
+
+    observer.on_operation = spy  # type: ignore[method-assign]
+
+    async def phase() -> None:
+        await asyncio.gather(*(redis.execute_command("GET", unique_key) for _ in range(40)))
+        for _ in range(3):  # ~20 ms each: another bucket
+            await redis.execute_command("BLPOP", unique_key + "none", "0.02")
+
+    await phase()
+    first = {name: list(values) for name, values in measured.items()}
+    Metrics(delta)  # the delta reader starts a new interval
+    at_first = Metrics(cumulative)
+    for name, values in first.items():
+        point = at_first.histogram("db.client.operation.duration", db__operation__name=name)
+        assert same(exported(point), expected_histogram(values)), name
+
+    for values in measured.values():
+        values.clear()
+    await phase()
+    second = Metrics(delta)
+    at_end = Metrics(cumulative)
+    for name, values in measured.items():
+        point = second.histogram("db.client.operation.duration", db__operation__name=name)
+        assert same(exported(point), expected_histogram(values)), name
+        point = at_end.histogram("db.client.operation.duration", db__operation__name=name)
+        assert same(exported(point), expected_histogram(first[name] + values)), name
+    assert at_end.histogram("db.client.connection.use_time").count == 2 * 43
+    handle.uninstrument()
+    provider.shutdown()
+
+
+async def test_a_view_makes_every_value_go_through_the_sdk(
+    pool: asyncpool.Pool, unique_key: str
+) -> None:
+    """With a view the SDK may filter or re-aggregate: bulk merging is not used then."""
+    reader = InMemoryMetricReader()
+    view = View(instrument_name="db.client.connection.use_time", attribute_keys=set())
+    provider = MeterProvider(metric_readers=[reader], views=[view])
+    redis = asyncpool.Redis(pool=pool)
+    handle = instrument(redis, provider)
+    assert not handle._instruments.operation_duration.bulk
+    for _ in range(5):
+        await redis.get(unique_key)
+    metrics = Metrics(reader)
+    assert metrics.histogram("db.client.operation.duration", db__operation__name="GET").count == 5
+    (use,) = metrics.points("db.client.connection.use_time")
+    assert use.count == 5
+    assert attrs_of(use) == {}  # the view's attribute filter applied
+    handle.uninstrument()
+    provider.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -145,5 +146,29 @@ async def test_breaker_opens_fails_fast_and_closes_when_server_returns(
             await redis.execute_command("PING")
         assert time.monotonic() - started < 0.5
         server.restart()
+        await wait_until(lambda: not pool.stats().breaker_open, what="probe closes the breaker")
+        assert await redis.execute_command("PING") in (b"PONG", "PONG")
+
+
+async def test_server_refusal_at_maxclients_reaches_the_caller(
+    redis_server_factory: Callable[..., RedisServer],
+) -> None:
+    # At maxclients the server answers "-ERR max number of clients reached" and closes:
+    # the caller must see that error, not "server closed the connection".
+    server = redis_server_factory(extra_args=["--maxclients", "2"])
+    holder = _pool(server, max_connections=2)
+    pool = _pool(server, dial_attempts=1, breaker_threshold=2, dial_backoff_max=0.05)
+    async with holder, pool, asyncpool.Redis(pool=pool, retry=asyncpool.Retry(attempts=1)) as redis:
+        leases = [await holder.acquire() for _ in range(2)]  # every client slot taken
+        with pytest.raises(asyncpool.ConnectionError, match="max number of clients reached"):
+            await redis.execute_command("PING")
+        with pytest.raises(asyncpool.ConnectionError, match="max number of clients reached"):
+            await redis.execute_command("PING")  # the breaker opens, still naming the cause
+        await wait_until(lambda: pool.stats().breaker_open, what="breaker open")
+        with pytest.raises(asyncpool.ConnectionError, match=r"failing fast.*max number of clients"):
+            await redis.execute_command("PING")
+        for lease in leases:
+            await lease.release()
+        holder.expire_all()  # close them: slots free on the server
         await wait_until(lambda: not pool.stats().breaker_open, what="probe closes the breaker")
         assert await redis.execute_command("PING") in (b"PONG", "PONG")

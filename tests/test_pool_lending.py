@@ -262,3 +262,56 @@ async def test_cancelled_multi_is_reset_before_reuse(
         async with pool.acquire() as lease:  # the same connection, drained and reset
             assert await lease.execute_command("SET", unique_key, "v") in (b"OK", "OK")
             assert await lease.execute_command("GET", unique_key) == b"v"
+
+
+async def test_second_subscribe_confirmation_is_not_the_next_reply(
+    redis_server: Any, unique_key: str
+) -> None:
+    # SUBSCRIBE a b is answered by two RESP3 confirmations; the second one must not
+    # be taken for the reply of the PING written right behind it.
+    async with (
+        _pool(redis_server, max_connections=1, protocol=3) as pool,
+        pool.acquire() as lease,
+    ):
+        first, pong = await asyncio.gather(
+            lease.execute_command("SUBSCRIBE", f"{unique_key}a", f"{unique_key}b"),
+            lease.execute_command("PING"),
+        )
+        assert first == [b"subscribe", f"{unique_key}a".encode(), 1]
+        assert pong == b"PONG"
+
+
+async def test_aclose_during_dials_fails_callers_with_pool_closed(fault_proxy: FaultProxy) -> None:
+    # Callers that were never cancelled must not see CancelledError when the pool is
+    # closed under them, also those whose connection was still being dialed.
+    fault_proxy.delay(0.2)  # every dial (its handshake) takes at least 0.2 s
+    redis = asyncpool.Redis(
+        host=fault_proxy.host,
+        port=fault_proxy.port,
+        max_connections=20,
+        retry=asyncpool.Retry(attempts=1),
+    )
+    pool = redis.pool
+    tasks = [asyncio.ensure_future(redis.execute_command("PING")) for _ in range(200)]
+    await wait_until(lambda: pool.stats().dialing == 20, what="20 dials in flight")
+    assert pool.stats().waiting == 180
+    await redis.aclose()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    kinds = {type(result).__name__ for result in results}
+    assert kinds == {"PoolClosed"}, kinds  # 20 waited on a dial, 180 in the queue
+    stats = pool.stats()
+    assert (stats.total, stats.in_use, stats.waiting, stats.dialing) == (0, 0, 0, 0)
+
+
+async def test_a_permit_granted_just_before_close_opens_no_connection(redis_server: Any) -> None:
+    async with _pool(redis_server, max_connections=1) as pool:
+        lease = await pool.acquire()
+        waiter = asyncio.ensure_future(pool.acquire())
+        await wait_until(lambda: pool.stats().waiting == 1, what="a queued caller")
+        lease.connection.close()  # broken: its release frees the slot, a permit to dial
+        await lease.release()
+        await pool.close()  # before the waiter wakes up with its permit
+        with pytest.raises(asyncpool.PoolClosed):
+            await waiter
+        assert pool.stats().created_total == 1
+        assert pool.stats().total == 0

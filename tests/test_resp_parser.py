@@ -22,6 +22,7 @@ from asyncpool.errors import (
 )
 from asyncpool.options import ReplyLimits
 from asyncpool.resp import HIREDIS_AVAILABLE, NEED_MORE, Parser, PushMessage, make_parser
+from asyncpool.resp.base import MAX_LINE
 
 KINDS = ["python", "hiredis"] if HIREDIS_AVAILABLE else ["python"]
 Expected = Any
@@ -311,6 +312,15 @@ MALFORMED = [
     b"%1\r\n*1\r\n:1\r\n:2\r\n",
     b"!-1\r\n",
     b"*2\r\n:1\r\n?\r\n",
+    # a bulk payload must be followed by CRLF (hiredis alone skips those two bytes unread)
+    b"$3\r\nabcXX:1\r\n",
+    b"$3\r\nabc\rX:1\r\n",
+    b"$3\r\nabcX\n:1\r\n",
+    b"$0\r\nXX:1\r\n",
+    b"*2\r\n$3\r\nabcXX:1\r\n",
+    b"$1000\r\n" + b"x" * 1000 + b"XX:1\r\n",
+    b"*2\r\n$1\r\na\r\n$2000\r\n" + b"y" * 2000 + b"XY:1\r\n",
+    b"=7\r\ntxt:abcXX:1\r\n",
 ]
 
 
@@ -413,6 +423,85 @@ def test_hiredis_parser_goes_back_to_fast_path() -> None:
     parser.feed(b"cd\r\n")
     assert parser.gets() == b"abcd"
     assert parser._py is None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    payloads=st.lists(st.binary(max_size=1200), min_size=1, max_size=6),
+    victim=st.integers(min_value=0),
+    junk=st.binary(min_size=2, max_size=2).filter(lambda b: b != b"\r\n"),
+    points=st.lists(st.integers(min_value=0), max_size=8),
+)
+def test_a_bulk_without_its_crlf_is_never_returned(
+    payloads: list[bytes], victim: int, junk: bytes, points: list[int]
+) -> None:
+    """One bulk's terminator is replaced: replies before it come out, then ProtocolError."""
+    victim %= len(payloads)
+    wire = [b"$%d\r\n%s\r\n" % (len(p), p) for p in payloads]
+    wire[victim] = wire[victim][:-2] + junk
+    stream = b"".join(wire) + b":1\r\n"
+    for kind in KINDS:
+        parser = make_parser(kind)  # type: ignore[arg-type]
+        got: list[object] = []
+
+        def read_all(parser: Parser = parser, got: list[object] = got) -> None:
+            for chunk in cut(stream, points):
+                parser.feed(chunk)
+                while (reply := parser.gets()) is not NEED_MORE:
+                    got.append(reply)
+
+        with pytest.raises(ProtocolError, match="CRLF"):
+            read_all()
+        assert got == payloads[:victim], kind
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_payload_that_looks_like_a_broken_bulk_is_data(kind: str) -> None:
+    """Header-like bytes inside a payload are not checked as headers (and cost no fallback)."""
+    tricky = b"x\r\n$3\r\nabXY\n$5\r\n"
+    wire = _bulk(b"$", tricky) + b"*2\r\n" + _bulk(b"$", tricky * 300) + b":7\r\n"
+    for chunks in ([wire], [wire[i : i + 7] for i in range(0, len(wire), 7)]):
+        parser = make_parser(kind)  # type: ignore[arg-type]
+        assert drain(parser, chunks) == [tricky, [tricky * 300, 7]]
+        if kind == "hiredis":
+            assert parser._py is None  # type: ignore[attr-defined]
+
+
+LINE_KINDS = [b"+", b"-ERR ", b":", b",", b"(", b"$", b"*"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("start", LINE_KINDS)
+@pytest.mark.parametrize("step", [65536 + 64, 4096, 1000])
+def test_unterminated_line_fails_past_max_line(kind: str, start: bytes, step: int) -> None:
+    """A line that never ends costs MAX_LINE bytes, not max_bulk_length (512 MiB)."""
+    parser = make_parser(kind)  # type: ignore[arg-type]
+    parser.feed(b"+OK\r\n$2\r\nhi\r\n")  # some clean replies first: hiredis is on its fast path
+    assert [parser.gets(), parser.gets()] == [b"OK", b"hi"]
+    line = start + b"9" * (MAX_LINE - len(start)) + b"\r"  # could still end in "\n"
+    for i in range(0, len(line), step):
+        parser.feed(line[i : i + step])
+        assert parser.gets() is NEED_MORE
+    parser.feed(b"9")  # past MAX_LINE without CRLF
+    with pytest.raises(ProtocolError, match="longer than"):
+        parser.gets()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("step", [None, 4096, 1])
+def test_line_length_bound_does_not_depend_on_chunking(kind: str, step: int | None) -> None:
+    longest = b"-ERR " + b"e" * (MAX_LINE - 5) + b"\r\n"
+    too_long = b"+" + b"s" * MAX_LINE + b"\r\n"
+    for wire, ok in ((longest + b":1\r\n", True), (too_long + b":1\r\n", False)):
+        chunks = [wire] if step is None else [wire[i : i + step] for i in range(0, len(wire), step)]
+        parser = make_parser(kind)  # type: ignore[arg-type]
+        if ok:
+            got = drain(parser, chunks)
+            assert isinstance(got[0], ResponseError)
+            assert got[1:] == [1]
+        else:
+            with pytest.raises(ProtocolError, match="longer than"):
+                drain(parser, chunks)
 
 
 def test_make_parser_rejects_unknown_kind() -> None:

@@ -60,3 +60,18 @@ def test_unix_socket_on_uvloop(unix_redis_server: Any) -> None:
             assert await redis.ping() is True
 
     _run(main())
+
+
+def test_one_client_on_two_uvloop_loops_in_turn(redis_server: Any) -> None:
+    # each _run() makes and closes its own loop: the second finds the first one's
+    # connections dead and must serve from its own
+    redis = asyncpool.Redis(host=redis_server.host, port=redis_server.port, max_connections=2)
+
+    async def use() -> int:
+        counts = await asyncio.gather(*(redis.incr("uvloop:turns") for _ in range(10)))
+        assert redis.pool.stats().total <= 2
+        return max(counts)
+
+    first = _run(use())
+    assert _run(use()) == first + 10
+    _run(redis.aclose())

@@ -89,20 +89,27 @@ async def _execute(
     timeout_override: Any,
 ) -> Any:
     attempt = 1
+    sharing = pool._sharing
     while True:
         sent = False
         try:
-            conn = pool._lend_idle()  # the hot path: no coroutine when one is idle
-            if conn is None:
-                conn = await pool._checkout()
-            try:
+            if sharing is not None and sharing.shareable(args, timeout_override):
+                # shared mode: the connection is held for the write only
+                ride = sharing.ride(args) or await sharing.board(args)
                 sent = True
-                if timeout_override is None:
-                    reply = await conn.send_command(args)
-                else:
-                    reply = await conn.send_command(args, timeout=timeout_override)
-            finally:
-                pool._checkin(conn)
+                reply = await sharing.wait(*ride)
+            else:
+                conn = pool._lend_idle()  # the hot path: no coroutine when one is idle
+                if conn is None:
+                    conn = await pool._checkout()
+                try:
+                    sent = True
+                    if timeout_override is None:
+                        reply = await conn.send_command(args)
+                    else:
+                        reply = await conn.send_command(args, timeout=timeout_override)
+                finally:
+                    pool._checkin(conn)
         except ConnectionError as exc:
             final = attempt >= retry.attempts
             if sent and not exc.request_not_sent:

@@ -279,7 +279,13 @@ class Pipeline(_PipelineBase, Generic[StrT]):
         run = self._run(queue, scripts, transaction, raise_on_error)
         if self._pool._observer is not None:
             run = observed(self._pool, ("MULTI" if transaction else "PIPELINE",), run)
-        return await run
+        cache = getattr(self._client, "_cache", None)
+        if cache is None:
+            return await run
+        try:  # client-side cache (issue 15): the batch's writes drop what they change
+            return await run
+        finally:
+            cache.written([item.args for item in queue])
 
     async def _run(
         self, queue: list[_Queued], scripts: list[Script], transaction: bool, raise_on_error: bool

@@ -1,10 +1,14 @@
 """Publish/subscribe on a dedicated connection that heals itself: :class:`PubSub`.
 
-A subscriber connection is not lent by the pool: it stays in subscriber mode
-for its whole life, so :class:`PubSub` dials its own
-:class:`~asyncpool.Connection` on the first subscribe and puts its protocol in
-subscriber mode (every reply goes to one handler, which turns it into a
-message).  RESP2 (messages are arrays) and RESP3 (push messages) both work.
+A subscriber connection stays in subscriber mode for its whole life.
+:class:`PubSub` takes it from its client's :class:`~asyncpool.Pool` on the
+first subscribe (so it goes where the pool's dialer says, passes the pool's
+``on_connect`` / ``on_acquire`` hooks, counts against ``max_connections``,
+respects the circuit breaker and is seen by the observer), keeps it lent for
+as long as it lives, and closes it before handing it back: a subscriber
+connection is never reused.  Its protocol is put in subscriber mode (every
+reply goes to one handler, which turns it into a message).  RESP2 (messages
+are arrays) and RESP3 (push messages) both work.
 
 Messages are dicts in the redis-py shape ``{"type", "pattern", "channel",
 "data"}``; ``data`` is bytes, or str with ``decode_responses``.  Types:
@@ -34,8 +38,8 @@ from types import TracebackType
 from typing import Any
 
 from ..connection import Connection
-from ..errors import ConfigError, ConnectionError, RedisError, TimeoutError
-from ..options import ConnectionOptions
+from ..errors import ConfigError, ConnectionError, PoolClosed, RedisError, TimeoutError
+from ..pool import Pool
 from ..resp import encode_command
 from .pubsub_dispatch import (
     _CLOSED,
@@ -76,7 +80,7 @@ class PubSub(ReplyDispatch):
 
     def __init__(
         self,
-        connection_options: ConnectionOptions,
+        pool: Pool,
         *,
         ignore_subscribe_messages: bool = False,
         on_reconnect: Callable[[PubSub], Awaitable[None] | None] | None = None,
@@ -84,7 +88,8 @@ class PubSub(ReplyDispatch):
         reconnect_backoff_max: float = 2.0,
         max_reconnect_attempts: int | None = None,
     ) -> None:
-        self.options = connection_options
+        self._pool = pool
+        self.options = pool.connection_options
         self.ignore_subscribe_messages = ignore_subscribe_messages
         self.on_reconnect = on_reconnect
         self.reconnect_backoff = reconnect_backoff
@@ -404,10 +409,11 @@ class PubSub(ReplyDispatch):
             return self._conn
 
     async def _dial(self) -> Connection:
-        conn = Connection(self.options)
-        await conn.connect()
+        pool = self._pool
+        lease = await pool.acquire()  # dialer, hooks, limit, breaker, observer: the pool's
+        conn = lease.connection
         if self._closed:
-            conn.close()
+            self._give_back(conn)
             raise ConnectionError("pubsub closed")
         protocol = conn.protocol
         protocol.route_all_to_push = True
@@ -416,19 +422,27 @@ class PubSub(ReplyDispatch):
         conn.mark_subscribed()
         return conn
 
+    def _give_back(self, conn: Connection, reason: BaseException | None = None) -> None:
+        """Close a subscriber connection and return its slot to the pool."""
+        proto = conn.protocol_or_none
+        if proto is not None:
+            proto.on_lost = None
+            proto.on_push = None
+        conn.close(reason)
+        self._pool._checkin(conn)  # closed: the pool discards it and frees the slot
+
     def _drop_connection(self, reason: BaseException) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            proto = conn.protocol_or_none
-            if proto is not None:
-                proto.on_lost = None
-                proto.on_push = None
-            conn.close(reason)
+            self._give_back(conn, reason)
 
     def _on_lost(self, conn: Connection, reason: BaseException | None) -> None:
         if conn is not self._conn or self._closed:
+            if conn is not self._conn:
+                self._give_back(conn)
             return
         self._conn = None
+        self._give_back(conn)
         error = reason if isinstance(reason, BaseException) else ConnectionError("connection lost")
         log.info("pubsub connection to %s lost: %s", self.options.address, error)
         for fut in self._pings:
@@ -450,6 +464,12 @@ class PubSub(ReplyDispatch):
             self._notice = {"type": RECONNECTED, "pattern": None, "channel": None, "data": cause}
             try:
                 await self._resubscribe()
+            except PoolClosed as exc:  # the client was closed under us: nothing to heal
+                self._reconnect_task = None
+                self._notice = None
+                self._fail_all(exc)
+                self._messages.put_nowait(exc)
+                return
             except Exception as exc:  # RedisError mostly; anything else must not end healing
                 self._drop_connection(exc)
                 log.info(

@@ -13,6 +13,9 @@ from ..errors import ConfigError, RedisError
 from ..options import CONNECTION_FIELDS, POOL_FIELDS
 from ..pool import Pool, PooledConnection
 from .base import Callback, KeyT
+from .cache import ClientCache  # client-side cache (issue 15)
+from .cache_config import URL_KEYS as CACHE_URL_KEYS
+from .cache_config import CacheConfig, cache_config_from
 from .commands import Commands
 from .executor import execute
 from .replies import StrT
@@ -29,6 +32,8 @@ __all__ = ["PinnedConnection", "Redis"]
 _R = TypeVar("_R")
 
 _CLIENT_KEYS = frozenset({"retry", "retries", "deadline", "retry_on_timeout"})
+#: Client-side cache keys (issue 15): ``cache=`` and the ``cache_*`` URL parameters.
+_CACHE_KEYS = CACHE_URL_KEYS
 
 
 def _retry_from(options: dict[str, Any], retry: Retry | None) -> Retry:
@@ -59,7 +64,9 @@ class Redis(Commands[StrT]):
     :class:`~asyncpool.ConnectionOptions` and :class:`~asyncpool.PoolOptions`
     field), or around an existing pool with ``Redis(pool=pool)``, which it
     never closes.  ``retry`` sets the :class:`~asyncpool.Retry` policy; the same
-    default applies however the client is built.
+    default applies however the client is built.  ``cache`` (a
+    :class:`~asyncpool.CacheConfig`, or ``True`` for the defaults) turns on
+    client-side caching; see docs/caching.md.
 
     The client is generic in its string reply type: ``Redis[bytes]`` by
     default, ``Redis[str]`` with ``decode_responses=True`` (the overloads of
@@ -67,7 +74,7 @@ class Redis(Commands[StrT]):
     annotate it (``Redis[str](pool=pool)``) when that pool decodes.
     """
 
-    __slots__ = ("_owns_pool", "_pool", "_pubsubs", "_retry", "_retryable")
+    __slots__ = ("_cache", "_owns_pool", "_pool", "_pubsubs", "_retry", "_retryable")
 
     @overload
     def __init__(self, *, pool: Pool, retry: Retry | None = None, **options: Any) -> None: ...
@@ -116,6 +123,7 @@ class Redis(Commands[StrT]):
         pool: Pool | None = None,
         retry: Retry | None = None,
         ssl: bool | _ssl.SSLContext | None = None,
+        cache: CacheConfig | bool | None = None,
         **options: Any,
     ) -> None:
         for name, value in (("host", host), ("port", port), ("db", db)):
@@ -126,7 +134,7 @@ class Redis(Commands[StrT]):
         elif isinstance(ssl, _ssl.SSLContext):
             options["ssl"] = ssl
         if pool is not None:
-            misplaced = set(options) - _CLIENT_KEYS
+            misplaced = set(options) - _CLIENT_KEYS - _CACHE_KEYS
             if misplaced:
                 raise ConfigError(
                     "connection and pool options belong to the pool when pool= is given;"
@@ -136,15 +144,20 @@ class Redis(Commands[StrT]):
             self._owns_pool = False
             client_options = {**pool.client_options, **options}
         else:
-            unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS - _CLIENT_KEYS
+            unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS - _CLIENT_KEYS - _CACHE_KEYS
             if unknown:
                 raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}")
-            client_options = {k: options.pop(k) for k in list(options) if k in _CLIENT_KEYS}
+            client_options = {
+                k: options.pop(k) for k in list(options) if k in _CLIENT_KEYS | _CACHE_KEYS
+            }
             self._pool = Pool(**options)
             self._owns_pool = True
         self._retry = _retry_from(client_options, retry)
         self._retryable: bool | None = None
         self._pubsubs: weakref.WeakSet[PubSub] = weakref.WeakSet()  # closed with the client
+        # client-side cache (issue 15): None unless asked for
+        config = cache_config_from(cache, client_options)
+        self._cache: ClientCache | None = None if config is None else ClientCache(self, config)
 
     @overload
     @classmethod
@@ -200,9 +213,16 @@ class Redis(Commands[StrT]):
         """The retry policy."""
         return self._retry
 
+    @property
+    def cache(self) -> ClientCache | None:
+        """The client-side cache (``None`` unless ``cache=`` was given); see docs/caching.md."""
+        return self._cache
+
     async def __aenter__(self) -> Redis[StrT]:
         if self._owns_pool:
             await self._pool.open()
+        if self._cache is not None:  # client-side cache (issue 15): tracking on now
+            await self._cache.start()
         return self
 
     async def __aexit__(
@@ -214,10 +234,12 @@ class Redis(Commands[StrT]):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the PubSubs opened from this client, and the pool if this client created
-        it (a shared pool is left open)."""
+        """Close the PubSubs opened from this client, its cache, and the pool if this
+        client created it (a shared pool is left open)."""
         for pubsub in list(self._pubsubs):
             await pubsub.aclose()
+        if self._cache is not None:  # client-side cache (issue 15)
+            await self._cache.close()
         if self._owns_pool:
             await self._pool.close()
 
@@ -231,6 +253,8 @@ class Redis(Commands[StrT]):
     ) -> Any:
         if retryable is None:
             retryable = self._retryable
+        if self._cache is not None:  # client-side cache (issue 15)
+            return self._cache.run(args, callback, retryable)
         return execute(self._pool, args, callback, self._retry, retryable)
 
     async def execute_command(
@@ -245,6 +269,8 @@ class Redis(Commands[StrT]):
         """
         if retryable is None:
             retryable = self._retryable
+        if self._cache is not None:  # client-side cache (issue 15)
+            return await self._cache.run(args, None, retryable, timeout)
         return await execute(self._pool, args, None, self._retry, retryable, timeout)
 
     def retryable(self, retryable: bool = True) -> Redis[StrT]:
@@ -259,6 +285,7 @@ class Redis(Commands[StrT]):
         view._retry = self._retry
         view._retryable = retryable
         view._pubsubs = self._pubsubs
+        view._cache = self._cache  # client-side cache (issue 15): shared with the view
         return view
 
     # -- higher-level features --------------------------------------------------------
@@ -322,10 +349,13 @@ class Redis(Commands[StrT]):
         return await run_transaction(self, func, *watches, **kwargs)
 
     def pubsub(self, **kwargs: Any) -> PubSub:
-        """A publish/subscribe session on its own connection; see :class:`~asyncpool.PubSub`."""
+        """A publish/subscribe session on a connection of its own from this client's pool.
+
+        See :class:`~asyncpool.PubSub`.
+        """
         from .pubsub import PubSub
 
-        pubsub = PubSub(self._pool.connection_options, **kwargs)
+        pubsub = PubSub(self._pool, **kwargs)
         self._pubsubs.add(pubsub)
         return pubsub
 

@@ -1,6 +1,6 @@
 """OpenTelemetry metrics (and optional spans) for an asyncpool pool.
 
-Needs only ``opentelemetry-api`` (``pip install asyncpool[otel]``); bring any
+Needs only ``opentelemetry-api`` (``pip install asyncpool-redis[otel]``); bring any
 SDK or exporter.  ::
 
     from asyncpool.otel import instrument
@@ -30,6 +30,7 @@ from opentelemetry.trace import TracerProvider
 from .. import __version__
 from ..errors import ConfigError
 from ..pool import Pool
+from . import _cache  # client-side cache metrics (issue 15)
 from ._instruments import Instruments, PoolEntry, instruments_for
 from ._observer import OtelObserver, operation_attributes
 
@@ -85,6 +86,7 @@ class Instrumentation:
                 if pool._observer is self._observer:
                     pool.set_observer(None)
         self._instruments.remove(self._entry)
+        _cache.forget(self)  # client-side cache metrics (issue 15)
 
 
 def instrument(
@@ -107,8 +109,9 @@ def instrument(
     starts a CLIENT span per command named after the command (``"GET"``), with
     the metric attributes and no argument values.  ``command_metrics=False``
     skips the two per-command histograms (``db.client.operation.duration`` and
-    ``db.client.connection.use_time``): each costs one SDK ``record()`` per
-    command, the bulk of the instrumentation's cost (see docs/observability.md).
+    ``db.client.connection.use_time``).  Their values are aggregated in-process
+    and handed to the SDK at each collection, not recorded one SDK call per
+    command (see :mod:`asyncpool.otel._bulk` and docs/observability.md).
 
     A pool may be instrumented once: a second call raises
     :class:`~asyncpool.ConfigError` unless ``replace=True``, which removes the
@@ -137,7 +140,9 @@ def instrument(
         pool.set_observer(observer)
     if previous is not None:
         previous._instruments.remove(previous._entry)
+        _cache.forget(previous)  # client-side cache metrics (issue 15)
     instruments.add(entry)
+    _cache.observe(client_or_pool, provider, name, handle)  # client-side cache (issue 15)
     return handle
 
 

@@ -22,6 +22,7 @@ from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observa
 from .. import __version__
 from ..pool import Pool, PoolStats
 from . import _semconv as sc
+from ._bulk import BulkHistogram, bulk_supported
 
 __all__ = ["Instruments", "PoolEntry", "instruments_for"]
 
@@ -53,17 +54,23 @@ class PoolEntry:
 
 
 class Instruments:
-    """The synchronous instruments and the observable callbacks of one meter."""
+    """The synchronous instruments and the observable callbacks of one meter.
 
-    def __init__(self, meter: Meter) -> None:
+    The four time histograms are bulk histograms (see :mod:`asyncpool.otel._bulk`):
+    values are pre-bucketed in-process and handed to the SDK at collection.
+    """
+
+    def __init__(self, meter: Meter, provider: MeterProvider | None = None) -> None:
         self.meter = meter
         self._lock = threading.Lock()
         self._entries: dict[int, PoolEntry] = {}
         buckets = list(sc.DURATION_BUCKETS)
-        self.operation_duration = _histogram(meter, sc.OPERATION_DURATION, buckets)
-        self.create_time = _histogram(meter, sc.CONNECTION_CREATE_TIME, buckets)
-        self.wait_time = _histogram(meter, sc.CONNECTION_WAIT_TIME, buckets)
-        self.use_time = _histogram(meter, sc.CONNECTION_USE_TIME, buckets)
+        sdk = [_histogram(meter, spec, buckets) for spec in _HISTOGRAMS]
+        bulk = provider is not None and all(bulk_supported(provider, h) for h in sdk)
+        self.operation_duration, self.create_time, self.wait_time, self.use_time = (
+            BulkHistogram(h, sc.DURATION_BUCKETS, bulk) for h in sdk
+        )
+        self.histograms = (self.operation_duration, self.create_time, self.wait_time, self.use_time)
         name, unit, description = sc.CONNECTION_TIMEOUTS
         self.timeouts = meter.create_counter(name, unit=unit, description=description)
         for spec, callback in (
@@ -96,8 +103,16 @@ class Instruments:
             if stats is not None:
                 yield entry, stats
 
+    def flush(self) -> None:
+        """Hand the histograms' aggregated values to the SDK."""
+        for histogram in self.histograms:
+            histogram.flush()
+
     # The callbacks below run at collection time, never on the hot path.
     def _observe_count(self, options: CallbackOptions) -> Iterable[Observation]:
+        # The SDK runs every observable callback before it reads the synchronous
+        # instruments' aggregations: the place to hand over the histograms' values.
+        self.flush()
         observations = []
         for entry, stats in self._live():
             observations.append(Observation(stats.idle, entry.idle_attrs))
@@ -121,6 +136,14 @@ class Instruments:
         return [Observation(s.waiting, e.attrs) for e, s in self._live()]
 
 
+_HISTOGRAMS = (
+    sc.OPERATION_DURATION,
+    sc.CONNECTION_CREATE_TIME,
+    sc.CONNECTION_WAIT_TIME,
+    sc.CONNECTION_USE_TIME,
+)
+
+
 def _histogram(meter: Meter, spec: tuple[str, str, str], buckets: list[float]) -> Any:
     name, unit, description = spec
     return meter.create_histogram(
@@ -137,6 +160,6 @@ def instruments_for(provider: MeterProvider) -> Instruments:
     with _by_provider_lock:
         found = _by_provider.get(provider)
         if found is None:
-            found = Instruments(provider.get_meter(_SCOPE, __version__))
+            found = Instruments(provider.get_meter(_SCOPE, __version__), provider)
             _by_provider[provider] = found
         return found

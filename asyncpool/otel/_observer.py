@@ -22,6 +22,7 @@ from ..command_info import command_name
 from ..errors import ResponseError, WatchError
 from ..pool import Pool
 from . import _semconv as sc
+from ._bulk import DirectSeries, Series
 from ._instruments import Instruments
 
 __all__ = ["OtelObserver", "error_attributes", "operation_attributes"]
@@ -30,6 +31,8 @@ __all__ = ["OtelObserver", "error_attributes", "operation_attributes"]
 _COMMAND_NAME = re.compile(r"[A-Z][A-Z0-9_.-]{0,63}")
 #: Distinct operation names kept per pool before new ones become ``_OTHER``.
 _MAX_OPERATION_NAMES = 512
+#: Distinct (operation, error) attribute sets kept per pool; more are recorded directly.
+_MAX_ERROR_SERIES = 1024
 _error_types: dict[type[BaseException], str] = {}
 _NAME_TYPES = (str, bytes)
 
@@ -74,7 +77,11 @@ def error_attributes(exc: BaseException) -> dict[str, Any]:
 
 
 class OtelObserver:
-    """Records one pool's timings into the shared :class:`Instruments`."""
+    """Records one pool's timings into the shared :class:`Instruments`.
+
+    Each attribute set has a series (see :mod:`asyncpool.otel._bulk`) made
+    on first use and cached: a timing costs a bucket increment, not an SDK call.
+    """
 
     def __init__(
         self,
@@ -87,19 +94,22 @@ class OtelObserver:
         self._command_metrics = command_metrics
         self._pool_attrs: dict[str, Any] = {sc.POOL_NAME: pool_name}
         self._operation_attrs = operation_attrs
-        self._by_name: dict[Any, dict[str, Any]] = {}
+        self._by_name: dict[Any, tuple[dict[str, Any], Series | DirectSeries]] = {}
+        self._by_error: dict[tuple[str, str, Any], Series | DirectSeries] = {}
         self._tracer = tracer
-        self._wait_time = instruments.wait_time
-        self._use_time = instruments.use_time
-        self._create_time = instruments.create_time
-        self._timeouts = instruments.timeouts
+        self._instruments = instruments
         self._duration = instruments.operation_duration
+        self._wait_time = instruments.wait_time.series(self._pool_attrs)
+        self._use_time = instruments.use_time.series(self._pool_attrs)
+        self._create_time = instruments.create_time.series(self._pool_attrs)
+        self._timeouts = instruments.timeouts
+        self._other: tuple[dict[str, Any], Series | DirectSeries] | None = None
 
     # -- pool timings ---------------------------------------------------------------
     def on_wait(self, pool: Pool, seconds: float) -> None:
         """Record a queued caller's wait."""
         try:
-            self._wait_time.record(seconds, self._pool_attrs)
+            self._wait_time.add(seconds)
         except Exception:  # pragma: no cover - a broken SDK must not break the pool
             pass
 
@@ -113,7 +123,7 @@ class OtelObserver:
     def on_connection_created(self, pool: Pool, seconds: float) -> None:
         """Record how long a new connection took to open."""
         try:
-            self._create_time.record(seconds, self._pool_attrs)
+            self._create_time.add(seconds)
         except Exception:  # pragma: no cover
             pass
 
@@ -122,7 +132,7 @@ class OtelObserver:
         if not self._command_metrics:
             return
         try:
-            self._use_time.record(seconds, self._pool_attrs)
+            self._use_time.add(seconds)
         except Exception:  # pragma: no cover
             pass
 
@@ -135,29 +145,52 @@ class OtelObserver:
             return
         try:
             key = args[0] if args else None
-            attrs = self._by_name.get(key) if key.__class__ in _NAME_TYPES else None
-            if attrs is None:
-                attrs = self._attrs_for(key, args)
+            found = self._by_name.get(key) if key.__class__ in _NAME_TYPES else None
+            if found is None:
+                found = self._series_for(key, args)
+            attrs, series = found
             if error is not None:
-                attrs = {**attrs, **error_attributes(error)}
+                attrs, series = self._error_series(attrs, error)
             if self._command_metrics:
-                self._duration.record(seconds, attrs)
+                series.add(seconds)
             if self._tracer is not None:
                 self._span(attrs, seconds, error)
         except Exception:  # pragma: no cover
             pass
 
-    def _attrs_for(self, key: Any, args: Sequence[Any]) -> dict[str, Any]:
-        """Attributes for a command name not seen before (cached, up to a bound)."""
+    def _series_for(
+        self, key: Any, args: Sequence[Any]
+    ) -> tuple[dict[str, Any], Series | DirectSeries]:
+        """Attributes and series for a command name not seen before (cached, up to a bound)."""
         name = command_name(args)
-        if not _COMMAND_NAME.fullmatch(name):
-            return {**self._operation_attrs, sc.DB_OPERATION_NAME: sc.OTHER}
-        if len(self._by_name) >= _MAX_OPERATION_NAMES:
-            name = sc.OTHER  # keeps the metric's cardinality bounded
+        if not _COMMAND_NAME.fullmatch(name) or len(self._by_name) >= _MAX_OPERATION_NAMES:
+            # odd names, and names past the bound (keeps the cardinality bounded)
+            if self._other is None:
+                attrs = {**self._operation_attrs, sc.DB_OPERATION_NAME: sc.OTHER}
+                self._other = (attrs, self._duration.series(attrs))
+            return self._other
         attrs = {**self._operation_attrs, sc.DB_OPERATION_NAME: name}
-        if name is not sc.OTHER and key.__class__ in _NAME_TYPES:
-            self._by_name[key] = attrs
-        return attrs
+        found = (attrs, self._duration.series(attrs))
+        if key.__class__ in _NAME_TYPES:
+            self._by_name[key] = found
+        return found
+
+    def _error_series(
+        self, attrs: dict[str, Any], error: BaseException
+    ) -> tuple[dict[str, Any], Series | DirectSeries]:
+        extra = error_attributes(error)
+        key = (
+            attrs[sc.DB_OPERATION_NAME],
+            extra[sc.ERROR_TYPE],
+            extra.get(sc.DB_RESPONSE_STATUS_CODE),
+        )
+        attrs = {**attrs, **extra}
+        series = self._by_error.get(key)
+        if series is None:
+            if len(self._by_error) >= _MAX_ERROR_SERIES:
+                return attrs, DirectSeries(self._duration.instrument, attrs)
+            series = self._by_error[key] = self._duration.series(attrs)
+        return attrs, series
 
     def _span(self, attrs: dict[str, Any], seconds: float, error: BaseException | None) -> None:
         """A CLIENT span after the fact, with the operation's real start and end."""

@@ -1,8 +1,18 @@
 """The connection pool layer: :class:`Pool` and what it hands out."""
 
+from .dialing import Dialer, DialTarget
 from .lease import AcquireContext, PooledConnection
 from .observer import PoolObserver
 from .pool import Hook, Pool
 from .stats import PoolStats
 
-__all__ = ["AcquireContext", "Hook", "Pool", "PoolObserver", "PoolStats", "PooledConnection"]
+__all__ = [
+    "AcquireContext",
+    "DialTarget",
+    "Dialer",
+    "Hook",
+    "Pool",
+    "PoolObserver",
+    "PoolStats",
+    "PooledConnection",
+]

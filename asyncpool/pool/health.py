@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .._compat import timeout
+from .._log_throttle import LogThrottle
 from ..connection import Connection
 from ..errors import ConnectionError, RedisError
 from ..options import PoolOptions
@@ -34,6 +35,8 @@ class HealthMixin:
 
     if TYPE_CHECKING:
 
+        @property
+        def _throttle(self) -> LogThrottle: ...
         def _discard(self, conn: Connection, why: str) -> None: ...
         def _put_back(self, conn: Connection) -> None: ...
 
@@ -48,7 +51,15 @@ class HealthMixin:
             await conn.execute_command("PING", timeout=min(1.0, 2 * self.options.drain_timeout))
         except RedisError as exc:
             self._errors_total += 1
-            log.warning("pool %s: %s failed on %r: %s", self.name, check, conn, exc)
+            self._throttle.log(
+                ("check", check),
+                logging.WARNING,
+                "pool %s: %s failed on %r: %s",
+                self.name,
+                check,
+                conn,
+                exc,
+            )
             self._discard(conn, f"{check} failed: {exc.__class__.__name__}")
             return False
         except BaseException:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from .._compat import running_loop
 from ..connection import Connection
 from ..errors import RedisError
 
@@ -58,7 +59,7 @@ class Maintenance:
         """Start the task if it is not running (idempotent, synchronous)."""
         if self._task is None or self._task.done():
             self._wakeup = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(
+            self._task = running_loop().create_task(
                 self._run(), name=f"asyncpool-maintenance:{self._pool.name}"
             )
 
@@ -152,7 +153,9 @@ class Maintenance:
             try:
                 await pool._dial_into_idle()
             except RedisError as exc:
-                log.info("pool %s: min_idle refill failed: %s", pool.name, exc)
+                pool._throttle.log(
+                    "refill", logging.INFO, "pool %s: min_idle refill failed: %s", pool.name, exc
+                )
                 return
 
     async def _probe(self) -> None:
@@ -164,7 +167,17 @@ class Maintenance:
             await pool._dial_into_idle(probe=True)
         except RedisError as exc:
             self._probe_delay = min(self._probe_delay * 2, pool.options.dial_backoff_max)
-            log.info("pool %s: probe failed (%s); next in %.2fs", pool.name, exc, self._probe_delay)
+            log.debug(
+                "pool %s: probe failed (%s); next in %.2fs", pool.name, exc, self._probe_delay
+            )
+            pool._throttle.log(
+                "probe",
+                logging.WARNING,
+                "pool %s: server still unreachable after %.0fs: %s",
+                pool.name,
+                time.monotonic() - pool._breaker_opened_at,
+                exc,
+            )
             return
 
     def _report_leaks(self) -> None:

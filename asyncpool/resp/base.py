@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Final, Protocol
 
-__all__ = ["NEED_MORE", "Parser", "PushMessage"]
+__all__ = ["MAX_LINE", "NEED_MORE", "Parser", "PushMessage"]
+
+#: The longest line a reply may hold, type byte included, CRLF not: a header
+#: (``$5``, ``*3``) is a few bytes and Redis's own status and error lines a few
+#: hundred; 64 KiB leaves room for long script error messages while a peer that
+#: never sends CRLF costs at most this much memory before ``ProtocolError``.
+MAX_LINE: Final = 65536
 
 
 class _NeedMore:

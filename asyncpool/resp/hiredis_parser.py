@@ -14,6 +14,12 @@ switches this parser to the pure-Python parser from the last known reply
 boundary; once that parser is past every suspicious header and between two
 replies, the remaining bytes go back to a fresh hiredis reader.
 
+hiredis also skips the two bytes after a bulk payload unread, so
+``$3\r\nabcXX:1\r\n`` would read as ``b"abc"`` then ``1``.  A
+:class:`~asyncpool.resp.terminators.TerminatorCheck` looks at every clean chunk
+first (one regex match in the common case); a terminator that is not CRLF
+counts as a suspicious header, and the pure-Python parser raises on it.
+
 Finding the last reply boundary: the chunks fed since hiredis was last seen
 empty right after returning a reply are kept (by reference), together with the
 number of replies already returned from them.  If they grow past
@@ -37,6 +43,7 @@ from ..errors import ProtocolError, ResponseError, error_from_reply
 from ..options import ReplyLimits
 from .base import NEED_MORE
 from .python_parser import PythonParser
+from .terminators import TerminatorCheck, clean_items, line_limit
 
 __all__ = ["HiredisParser"]
 
@@ -46,6 +53,7 @@ _RETAIN_LIMIT = 4 * 1024 * 1024
 #: parser, which allocates only as elements arrive, takes the reply instead.
 _MAX_PREALLOC_DIGITS = 7
 _GUARDS: dict[tuple[int, int, int], tuple[re.Pattern[bytes], int]] = {}
+_Digits = tuple[int, int, int]
 
 
 def _digits_to_exceed(limit: int) -> int:
@@ -53,11 +61,16 @@ def _digits_to_exceed(limit: int) -> int:
     return len(str(limit + 1))
 
 
-def _guard_for(limits: ReplyLimits) -> tuple[re.Pattern[bytes], int]:
+def _digits_for(limits: ReplyLimits) -> _Digits:
+    """Digit counts from which an aggregate, map or bulk header is suspicious."""
     array = min(_digits_to_exceed(limits.max_aggregate_length), _MAX_PREALLOC_DIGITS)
     pairs = _digits_to_exceed(limits.max_aggregate_length // 2)  # a map counts pairs twice
     bulk = _digits_to_exceed(limits.max_bulk_length)
-    key = (array, pairs, bulk)
+    return (array, pairs, bulk)
+
+
+def _guard_for(key: _Digits) -> tuple[re.Pattern[bytes], int]:
+    array, pairs, bulk = key
     guard = _GUARDS.get(key)
     if guard is None:
         pattern = re.compile(
@@ -91,6 +104,7 @@ class HiredisParser:
 
     __slots__ = (
         "_agg",
+        "_bulks",
         "_delivered",
         "_depth_bytes",
         "_encoding",
@@ -123,9 +137,10 @@ class HiredisParser:
         self._max_depth = limits.max_depth
         self._depth_bytes = 4 * (limits.max_depth + 1)
         # Past this many bytes without a known boundary the Python parser takes
-        # over; it also bounds an unterminated line like the Python parser does.
+        # over (lines are bounded by MAX_LINE, in both parsers).
         self._retain_limit = min(_RETAIN_LIMIT, limits.max_bulk_length + 64)
-        self._guard, self._window = _guard_for(limits)
+        digits = _digits_for(limits)
+        self._guard, self._window = _guard_for(digits)
         self._reader: Any = self._new_reader()
         self._py: PythonParser | None = None
         self._retained: list[bytes] = []  # chunks since the last known reply boundary
@@ -135,6 +150,9 @@ class HiredisParser:
         self._tail = b"\r\n"  # last bytes of the stream (a header may span two chunks)
         self._stream = 0  # bytes fed so far
         self._last_dirty = -1  # stream offset just past the last suspicious header seen
+        # what hiredis does not check: the CRLF after each bulk payload
+        max_line = line_limit(limits.max_bulk_length)
+        self._bulks = TerminatorCheck(clean_items(*digits, max_line), max_line)
         self._failed: ProtocolError | None = None
 
     def _new_reader(self) -> Any:
@@ -156,22 +174,33 @@ class HiredisParser:
         tail = self._tail
         scanned = tail + data
         self._tail = scanned[-self._window :]
-        dirty = self._guard.search(scanned)
-        if dirty is not None:
-            last = dirty
-            for last in self._guard.finditer(scanned, dirty.start() + 1):  # noqa: B007
-                pass
-            end = self._stream - len(tail) + last.end()  # stream offset past the header
-            if end > self._last_dirty:
-                self._last_dirty = end
+        base = self._stream - len(tail)  # stream offset of scanned[0]
         self._stream += len(data)
         py = self._py
+        clean = py is None and self._bulks.all_clean(scanned, base)
+        if clean:
+            dirty = None  # the common case: one regex match, no guard needed
+        else:
+            dirty = self._guard.search(scanned)
+            if dirty is not None:
+                last = dirty
+                for last in self._guard.finditer(scanned, dirty.start() + 1):  # noqa: B007
+                    pass
+                end = base + last.end()  # stream offset past the header
+                if end > self._last_dirty:
+                    self._last_dirty = end
         if py is not None:
             py.feed(data)
             return
         self._retained.append(data)
         since = self._since = self._since + len(data)
-        if dirty is not None or since > self._retain_limit:
+        suspicious = dirty is not None or since > self._retain_limit
+        if not (suspicious or clean) and (bad := self._bulks.check(scanned, base)) >= 0:
+            # a bulk not terminated by CRLF: the Python parser raises on it
+            if bad > self._last_dirty:
+                self._last_dirty = bad
+            suspicious = True
+        if suspicious:
             self._to_python()
             return
         self._reader.feed(data)
@@ -205,6 +234,12 @@ class HiredisParser:
     def _to_hiredis(self, py: PythonParser) -> None:
         """Back to hiredis once the Python parser is between replies and past the danger."""
         rest = py.unparsed()
+        start = self._stream - len(rest)  # a reply boundary
+        self._bulks.reset(start)
+        bad = self._bulks.check(rest, start)
+        if bad >= 0:  # the Python parser will meet it and raise
+            self._last_dirty = max(self._last_dirty, bad)
+            return
         self._py = None
         self._reader = reader = self._new_reader()
         self._retained = [rest] if rest else []

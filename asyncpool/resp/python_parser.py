@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import ProtocolError, error_from_reply
 from ..options import ReplyLimits
 from .base import NEED_MORE, PushMessage
+from .terminators import line_limit
 
 __all__ = ["PythonParser"]
 
@@ -29,6 +30,8 @@ _BULK, _SIMPLE, _ERROR, _INT, _ARRAY = 36, 43, 45, 58, 42
 _MAP, _SET, _PUSH, _ATTR = 37, 126, 62, 124
 _NULL, _DOUBLE_T, _BIGNUM, _BOOL, _BLOBERR, _VERBATIM = 95, 44, 40, 35, 33, 61
 _AGGREGATES = frozenset((_ARRAY, _MAP, _SET, _PUSH, _ATTR))
+_TYPES = _AGGREGATES | {_BULK, _SIMPLE, _ERROR, _INT, _NULL, _DOUBLE_T, _BIGNUM, _BOOL}
+_TYPES |= {_BLOBERR, _VERBATIM}
 _DROP = object()  # a finished attribute: nothing to hand to the parent
 
 
@@ -59,6 +62,7 @@ class PythonParser:
         "_max_agg",
         "_max_bulk",
         "_max_depth",
+        "_max_line",
         "_pos",
         "_stack",
     )
@@ -74,6 +78,7 @@ class PythonParser:
         self._max_bulk = limits.max_bulk_length
         self._max_agg = limits.max_aggregate_length
         self._max_depth = limits.max_depth
+        self._max_line = line_limit(limits.max_bulk_length)
         self._encoding = encoding
         self._errors = errors
         self._buf: bytes | bytearray = b""
@@ -152,10 +157,14 @@ class PythonParser:
         while True:
             end = buf.find(b"\r\n", pos)
             if end < 0:
-                if size - pos > self._max_bulk + 64:
-                    raise ProtocolError("reply line longer than max_bulk_length")
+                if pos < size and buf[pos] not in _TYPES:  # no need to wait for the line end
+                    raise _bad(f"unknown reply type byte {bytes((buf[pos],))!r} in", buf[pos:])
+                if size - pos > self._max_line + 1:  # + 1: its CR may be here already
+                    raise ProtocolError(f"reply line longer than {self._max_line} bytes")
                 self._pos = pos
                 return NEED_MORE
+            if end - pos > self._max_line:
+                raise ProtocolError(f"reply line longer than {self._max_line} bytes")
             kind = buf[pos]
             line = buf[pos + 1 : end]
             if kind in (_BULK, _VERBATIM, _BLOBERR):
@@ -255,7 +264,7 @@ class PythonParser:
                     raise _bad("bad boolean", line)
                 pos = end + 2
             else:
-                raise ProtocolError(f"unknown reply type byte {bytes((kind,))!r}")
+                raise _bad(f"unknown reply type byte {bytes((kind,))!r} in", buf[pos:end])
             # Hand the finished value to its parent aggregate(s).
             while stack:
                 if value is _DROP:

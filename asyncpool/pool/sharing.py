@@ -1,0 +1,324 @@
+"""Shared-connection mode (``multiplex=True``): commands ride busy connections.
+
+In the exclusive mode a caller holds its connection from checkout until its
+reply has arrived, so a connection carries one command per round trip.  Here a
+*shareable* command holds a connection only for its write: the reply future is
+matched in order by the protocol's FIFO of waiters, and the next command may
+ride the same connection before that reply is back.
+
+Where a shareable command goes, in order (all synchronous, no await):
+
+1. **The connection written in this loop tick**, if its cork is still open
+   and it owes fewer than ``max_in_flight`` replies: the command joins the
+   write that is about to leave (one syscall, one packet for many callers).
+2. **An idle connection**, lent through the pool's ordinary fast path.
+3. **The shared connection owing the fewest replies**, below ``max_in_flight``.
+   While callers wait in the pool's queue for a connection of their own (a
+   lease, a transaction, a blocking command), the *busiest* one with room
+   instead, and none at all when only one is shared: the others then drain
+   and are handed to the queue in FIFO order, so exclusive callers are never
+   starved by riders.
+4. Otherwise *board*: the pool's ordinary checkout (dial below
+   ``max_connections``, or wait in the FIFO queue), while every reply that
+   frees room on a shared connection wakes the caller to try steps 1-3 again.
+
+A shared connection stays lent (the pool counts it in use) until it owes no
+reply; the caller whose reply empties it hands it back through the pool's
+ordinary check-in.  What keeps the invariants:
+
+* a departed caller's reply is read and dropped by the protocol, never handed
+  to another waiter; if it was the last one owed, a small task hands the
+  connection back once it is drained;
+* a reply that times out closes the connection; a broken connection fails
+  every rider with a :class:`~asyncpool.ConnectionError`, and each rider's own
+  retry rule applies (safe commands retried, others
+  :class:`~asyncpool.OutcomeUnknownError`);
+* connections still come only from the pool: the bound holds;
+* commands that block, change connection state or need the connection to
+  themselves never share (:func:`shareable_name`); nor do explicit leases
+  (``pool.acquire()``, ``redis.connection()``), pipelines and transactions;
+* head-of-line waits are bounded: at most ``max_in_flight - 1`` commands queue
+  behind a slow one on its connection, new commands prefer the connection
+  owing the fewest replies, and ``socket_timeout`` (when set) bounds any wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..command_info import BLOCKING, STATEFUL, command_name
+from ..connection import Connection
+from ..errors import ConnectionError, TimeoutError
+
+if TYPE_CHECKING:
+    from .pool import Pool
+
+__all__ = ["Sharing", "SharingStats", "shareable_name"]
+
+#: Beyond :data:`STATEFUL` and :data:`BLOCKING`: commands that end or take over
+#: the connection, or whose replies do not follow the one-reply-per-command rule.
+NEVER_SHARED = frozenset({"QUIT", "SYNC", "PSYNC", "REPLCONF", "SHUTDOWN", "DEBUG"})
+_NAME_TYPES = (str, bytes)
+_MISSING: Any = object()
+#: Command names whose decision is cached (each name object once).
+_MAX_DECISIONS = 1024
+
+
+def shareable_name(name: str) -> bool:
+    """Whether the command ``name`` (upper case) may ride a shared connection."""
+    return name not in STATEFUL and name not in BLOCKING and name not in NEVER_SHARED
+
+
+@dataclass(frozen=True)
+class SharingStats:
+    """A snapshot of the shared-connection mode of one pool.
+
+    ``replies_owed`` has one entry per connection shared now (replies its
+    server still owes, departed callers' included); ``rides_total`` counts
+    commands sent in shared mode, ``busy_rides_total`` those that rode a
+    connection already owing replies (instead of waiting for one), and
+    ``queued_total`` those that found no connection to ride and went through
+    the pool's checkout (dial or queue).
+    """
+
+    max_in_flight: int
+    shared_connections: int
+    replies_owed: tuple[int, ...]
+    rides_total: int
+    busy_rides_total: int
+    queued_total: int
+
+
+class Sharing:
+    """The sharing policy of one pool; the executor calls it for shareable commands."""
+
+    __slots__ = (
+        "_boarding",
+        "_busy",
+        "_decided",
+        "_last",
+        "_max",
+        "_pool",
+        "_queued",
+        "_rides",
+        "_room",
+        "_settling",
+        "_shared",
+        "_tasks",
+    )
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self._max = pool.options.max_in_flight
+        #: Connections carrying riders (all of them also lent, for the pool).
+        self._shared: dict[Connection, None] = {}
+        #: The connection written last: joining its open cork coalesces writes.
+        self._last: Connection | None = None
+        self._decided: dict[Any, bool] = {}
+        self._settling: set[Connection] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._rides = 0
+        self._busy = 0
+        self._queued = 0
+        #: Callers inside :meth:`board` whose checkout is pending (dialing or queued).
+        self._boarding = 0
+        #: Resolved (and replaced) when room frees up on a shared connection.
+        self._room: asyncio.Future[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Sharing {self._pool.name} shared={len(self._shared)} max_in_flight={self._max}>"
+
+    # -- the executor's calls ------------------------------------------------------
+    def shareable(self, args: Sequence[Any], timeout_override: Any = None) -> bool:
+        """Whether ``args`` rides a shared connection (no per-call timeout either)."""
+        if timeout_override is not None or not args:
+            return False
+        name = args[0]
+        if name.__class__ not in _NAME_TYPES:
+            return False
+        found = self._decided.get(name)
+        if found is None:
+            found = shareable_name(command_name(args))
+            if len(self._decided) < _MAX_DECISIONS:
+                self._decided[name] = found
+        return found
+
+    def ride(self, args: Sequence[Any]) -> tuple[Connection, asyncio.Future[Any]] | None:
+        """Write ``args`` on a connection now (steps 1-3), or ``None``: use :meth:`board`."""
+        pool = self._pool
+        if pool._closed:
+            return None
+        limit = self._max
+        # Callers queued for a connection of their own (not our boarders): let
+        # connections drain for them instead of keeping every one busy.
+        exclusive_waiting = len(pool._waiters) > self._boarding
+        conn = self._last
+        if conn is not None and not exclusive_waiting:
+            protocol = conn.protocol_or_none
+            if (
+                protocol is not None
+                and protocol.write_pending
+                and protocol.pending < limit
+                and not protocol.closed
+                and conn in self._shared
+            ):
+                return self._send(conn, args)
+        conn = pool._lend_idle()
+        if conn is not None:
+            self._shared[conn] = None
+            return self._send(conn, args)
+        best = None
+        if exclusive_waiting:
+            # Pile onto the busiest connection with room, so the others drain and
+            # go to the queue in turn; with a single one, wait (board) instead.
+            if len(self._shared) > 1:
+                most = -1
+                for candidate in self._shared:
+                    owed = candidate.pending_replies
+                    if most < owed < limit and not candidate.is_closed:
+                        best, most = candidate, owed
+        else:
+            for candidate in self._shared:
+                owed = candidate.pending_replies
+                if owed < limit and not candidate.is_closed:
+                    best, limit = candidate, owed
+        if best is not None:
+            return self._send(best, args)
+        return None
+
+    async def board(self, args: Sequence[Any]) -> tuple[Connection, asyncio.Future[Any]]:
+        """No connection to ride now: check one out the ordinary way, or ride one later.
+
+        The pool's checkout dials (below ``max_connections``) or queues; while
+        it waits, every reply that frees room on a shared connection wakes this
+        caller to try :meth:`ride` again.  Raises what the checkout raises
+        (:class:`~asyncpool.PoolTimeout`, a dial error), before anything is sent.
+        """
+        self._queued += 1
+        pool = self._pool
+        loop = asyncio.get_running_loop()
+        checkout: asyncio.Task[Connection] | None = None
+        try:
+            while True:
+                if checkout is None:
+                    self._boarding += 1
+                    checkout = asyncio.ensure_future(pool._checkout())
+                    checkout.add_done_callback(self._boarded)
+                room = self._room
+                if room is None:
+                    room = self._room = loop.create_future()
+                await asyncio.wait((checkout, room), return_when=asyncio.FIRST_COMPLETED)
+                if checkout.done():
+                    conn = checkout.result()
+                    checkout = None
+                    self._shared[conn] = None
+                    self._wake()  # a new shared connection: others may ride it
+                    return self._send(conn, args)
+                ride = self.ride(args)
+                if ride is not None:
+                    return ride
+        finally:
+            # a checkout that finished as we left: hand back what it got
+            if (
+                checkout is not None
+                and not checkout.cancel()
+                and not checkout.cancelled()
+                and checkout.exception() is None
+            ):
+                pool._checkin(checkout.result())
+
+    async def wait(self, conn: Connection, fut: asyncio.Future[Any]) -> Any:
+        """Await the reply of a command sent by :meth:`ride` or :meth:`board`."""
+        try:
+            reply = await fut
+        except asyncio.CancelledError:
+            self._settle_later(conn)
+            raise
+        except TimeoutError as exc:
+            # The socket cannot be trusted any more; the other riders get a
+            # ConnectionError (their own retry rules apply), this one its timeout.
+            conn.close(ConnectionError(f"shared connection closed after a reply timed out: {exc}"))
+            self._give_back(conn)
+            raise
+        except BaseException:
+            self._give_back(conn)
+            raise
+        if self._room is not None:
+            self._wake()
+        if not conn.pending_replies:
+            self._give_back(conn)
+        return reply
+
+    # -- introspection ----------------------------------------------------------------
+    def stats(self) -> SharingStats:
+        """Connections shared now, the replies each owes, and the ride counters."""
+        return SharingStats(
+            max_in_flight=self._max,
+            shared_connections=len(self._shared),
+            replies_owed=tuple(c.pending_replies for c in self._shared),
+            rides_total=self._rides,
+            busy_rides_total=self._busy,
+            queued_total=self._queued,
+        )
+
+    # -- internals ---------------------------------------------------------------------
+    def _send(self, conn: Connection, args: Sequence[Any]) -> tuple[Connection, Any]:
+        busy = conn.pending_replies
+        try:
+            fut = conn.submit(args)
+        except BaseException:
+            self._give_back(conn)
+            raise
+        self._last = conn
+        self._rides += 1
+        if busy:
+            self._busy += 1
+        return conn, fut
+
+    def _boarded(self, task: asyncio.Future[Any]) -> None:
+        self._boarding -= 1
+        if not task.cancelled():
+            task.exception()  # retrieved: board() re-raises it, or it left
+
+    def _wake(self) -> None:
+        """Room on a shared connection: let every boarding caller try to ride."""
+        room, self._room = self._room, None
+        if room is not None and not room.done():
+            room.set_result(None)
+
+    def _give_back(self, conn: Connection) -> None:
+        """Hand ``conn`` back to the pool if it is still shared (once)."""
+        if self._shared.pop(conn, _MISSING) is _MISSING:
+            return  # already given back by another rider
+        if self._last is conn:
+            self._last = None
+        conn.last_used_at = time.monotonic()  # its last reply: idle from now on
+        self._pool._checkin(conn)
+
+    def _settle_later(self, conn: Connection) -> None:
+        """A rider left: make sure the connection goes back once its replies are read."""
+        if conn not in self._shared or conn in self._settling:
+            return
+        if not conn.pending_replies:
+            self._give_back(conn)
+            return
+        self._settling.add(conn)
+        task = asyncio.ensure_future(self._settle(conn))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _settle(self, conn: Connection) -> None:
+        # Later riders give the connection back themselves when their replies
+        # empty it; this covers the departed caller whose reply was owed last.
+        try:
+            protocol = conn.protocol_or_none
+            if protocol is not None:
+                await protocol.wait_drained()
+        finally:
+            self._settling.discard(conn)
+        if not conn.pending_replies or conn.is_closed:
+            self._give_back(conn)

@@ -1,0 +1,208 @@
+"""Sentinel clients against a real group (primary, replica, three sentinels) left undisturbed.
+
+Failovers are in ``test_sentinel_failover.py``; these tests leave the primary
+where it is (a paused sentinel is resumed and the group settles again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import pytest
+
+import asyncpool
+from asyncpool.sentinel import Sentinel, parse_sentinel_url, redact_sentinel_url
+from asyncpool.testing import SentinelGroup, free_port
+
+
+def _address(server: asyncpool.testing.RedisServer) -> tuple[str, int]:
+    return server.host, server.port
+
+
+async def _role(client: asyncpool.Redis) -> str:
+    reply = await client.execute_command("ROLE")
+    first = reply[0]
+    return first.decode() if isinstance(first, bytes) else str(first)
+
+
+async def test_master_for_and_replica_for_reach_the_right_servers(
+    sentinel_group: SentinelGroup, unique_key: str
+) -> None:
+    group = sentinel_group
+    async with Sentinel(group.sentinel_addresses) as sentinel:
+        assert await sentinel.discover_master("mymaster") == _address(group.primary)
+        assert await sentinel.discover_replicas("mymaster") == [_address(group.replicas[0])]
+        primary = sentinel.master_for("mymaster")
+        replica = sentinel.replica_for("mymaster")
+        await primary.set(unique_key, "v")
+        assert group.primary.command("GET", unique_key) == b"v"
+        assert await _role(primary) == "master"
+        assert await _role(replica) == "slave"
+        await primary.execute_command("WAIT", 1, 2000)
+        assert await replica.get(unique_key) == b"v"
+        with pytest.raises(asyncpool.ReadOnlyError):
+            await replica.set(unique_key, "nope")  # a replica client never finds a primary
+        stats = sentinel.stats()
+        assert stats.primaries == {"mymaster": f"127.0.0.1:{group.primary.port}"}
+        assert stats.failovers == ()
+
+
+async def test_unknown_service_raises_master_not_found(sentinel_group: SentinelGroup) -> None:
+    async with Sentinel(sentinel_group.sentinel_addresses) as sentinel:
+        with pytest.raises(asyncpool.MasterNotFoundError, match="does not know it"):
+            await sentinel.discover_master("no-such-service")
+        client = sentinel.master_for("no-such-service", dial_attempts=1)
+        with pytest.raises(asyncpool.MasterNotFoundError):
+            await client.ping()
+        assert client.pool.stats().total == 0  # the failed dial gave its slot back
+
+
+async def test_down_sentinels_are_skipped(sentinel_group: SentinelGroup) -> None:
+    group = sentinel_group
+    dead = ("127.0.0.1", free_port())
+    paused = group.sentinels[0]
+    paused.pause()
+    try:
+        addresses = [dead, _address(paused), *group.sentinel_addresses[1:]]
+        async with Sentinel(addresses, sentinel_timeout=0.3, watch=False) as sentinel:
+            started = time.monotonic()
+            primary = sentinel.master_for("mymaster")
+            assert await primary.ping()
+            first = time.monotonic() - started
+            assert first < 5  # the refused one at once, the frozen one after 0.3 s
+            # the sentinel that answered is asked first from now on
+            assert sentinel.nodes.addresses[0] == group.sentinel_addresses[1]
+            assert set(sentinel.nodes.addresses[-2:]) == {dead, _address(paused)}  # tried last
+            assert await sentinel.discover_master("mymaster") == _address(group.primary)
+    finally:
+        paused.resume()
+    await asyncio.to_thread(group.wait_settled)
+
+
+async def test_sentinel_list_is_learnt_and_configured_ones_kept(
+    sentinel_group: SentinelGroup,
+) -> None:
+    group = sentinel_group
+    dead = ("127.0.0.1", free_port())
+    first = group.sentinel_addresses[0]
+    async with Sentinel([first, dead], poll_interval=0.1, sentinel_timeout=0.3) as sentinel:
+        assert await sentinel.master_for("mymaster").ping()
+        deadline = time.monotonic() + 10
+        while len(sentinel.stats().subscribed) < 3:  # the learnt ones are subscribed too
+            assert time.monotonic() < deadline, sentinel.stats()
+            await asyncio.sleep(0.05)
+        known = set(sentinel.nodes.addresses)
+        assert set(group.sentinel_addresses) <= known
+        assert dead in known  # configured: never dropped, though no sentinel lists it
+
+
+async def test_events_subscribed_on_every_sentinel(sentinel_group: SentinelGroup) -> None:
+    async with Sentinel(sentinel_group.sentinel_addresses, poll_interval=None) as sentinel:
+        assert await sentinel.master_for("mymaster").ping()
+        deadline = time.monotonic() + 10
+        while len(sentinel.stats().subscribed) < 3:
+            assert time.monotonic() < deadline, sentinel.stats()
+            await asyncio.sleep(0.05)
+        assert set(sentinel.stats().subscribed) == {
+            f"{h}:{p}" for h, p in sentinel_group.sentinel_addresses
+        }
+
+
+async def test_stale_address_is_rejected_by_role_and_rediscovered(
+    sentinel_group: SentinelGroup, unique_key: str
+) -> None:
+    """A primary client told the replica's address (out of date) never writes there."""
+    group = sentinel_group
+    async with Sentinel(group.sentinel_addresses, watch=False, poll_interval=None) as sentinel:
+        service = sentinel.service("mymaster")
+        await sentinel.discover_master("mymaster")
+        service.master = _address(group.replicas[0])  # as if we had missed a failover
+        primary = sentinel.master_for("mymaster", dial_backoff=0.001)
+        await primary.set(unique_key, "v")
+        assert group.primary.command("GET", unique_key) == b"v"
+        (failover,) = sentinel.failovers()
+        assert failover.source == "stale primary"  # ROLE said so, not a READONLY reply
+        assert failover.old == _address(group.replicas[0])
+        assert failover.new == _address(group.primary)
+        assert failover.switch_seconds is not None
+        assert primary.pool.stats().errors_total >= 1  # the rejected dial
+
+
+async def test_from_url_with_every_sentinel(sentinel_group: SentinelGroup, unique_key: str) -> None:
+    group = sentinel_group
+    async with Sentinel.from_url(group.url(db=2) + "?max_connections=7") as sentinel:
+        assert sentinel.service_name == "mymaster"
+        primary = sentinel.master_for()
+        assert primary.pool.options.max_connections == 7
+        await primary.set(unique_key, "in db 2")
+        assert group.primary.command("GET", unique_key) is None  # not in db 0
+    async with Sentinel.from_url(group.url(db=2)) as sentinel:
+        assert await sentinel.master_for().get(unique_key) == b"in db 2"
+
+
+async def test_sentinel_and_data_node_credentials_are_separate(
+    sentinel_group_factory: Callable[..., SentinelGroup], unique_key: str
+) -> None:
+    group = sentinel_group_factory(password="data-pw", sentinel_password="sentinel-pw")
+    hosts = ",".join(f"{h}:{p}" for h, p in group.sentinel_addresses)
+    url = f"redis+sentinel://:data-pw@{hosts}/mymaster?sentinel_password=sentinel-pw"
+    async with Sentinel.from_url(url) as sentinel:
+        primary = sentinel.master_for()
+        await primary.set(unique_key, "v")
+        assert await primary.get(unique_key) == b"v"
+    wrong = f"redis+sentinel://:data-pw@{hosts}/mymaster?sentinel_password=data-pw"
+    async with Sentinel.from_url(wrong) as sentinel:
+        with pytest.raises(asyncpool.MasterNotFoundError) as info:
+            await sentinel.master_for(dial_attempts=1).ping()
+        assert "data-pw" not in str(info.value)
+
+
+# -- the URL form (no server needed) -------------------------------------------------------------
+def test_url_lists_sentinels_service_db_and_both_credentials() -> None:
+    parsed = parse_sentinel_url(
+        "redis+sentinel://app:data%40pw@10.0.0.1:26380,10.0.0.2,[::1]:5000/cache/3"
+        "?sentinel_username=mon&sentinel_password=s%26pw&sentinel_timeout=0.25"
+        "&max_connections=9&socket_timeout=2"
+    )
+    assert parsed.sentinels == (("10.0.0.1", 26380), ("10.0.0.2", 26379), ("::1", 5000))
+    assert parsed.service_name == "cache"
+    assert parsed.connection_options.db == 3
+    assert parsed.connection_options.username == "app"
+    assert parsed.connection_options.password == "data@pw"
+    assert parsed.connection_options.socket_timeout == 2.0
+    assert parsed.pool_options.max_connections == 9
+    assert parsed.sentinel_username == "mon"
+    assert parsed.sentinel_password == "s&pw"
+    assert parsed.sentinel_timeout == 0.25
+    assert "s&pw" not in repr(parsed)
+    assert "data@pw" not in repr(parsed)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis://h:1/0", "not a Sentinel URL"),
+        ("redis+sentinel://h:1", "missing service name"),
+        ("redis+sentinel://h:1/", "missing service name"),
+        ("redis+sentinel:///mymaster", "no sentinel host"),
+        ("redis+sentinel://h:99999/mymaster", "invalid sentinel port"),
+        ("redis+sentinel://h:1/mymaster/x", "invalid path"),
+        ("redis+sentinel://h:1/mymaster/0?bogus=1", "unknown query parameter"),
+        ("redis+sentinel://h:1/mymaster?sentinel_timeout=-1", "sentinel_timeout"),
+        ("redis+sentinel://h,/mymaster", "empty sentinel host"),
+    ],
+)
+def test_bad_urls_raise_invalid_url(url: str, message: str) -> None:
+    with pytest.raises(asyncpool.InvalidURL, match=message):
+        parse_sentinel_url(url)
+
+
+def test_no_password_in_url_errors() -> None:
+    url = "redis+sentinel://:topsecret@h:1/mymaster/0?sentinel_password=alsosecret&bogus=1"
+    with pytest.raises(asyncpool.InvalidURL) as info:
+        parse_sentinel_url(url)
+    assert "topsecret" not in str(info.value)
+    assert "alsosecret" not in str(info.value)
+    assert "alsosecret" not in redact_sentinel_url(url)

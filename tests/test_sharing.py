@@ -1,0 +1,335 @@
+"""Shared-connection mode (``multiplex=True``): every invariant, tested in that mode.
+
+A busy Lua script (it spins on TIME) keeps replies owed for a known time, so
+commands can be caught riding a connection behind it.  It blocks the whole
+server while it runs, which is what lets a test look at the in-flight state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import asyncpool
+from asyncpool.pool.sharing import shareable_name
+from asyncpool.testing import FaultProxy
+
+from ._util import wait_until
+
+#: Spin for ARGV[1] milliseconds on the server, then answer "slow".
+SLOW = """
+local t = redis.call('TIME')
+local start = t[1] * 1000000 + t[2]
+repeat
+  t = redis.call('TIME')
+until t[1] * 1000000 + t[2] - start >= tonumber(ARGV[1]) * 1000
+return 'slow'
+"""
+
+
+def make_pool(server: Any, **options: Any) -> asyncpool.Pool:
+    host = getattr(server, "host", "127.0.0.1")
+    return asyncpool.Pool(
+        host=host, port=server.port, password=getattr(server, "password", None), **options
+    )
+
+
+@pytest.fixture
+async def shared(redis_server: Any) -> AsyncIterator[asyncpool.Redis]:
+    """A client in shared mode with one connection."""
+    pool = make_pool(redis_server, multiplex=True, max_connections=1)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        yield redis
+
+
+def slow(redis: asyncpool.Redis, ms: int) -> asyncio.Future[Any]:
+    return asyncio.ensure_future(redis.execute_command("EVAL", SLOW, 0, ms))
+
+
+def sharing(redis: asyncpool.Redis) -> asyncpool.pool.sharing.Sharing:
+    found = redis.pool.sharing
+    assert found is not None
+    return found
+
+
+async def owed(redis: asyncpool.Redis, count: int) -> None:
+    """Wait until the shared connections owe ``count`` replies in all."""
+    await wait_until(
+        lambda: sum(sharing(redis).stats().replies_owed) == count,
+        timeout=5,
+        what=f"{count} replies owed",
+    )
+
+
+# -- which commands share -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["BLPOP", "BRPOP", "XREAD", "WAIT", "MULTI", "EXEC", "WATCH", "SELECT", "SUBSCRIBE",
+     "PSUBSCRIBE", "SSUBSCRIBE", "CLIENT", "MONITOR", "HELLO", "AUTH", "RESET", "QUIT"],
+)  # fmt: skip
+def test_commands_that_must_not_share(name: str) -> None:
+    assert not shareable_name(name)
+
+
+def test_plain_commands_share_and_names_compare_case_insensitively(redis_server: Any) -> None:
+    pool = make_pool(redis_server, multiplex=True)
+    policy = pool.sharing
+    assert policy is not None
+    for args in (("GET", "k"), (b"set", "k", "v"), ("Incr", "n"), ("EVAL", "return 1", 0)):
+        assert policy.shareable(args), args
+    for args in (("Select", 1), (b"multi",), ("bLpOp", "k", 0), ("client", "reply", "off")):
+        assert not policy.shareable(args), args
+    assert not policy.shareable(("GET", "k"), timeout_override=1.0)  # own deadline: exclusive
+    assert not policy.shareable((bytearray(b"GET"), "k"))
+
+
+def test_options_keyword_url_and_validation(redis_server: Any) -> None:
+    assert asyncpool.Pool().sharing is None  # off by default
+    pool = asyncpool.Pool.from_url("redis://127.0.0.1:6379/0?multiplex=true&max_in_flight=8")
+    assert pool.options.multiplex is True
+    assert pool.sharing is not None
+    assert pool.sharing.stats().max_in_flight == 8
+    assert asyncpool.Pool(multiplex=True).options.max_in_flight == 128
+    assert asyncpool.Pool.from_url("redis://h/0?multiplex=off").sharing is None
+    with pytest.raises(asyncpool.ConfigError, match="max_in_flight"):
+        asyncpool.Pool(multiplex=True, max_in_flight=0)
+    with pytest.raises(asyncpool.InvalidURL):
+        asyncpool.Pool.from_url("redis://h/0?multiplex=maybe")
+
+
+# -- invariant 1: a reply never reaches the wrong caller ------------------------------------
+
+
+async def test_commands_ride_one_connection_and_get_their_own_replies(
+    shared: asyncpool.Redis, unique_key: str
+) -> None:
+    keys = [f"{unique_key}{i}" for i in range(50)]
+    for key in keys:
+        await shared.set(key, key)
+    blocker = slow(shared, 100)
+    gets = [asyncio.ensure_future(shared.get(key)) for key in keys]
+    await owed(shared, 51)  # all 51 on the one connection at once
+    assert sharing(shared).stats().shared_connections == 1
+    assert await blocker == b"slow"
+    assert await asyncio.gather(*gets) == [key.encode() for key in keys]
+    stats = sharing(shared).stats()
+    assert stats.busy_rides_total >= 50  # they rode a connection that owed replies
+    assert shared.pool.stats().created_total == 1
+
+
+async def test_a_cancelled_riders_reply_is_dropped_not_delivered(
+    shared: asyncpool.Redis, unique_key: str
+) -> None:
+    await shared.set(unique_key + "a", "A")
+    await shared.set(unique_key + "b", "B")
+    blocker = slow(shared, 150)
+    doomed = asyncio.ensure_future(shared.get(unique_key + "a"))
+    after = asyncio.ensure_future(shared.get(unique_key + "b"))
+    await owed(shared, 3)
+    doomed.cancel()
+    assert await blocker == b"slow"
+    assert await after == b"B"  # not "A", the departed caller's reply
+    with pytest.raises(asyncio.CancelledError):
+        await doomed
+    assert await shared.get(unique_key + "a") == b"A"  # still in step
+    assert shared.pool.stats().created_total == 1  # no new connection for the cancel
+
+
+async def test_when_the_last_rider_leaves_the_connection_still_comes_back(
+    shared: asyncpool.Redis, unique_key: str
+) -> None:
+    doomed = slow(shared, 100)  # nobody rides behind it: no later rider hands it back
+    await owed(shared, 1)
+    doomed.cancel()
+    pool = shared.pool
+    await wait_until(lambda: pool.stats().in_use == 0, timeout=5, what="connection handed back")
+    assert pool.stats().idle == 1
+    assert sharing(shared).stats().shared_connections == 0
+    async with pool.acquire() as lease:  # in step: an exclusive caller gets a clean one
+        assert lease.info().pending_replies == 0
+        assert await lease.execute_command("PING") in (True, b"PONG")
+    assert pool.stats().created_total == 1
+
+
+# -- invariant 4/5: a broken connection fails every rider, each under its retry rule --------
+
+
+async def test_a_cut_fails_every_rider_and_only_safe_commands_are_retried(
+    fault_proxy: FaultProxy, unique_key: str
+) -> None:
+    pool = asyncpool.Pool.from_url(fault_proxy.url, multiplex=True, max_connections=1)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        await redis.set(unique_key, "v")
+        blocker = slow(redis, 300)
+        get = asyncio.ensure_future(redis.get(unique_key))
+        incr = asyncio.ensure_future(redis.incr(unique_key + "n"))
+        await owed(redis, 3)
+        assert fault_proxy.cut() == 1
+        assert await get == b"v"  # safe: retried on a new connection
+        with pytest.raises(asyncpool.OutcomeUnknownError, match="INCR"):
+            await incr
+        with pytest.raises(asyncpool.OutcomeUnknownError, match="EVAL"):
+            await blocker
+        await wait_until(lambda: pool.stats().in_use == 0, timeout=5, what="pool settled")
+        assert pool.stats().total <= 1
+        assert await redis.get(unique_key) == b"v"
+
+
+async def test_a_timed_out_reply_closes_the_connection_under_every_rider(
+    redis_server: Any, unique_key: str
+) -> None:
+    pool = make_pool(redis_server, multiplex=True, max_connections=1, socket_timeout=0.4)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        await redis.set(unique_key, "v")
+        blocker = slow(redis, 600)  # times out at 0.4 s; the server is busy until 0.6 s
+        await owed(redis, 1)
+        # a gap (not a synchronisation): the riders' own deadlines fall after the blocker's
+        await asyncio.sleep(0.15)
+        get = asyncio.ensure_future(redis.get(unique_key))
+        incr = asyncio.ensure_future(redis.incr(unique_key + "n"))
+        await owed(redis, 3)
+        with pytest.raises(asyncpool.TimeoutError):
+            await blocker
+        with pytest.raises(asyncpool.OutcomeUnknownError, match="INCR"):
+            await incr  # sent on the connection that was closed under it
+        assert await get == b"v"  # safe: retried on a new connection
+        assert pool.stats().closed_total >= 1
+        assert pool.stats().created_total == 2
+
+
+# -- invariant 2 and the bound ------------------------------------------------------------------
+
+
+async def test_the_bound_holds_and_nothing_leaks_under_load(
+    redis_server: Any, unique_key: str
+) -> None:
+    pool = make_pool(redis_server, multiplex=True, max_connections=3, max_in_flight=16)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        await redis.set(unique_key, "v")
+        most = 0
+        running = True
+
+        async def sample() -> None:
+            nonlocal most
+            while running:
+                most = max(most, pool.stats().total)
+                assert max(sharing(redis).stats().replies_owed, default=0) <= 16
+                await asyncio.sleep(0)
+
+        async def worker() -> None:
+            for _ in range(20):
+                assert await redis.get(unique_key) == b"v"
+
+        sampler = asyncio.ensure_future(sample())
+        await asyncio.gather(*(worker() for _ in range(200)))
+        running = False
+        await sampler
+        assert 1 <= most <= 3
+        stats = sharing(redis).stats()
+        assert stats.rides_total == 200 * 20 + 1  # and the SET
+        assert stats.busy_rides_total > 0
+        await wait_until(lambda: pool.stats().in_use == 0, timeout=5, what="all handed back")
+        assert sharing(redis).stats().shared_connections == 0
+
+
+async def test_head_of_line_waits_are_bounded_by_max_in_flight(
+    redis_server: Any, unique_key: str
+) -> None:
+    # pre-warmed: the busy script would hold up the handshake of a new connection
+    pool = make_pool(redis_server, multiplex=True, max_connections=4, max_in_flight=3, min_idle=4)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        await redis.set(unique_key, "v")
+        blocker = slow(redis, 200)
+        gets = [asyncio.ensure_future(redis.get(unique_key)) for _ in range(9)]
+        await owed(redis, 10)
+        by_connection = {info.id: info.pending_replies for info in pool.connections()}
+        assert max(by_connection.values()) <= 3  # at most 2 wait behind the slow one
+        assert pool.stats().total == 4
+        assert await blocker == b"slow"
+        assert await asyncio.gather(*gets) == [b"v"] * 9
+
+
+# -- exclusive users: leases, state changes, blocking commands -------------------------------
+
+
+async def test_a_lease_never_shares_and_waits_for_a_drained_connection(
+    shared: asyncpool.Redis, unique_key: str
+) -> None:
+    await shared.set(unique_key, "v")
+    blocker = slow(shared, 100)
+    rider = asyncio.ensure_future(shared.get(unique_key))
+    await owed(shared, 2)
+    async with shared.connection() as pinned:
+        assert blocker.done()  # handed over only once drained
+        assert rider.done()
+        assert pinned.lease.info().pending_replies == 0
+        assert sharing(shared).stats().shared_connections == 0
+        await pinned.execute_command("SELECT", 1)
+        waiting = asyncio.ensure_future(shared.get(unique_key))
+        done, _ = await asyncio.wait([waiting], timeout=0.1)
+        assert not done  # it does not ride the pinned (exclusive) connection
+    assert await waiting == b"v"  # db 0 again: the lease was reset before reuse
+    assert await rider == b"v"
+
+
+async def test_blocking_and_state_changing_commands_keep_a_connection_to_themselves(
+    redis_server: Any, unique_key: str
+) -> None:
+    pool = make_pool(redis_server, multiplex=True, max_connections=2)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        await redis.set(unique_key, "v")
+        blpop = asyncio.ensure_future(redis.blpop([unique_key + "list"], timeout=0.5))
+        await wait_until(lambda: pool.stats().in_use == 1, timeout=5, what="BLPOP lent")
+        for _ in range(20):  # never queued behind the BLPOP
+            assert await asyncio.wait_for(redis.get(unique_key), 0.4) == b"v"
+        assert not blpop.done()
+        assert await blpop is None
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.incr(unique_key + "n").get(unique_key)
+            assert await pipe.execute() == [1, b"v"]
+
+
+async def test_queued_exclusive_callers_are_not_starved_by_riders(
+    redis_server: Any, unique_key: str
+) -> None:
+    # one connection: riders must let it drain for the lease, or it never would
+    pool = make_pool(redis_server, multiplex=True, max_connections=1, acquire_timeout=3)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        await redis.set(unique_key, "v")
+        running = True
+
+        async def rider() -> None:
+            while running:
+                await redis.get(unique_key)
+
+        riders = [asyncio.ensure_future(rider()) for _ in range(40)]
+        await wait_until(lambda: sharing(redis).stats().rides_total > 500, what="riding")
+        try:
+            for _ in range(3):
+                async with pool.acquire() as lease:  # PoolTimeout if starved
+                    assert lease.info().pending_replies == 0
+        finally:
+            running = False
+            await asyncio.gather(*riders)
+
+
+async def test_close_waits_for_riders_then_closes_everything(
+    redis_server: Any, unique_key: str
+) -> None:
+    pool = make_pool(redis_server, multiplex=True, max_connections=1)
+    redis = asyncpool.Redis(pool=pool)
+    await redis.set(unique_key, "v")
+    blocker = slow(redis, 100)
+    get = asyncio.ensure_future(redis.get(unique_key))
+    await owed(redis, 2)
+    await pool.close()
+    assert await blocker == b"slow"
+    assert await get == b"v"
+    assert pool.stats().total == 0
+    with pytest.raises(asyncpool.PoolClosed):
+        await redis.get(unique_key)
