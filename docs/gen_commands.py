@@ -48,7 +48,7 @@ METHODS: dict[str, str] = {
     "unsubscribe": "PubSub.unsubscribe",
     "punsubscribe": "PubSub.punsubscribe",
     "script|load": "script_load, Redis.register_script",
-    "set": "set (and Redis.lock uses it)",
+    "monitor": "Redis.monitor",
 }
 
 #: Why a command has no method.  Keys are command names or ``parent|`` prefixes.
@@ -64,7 +64,6 @@ WHY: dict[str, str] = {
     "client|reply": "would desynchronise replies on a pooled connection",
     "client|tracking": "client-side caching: see the caching page",
     "client|caching": "client-side caching: see the caching page",
-    "monitor": "needs a connection of its own: `execute_command` on a pinned connection",
     "ssubscribe": "sharded pub/sub: not in PubSub yet (`spublish` works)",
     "sunsubscribe": "sharded pub/sub: not in PubSub yet",
     "sync": "replication protocol, not for clients",
@@ -187,6 +186,10 @@ LOCKS = """
 ## Locks
 
 ::: asyncpool.client.lock.Lock
+
+## MONITOR
+
+::: asyncpool.client.monitor.Monitor
 """
 
 

@@ -23,6 +23,7 @@ from .retry import Retry
 
 if TYPE_CHECKING:
     from .lock import Lock
+    from .monitor import Monitor
     from .pipeline import Pipeline
     from .pubsub import PubSub
     from .script import Script
@@ -358,6 +359,13 @@ class Redis(Commands[StrT]):
         pubsub = PubSub(self._pool, **kwargs)
         self._pubsubs.add(pubsub)
         return pubsub
+
+    def monitor(self) -> Monitor:
+        """``async with redis.monitor() as m``: every command the server runs; see
+        :class:`~asyncpool.client.monitor.Monitor`."""
+        from .monitor import Monitor
+
+        return Monitor(self._pool)
 
     def lock(
         self,

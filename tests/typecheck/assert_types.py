@@ -97,3 +97,8 @@ async def locks(text: Redis[str]) -> None:
     async with lock as held:
         assert_type(held, asyncpool.Lock)
         assert_type(await held.extend(5), bool)
+
+
+async def monitors(raw: Redis[bytes]) -> None:
+    async with raw.monitor() as monitor:
+        assert_type(await monitor.next_command(), dict[str, Any])
