@@ -102,3 +102,23 @@ async def locks(text: Redis[str]) -> None:
 async def monitors(raw: Redis[bytes]) -> None:
     async with raw.monitor() as monitor:
         assert_type(await monitor.next_command(), dict[str, Any])
+
+
+async def count_and_flag_overloads(raw: Redis[bytes], text: Redis[str]) -> None:
+    assert_type(await text.set("k", "v"), bool | None)
+    assert_type(await text.set("k", "v", get=True), str | None)
+    assert_type(await raw.lpop("l"), bytes | None)
+    assert_type(await raw.lpop("l", 2), list[bytes] | None)
+    assert_type(await text.rpop("l", 2), list[str] | None)
+    assert_type(await text.spop("s"), str | None)
+    assert_type(await text.spop("s", 3), set[str])
+    assert_type(await raw.srandmember("s", 2), list[bytes])
+    assert_type(await text.zrangebyscore("z", 0, 1, withscores=True), list[tuple[str, float]])
+    assert_type(await raw.zrevrange("z", 0, 1), list[bytes])
+    assert_type(await text.zunion(["a", "b"], withscores=True), list[tuple[str, float]])
+    assert_type(await text.zinter(["a", "b"]), list[str])
+    assert_type(await raw.zdiff(["a", "b"], withscores=True), list[tuple[bytes, float]])
+    assert_type(await text.hgetdel("h", "f"), list[str | None])
+    assert_type(await text.config_get("maxmemory"), dict[str, str])
+    assert_type(await raw.acl_whoami(), str)
+    assert_type(await raw.geohash("g", "m"), list[str | None])
