@@ -15,13 +15,13 @@ pipe.get(key)``) until ``pipe.multi()`` switches back to queueing; then
 Typing.  At run time :class:`Pipeline` inherits every command method from
 :class:`~asyncpool.client.commands.Commands`, whose annotations promise an
 awaitable reply.  A queued call returns the pipeline instead, so for type
-checkers the pipeline does *not* inherit those methods: it declares
-``__getattr__(name) -> Callable[..., PipelineChain]``, where
-:class:`PipelineChain` is a :class:`Pipeline` that is also awaitable.
+checkers the pipeline inherits the same methods from a generated class
+(``commands/_pipeline_types.py``) whose methods take the same parameters and
+return :class:`PipelineChain`, a :class:`Pipeline` that is also awaitable.
 Chaining (``pipe.incr(k).expire(k, 60)``), ``await pipe.execute()`` and the
-awaited immediate calls of watch mode all type-check; command arguments are
-not checked on a pipeline.  (Awaiting a *queued* call type-checks but fails
-at run time with ``TypeError``.)
+awaited immediate calls of watch mode all type-check, and command arguments
+are checked.  (Awaiting a *queued* call type-checks but fails at run time
+with ``TypeError``; what an awaited watch-mode call returns is ``Any``.)
 
 Retries.  A batch whose bytes never left the process is retried per the
 client's :class:`~asyncpool.Retry`.  After the write, a plain pipeline is
@@ -58,10 +58,13 @@ from .replies import StrT
 from .retry import Retry
 
 if TYPE_CHECKING:
+    from .commands._pipeline_types import PipelineCommands
     from .redis import Redis
     from .script import Script
 
-    _PipelineBase = CommandRunner
+    class _PipelineBase(CommandRunner, PipelineCommands["PipelineChain[StrT]"], Generic[StrT]):
+        """For type checkers: every command method, returning the chain."""
+
 else:
     _PipelineBase = Commands
 
@@ -74,7 +77,7 @@ class _Queued(NamedTuple):
     retryable: bool | None
 
 
-class Pipeline(_PipelineBase, Generic[StrT]):
+class Pipeline(_PipelineBase[StrT]):
     """A batch of commands sent in one write; optionally a MULTI/EXEC transaction.
 
     Get one from :meth:`Redis.pipeline <asyncpool.Redis.pipeline>`::
@@ -100,10 +103,6 @@ class Pipeline(_PipelineBase, Generic[StrT]):
         "_transaction",
         "_watching",
     )
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Callable[..., PipelineChain[StrT]]: ...
 
     def __init__(
         self, client: Redis[StrT], transaction: bool = False, *, retryable: bool | None = None

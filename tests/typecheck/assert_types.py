@@ -122,3 +122,15 @@ async def count_and_flag_overloads(raw: Redis[bytes], text: Redis[str]) -> None:
     assert_type(await text.config_get("maxmemory"), dict[str, str])
     assert_type(await raw.acl_whoami(), str)
     assert_type(await raw.geohash("g", "m"), list[str | None])
+
+
+async def pipeline_arguments_are_checked(text: Redis[str]) -> None:
+    async with text.pipeline() as pipe:
+        assert_type(pipe.get("k"), PipelineChain[str])
+        assert_type(pipe.zrange("z", 0, -1, withscores=True).hgetall("h"), PipelineChain[str])
+        pipe.incr("k", "one")  # type: ignore[arg-type]
+        pipe.set("k", "v", nx=True, no_such_option=1)  # type: ignore[call-arg]
+        pipe.scan_iter()  # type: ignore[attr-defined]
+        await pipe.watch("k")
+        value = await pipe.get("k")  # watch mode: runs at once
+        assert_type(value, Any)
