@@ -70,6 +70,7 @@ class Pool(Protocol):
     name: str
     options: PoolOptions
     _closed: bool
+    _generation: int
     _waiters: deque[asyncio.Future[Connection | None]]
 
     def try_lend(self) -> Connection | None: ...
