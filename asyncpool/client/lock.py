@@ -22,14 +22,25 @@ from __future__ import annotations
 import asyncio
 import secrets
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import LockError, LockNotOwnedError
 from .script import Script
 
 if TYPE_CHECKING:
-    from .base import KeyT
-    from .redis import Redis
+    from collections.abc import Awaitable
+
+    from .base import CommandRunner, KeyT
+
+    class LockClient(Protocol):
+        """What a lock needs of its client (a :class:`~asyncpool.Redis`)."""
+
+        def retryable(self, retryable: bool = True) -> CommandRunner: ...
+
+        def exists(self, *names: KeyT) -> Awaitable[int]: ...
+
+        def get(self, name: KeyT) -> Awaitable[Any]: ...
+
 
 __all__ = ["Lock"]
 
@@ -95,7 +106,7 @@ class Lock:
 
     def __init__(
         self,
-        redis: Redis[Any],
+        redis: LockClient,
         name: KeyT,
         timeout: float | None = None,
         sleep: float = 0.1,
