@@ -69,25 +69,3 @@ async def wait_until_async(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.01)
-
-
-def check_pool_invariants(pool: asyncpool.Pool) -> None:
-    """The pool's bookkeeping holds: the bound, disjoint idle and lent sets, nothing negative.
-
-    Uses the pool's own check when it has one (``check_invariants``), and these
-    outside checks in any case.
-    """
-    own = getattr(pool, "check_invariants", None)
-    if callable(own):
-        own()
-    stats = pool.stats()
-    where = f"pool {pool.name}: {stats}"
-    assert 0 <= stats.total <= stats.max_connections, where
-    assert stats.idle + stats.in_use <= stats.total, where
-    assert stats.dialing >= 0, where
-    assert stats.waiting >= 0, where
-    idle, lent = list(pool._idle), list(pool._lent)
-    assert len(set(idle)) == len(idle), f"{where}: a connection is idle twice"
-    assert not set(idle) & set(lent), f"{where}: a connection is idle and lent"
-    if pool.closed and not lent and not pool._recovering:
-        assert stats.total == 0, f"{where}: closed, yet connections are counted"

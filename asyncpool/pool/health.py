@@ -20,6 +20,7 @@ from .._log_throttle import LogThrottle
 from ..connection import Connection
 from ..errors import ConnectionError, RedisError
 from ..options import PoolOptions
+from .ledger import Ledger
 
 __all__ = ["HealthMixin"]
 
@@ -32,6 +33,7 @@ class HealthMixin:
     options: PoolOptions
     name: str
     _errors_total: int
+    _ledger: Ledger
     _recovering: set[asyncio.Task[Any]]
 
     if TYPE_CHECKING:
@@ -71,16 +73,16 @@ class HealthMixin:
         return True
 
     def _spawn_recovery(self, conn: Connection) -> None:
+        self._ledger.transit.add(conn)  # until _recover puts it back or discards it
         task = asyncio.ensure_future(self._recover(conn))
         self._recovering.add(task)
-        task.add_done_callback(self._recovering.discard)
-        task.add_done_callback(partial(self._recovery_cancelled, conn))
+        task.add_done_callback(partial(self._recovery_done, conn))
 
-    def _recovery_cancelled(self, conn: Connection, task: asyncio.Task[None]) -> None:
-        # A task cancelled before its first step (close() right after a release)
-        # never runs a line of _recover: the connection is discarded here instead.
-        if task.cancelled():
-            self._discard(conn, "cancelled while being cleaned")
+    def _recovery_done(self, conn: Connection, task: asyncio.Task[None]) -> None:
+        self._recovering.discard(task)
+        if task.cancelled() and conn in self._ledger.transit:
+            # cancelled before it ran (a pool closing): _recover never saw it
+            self._discard(conn, "clean-up cancelled")
 
     async def _recover(self, conn: Connection) -> None:
         """Drain replies owed to departed callers, reset dirty state, then reuse."""
@@ -91,10 +93,10 @@ class HealthMixin:
                     raise ConnectionError("subscribed connections are not reused")
                 if conn.is_dirty:
                     await conn.reset()
-        except asyncio.CancelledError:
-            raise  # _recovery_cancelled discards it
         except BaseException as exc:
             self._discard(conn, f"could not be cleaned: {exc.__class__.__name__}")
+            if isinstance(exc, asyncio.CancelledError):
+                raise
             return
         if conn.is_closed:
             self._discard(conn, "broken")
