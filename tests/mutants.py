@@ -168,6 +168,16 @@ MUTANTS = [
         ("tests/test_event_loops.py",),
     ),
     Mutant(
+        "a forked child is treated like another thread (no fork detection)",
+        "asyncpool/pool/loops.py",
+        "    if old is not None and _BOUND_IN.get(pool, pid) != pid:",
+        "    if False:",
+        (
+            "tests/test_event_loops.py::"
+            "test_a_forked_child_dials_its_own_and_leaves_the_parents_alone",
+        ),
+    ),
+    Mutant(
         "close() during a dial: the caller sees the dial's cancellation",
         "asyncpool/pool/dialing.py",
         "            await asyncio.wait((task,))",

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from typing import Any
@@ -104,3 +106,28 @@ async def test_a_client_used_from_another_running_loop_says_so(
         assert (stats.in_use, stats.total) == (0, 1)
     for noise in _NOISE:
         assert noise not in caplog.text
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+async def test_a_forked_child_dials_its_own_and_leaves_the_parents_alone(
+    redis_server: Any,
+) -> None:
+    key = f"loops:fork:{os.getpid()}"
+    async with asyncpool.Redis(host=redis_server.host, port=redis_server.port) as redis:
+        await redis.set(key, 0)
+        parent_id = await redis.execute_command("CLIENT", "ID")
+
+        def child() -> None:  # a forked child, using the client it inherited
+            async def use() -> None:
+                await redis.incr(key)
+                assert await redis.execute_command("CLIENT", "ID") != parent_id
+
+            asyncio.run(use())
+
+        process = multiprocessing.get_context("fork").Process(target=child)
+        process.start()
+        await asyncio.to_thread(process.join, 30)
+        assert process.exitcode == 0
+        # the parent's connection was neither used nor shut down by the child
+        assert await redis.execute_command("CLIENT", "ID") == parent_id
+        assert await redis.get(key) == b"1"

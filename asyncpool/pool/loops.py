@@ -11,13 +11,19 @@ notes its loop on first use, and when it is used from a different one:
   pool serves from the new loop, with its counters reset;
 * the old loop is **still open** (running in another thread, or stopped but
   not closed, so its tasks may still run): the pool raises
-  :class:`~asyncpool.EventLoopError` naming the fix, and changes nothing.
+  :class:`~asyncpool.EventLoopError` naming the fix, and changes nothing;
+* the pool is used in a **forked child** (another process id than where it
+  bound its loop): the parent's connections are forgotten without a byte sent
+  or a socket shut down (they are the parent's too), and the child dials its
+  own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import weakref
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConnectionError, EventLoopError
@@ -50,11 +56,17 @@ __all__ = ["move_to_loop"]
 
 log = logging.getLogger("asyncpool.pool")
 
+#: The process each pool bound its loop in (a forked child has another id).
+_BOUND_IN: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
 
 def move_to_loop(pool: Pool, loop: asyncio.AbstractEventLoop) -> None:
     """Bind ``pool`` to ``loop`` (the running one), leaving a closed old loop behind."""
     old = pool._loop
-    if old is not None:
+    pid = os.getpid()
+    if old is not None and _BOUND_IN.get(pool, pid) != pid:
+        _leave_parent_process(pool)
+    elif old is not None:
         if not old.is_closed():
             where = "runs (in another thread?)" if old.is_running() else "is not closed"
             raise EventLoopError(
@@ -65,6 +77,28 @@ def move_to_loop(pool: Pool, loop: asyncio.AbstractEventLoop) -> None:
             )
         _leave_closed_loop(pool)
     pool._loop = loop
+    _BOUND_IN[pool] = pid
+
+
+def _leave_parent_process(pool: Pool) -> None:
+    """In a forked child: forget the parent's connections without touching them.
+
+    Their sockets are shared with the parent, which may still use them: no
+    shutdown, no write, no selector change.  Their descriptors close in this
+    process when the garbage collector takes the transports.
+    """
+    log.info("pool %s: used in a forked child; forgetting the parent's connections", pool.name)
+    connections, reserved = pool._ledger.clear()
+    for conn in connections:
+        protocol = conn.protocol_or_none
+        if protocol is not None:
+            protocol.on_lost = None
+    pool._recovering.clear()
+    pool._closed_total += len(connections) + reserved
+    pool._all_returned = None
+    pool._maintenance.forget()
+    if pool._sharing is not None:
+        pool._sharing = pool._sharing.renewed()
 
 
 def _leave_closed_loop(pool: Pool) -> None:
