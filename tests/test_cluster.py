@@ -280,3 +280,94 @@ async def test_no_startup_node_answers() -> None:
     with pytest.raises(asyncpool.ConnectionError, match=f"127.0.0.1:{port}"):
         await rc.initialize()
     await rc.aclose()
+
+
+async def test_unsafe_command_cut_after_sending_is_not_repeated(
+    rc: asyncpool.RedisCluster, redis_cluster: LocalCluster, unique_key: str
+) -> None:
+    key = f"{unique_key}list"
+    owner = redis_cluster.owner(hash_slot(key))
+    popped = asyncio.ensure_future(rc.blpop([key], timeout=10))
+
+    def blocked() -> bool:
+        clients = owner.command("CLIENT", "LIST")
+        return isinstance(clients, bytes) and b"cmd=blpop" in clients
+
+    await asyncio.to_thread(redis_cluster.wait_for, blocked, 10, "BLPOP to block")
+    owner.command("CLIENT", "KILL", "TYPE", "normal")  # cuts it after the write
+    with pytest.raises(asyncpool.OutcomeUnknownError, match="BLPOP"):
+        await popped
+    await rc.rpush(key, "x")
+    assert await rc.lrange(key, 0, -1) == [b"x"]  # the BLPOP was not sent again
+    assert await rc.get(f"{unique_key}other") is None  # the client is still usable
+
+
+async def test_classic_pubsub_hears_publishes_from_any_node(
+    rc: asyncpool.RedisCluster, unique_key: str
+) -> None:
+    channel = f"{unique_key}ch"
+    async with rc.pubsub() as ps:
+        await ps.subscribe(channel)
+        for primary in rc.nodes.topology.primaries():  # type: ignore[union-attr]
+            await rc.execute_on(primary, "PUBLISH", channel, f"from-{primary[1]}")
+        got = set()
+        while len(got) < 3:
+            message = await ps.get_message(ignore_subscribe_messages=True, timeout=5)
+            assert message is not None
+            got.add(message["data"])
+    assert got == {f"from-{p[1]}".encode() for p in rc.nodes.topology.primaries()}  # type: ignore[union-attr]
+
+
+async def test_stats_per_node_and_summed(rc: asyncpool.RedisCluster, unique_key: str) -> None:
+    await rc.mset({f"{unique_key}{i}": i for i in range(30)})
+    per_node = rc.stats()
+    assert len(per_node) == 3
+    totals = rc.total_stats()
+    assert totals["nodes"] == 3
+    assert totals["acquired_total"] == sum(s.acquired_total for s in per_node.values())
+    assert totals["in_use"] == 0
+    assert totals["max_connections"] == 3 * 50
+
+
+async def test_refresh_is_single_flight_and_rate_limited(redis_cluster: LocalCluster) -> None:
+    async with asyncpool.RedisCluster.from_url(redis_cluster.url, refresh_min_interval=0.3) as rc:
+        nodes = rc.nodes
+        assert nodes.refreshes == 1
+        for _ in range(100):
+            nodes.schedule_refresh()
+        await asyncio.gather(*(nodes.refresh() for _ in range(20)))
+        assert nodes.refreshes == 2  # 100 triggers and 20 waiters: one refresh
+        started = asyncio.get_running_loop().time()
+        await nodes.refresh()
+        assert nodes.refreshes == 3
+        assert asyncio.get_running_loop().time() - started >= 0.25  # waited for the window
+
+
+async def test_otel_metrics_for_every_node_pool(
+    rc: asyncpool.RedisCluster, redis_cluster: LocalCluster, unique_key: str
+) -> None:
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from asyncpool.otel.cluster import instrument_cluster
+
+    reader = InMemoryMetricReader()
+    handles = instrument_cluster(rc, meter_provider=MeterProvider(metric_readers=[reader]))
+    keys = _keys_on_every_primary(redis_cluster, unique_key, per_node=1)
+    for key in keys:
+        await rc.set(key, "v")
+    assert len(handles) == len(rc.nodes.pools) == 3
+    data = reader.get_metrics_data()
+    names: set[str] = set()
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name == "db.client.connection.count":
+                    for point in metric.data.data_points:
+                        names.add(
+                            str(dict(point.attributes or {})["db.client.connection.pool.name"])
+                        )
+    assert names == {f"127.0.0.1:{p.port}/0" for p in redis_cluster.primaries()}
+    for handle in handles:
+        handle.uninstrument()

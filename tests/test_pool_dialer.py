@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -155,3 +156,21 @@ async def test_pubsub_counts_against_max_connections(redis_server: RedisServer) 
             with pytest.raises(asyncpool.PoolTimeout):
                 await redis.ping()
         assert await redis.ping()
+
+
+async def test_closing_the_client_ends_its_pubsub_at_once(redis_server: RedisServer) -> None:
+    redis = asyncpool.Redis(port=redis_server.port)
+    ps = redis.pubsub()
+    await ps.subscribe("closing-news")
+    started = time.monotonic()
+    await redis.aclose()  # does not wait out the close timeout for the subscriber
+    assert time.monotonic() - started < 5
+    assert redis.pool.stats().total == 0
+
+    async def read_until_error() -> None:
+        while True:  # the subscription's own confirmation may come first
+            await ps.get_message(timeout=5)
+
+    with pytest.raises(asyncpool.PoolClosed):
+        await read_until_error()
+    await ps.aclose()

@@ -142,6 +142,9 @@ class ClientCache:
                 "client-side caching needs RESP3 (protocol=3): invalidations are RESP3 pushes"
             )
         self._client = client
+        self._pool = client.pool
+        #: The pool's expire_all() generation the tracking session belongs to.
+        self._generation = client.pool._generation
         self.config = config
         self._store = CacheStore(config.max_entries, config.max_bytes, config.entry_limit)
         self._finders: dict[Any, KeyFinder] = {
@@ -312,6 +315,8 @@ class ClientCache:
     ) -> Any:
         if self._state is _NEW or self._state is _UNSUPPORTED:
             await self.start()
+        if self._pool._generation != self._generation:
+            self._target_changed()  # a failover (pool.expire_all): this stream is the old server's
         store = self._store
         usable = self._state is _UP
         cache_key = _cache_key(args)
@@ -456,8 +461,10 @@ class ClientCache:
     # -- the tracking connection -------------------------------------------------------------
     async def _connect(self) -> None:
         config = self.config
+        pool = self._pool
+        generation = pool._generation
         tracker = await TrackingConnection.open(
-            self._client.pool.connection_options,
+            await pool._dial_target(),  # where the pool's next connection would go (Sentinel)
             config.prefix_bytes,
             config.health_check_interval,
             self._on_invalidate,
@@ -466,7 +473,11 @@ class ClientCache:
         if self._state is _CLOSED:
             tracker.close()
             return
+        if pool._generation != generation:  # the target changed while connecting
+            tracker.close()
+            raise ConnectionError("the pool's dial target changed while tracking was set up")
         self._tracker = tracker
+        self._generation = generation
         self._store.flush()  # nothing read before tracking was on may be served
         self._fenced_seq = self._write_seq  # the flush covers every earlier write
         self._state = _UP
@@ -488,6 +499,16 @@ class ClientCache:
             return
         self._tracker = None
         self._flush()  # synchronously: no read is served from a cache that may be stale
+        if self._state is _UP:
+            self._go_down()
+
+    def _target_changed(self) -> None:
+        """The pool expired its connections (Sentinel does on a failover): start over."""
+        self._generation = self._pool._generation
+        tracker, self._tracker = self._tracker, None
+        self._flush()
+        if tracker is not None:
+            tracker.close()
         if self._state is _UP:
             self._go_down()
 

@@ -15,13 +15,13 @@ pipe.get(key)``) until ``pipe.multi()`` switches back to queueing; then
 Typing.  At run time :class:`Pipeline` inherits every command method from
 :class:`~asyncpool.client.commands.Commands`, whose annotations promise an
 awaitable reply.  A queued call returns the pipeline instead, so for type
-checkers the pipeline does *not* inherit those methods: it declares
-``__getattr__(name) -> Callable[..., PipelineChain]``, where
-:class:`PipelineChain` is a :class:`Pipeline` that is also awaitable.
+checkers the pipeline inherits the same methods from a generated class
+(``commands/_pipeline_types.py``) whose methods take the same parameters and
+return :class:`PipelineChain`, a :class:`Pipeline` that is also awaitable.
 Chaining (``pipe.incr(k).expire(k, 60)``), ``await pipe.execute()`` and the
-awaited immediate calls of watch mode all type-check; command arguments are
-not checked on a pipeline.  (Awaiting a *queued* call type-checks but fails
-at run time with ``TypeError``.)
+awaited immediate calls of watch mode all type-check, and command arguments
+are checked.  (Awaiting a *queued* call type-checks but fails at run time
+with ``TypeError``; what an awaited watch-mode call returns is ``Any``.)
 
 Retries.  A batch whose bytes never left the process is retried per the
 client's :class:`~asyncpool.Retry`.  After the write, a plain pipeline is
@@ -58,8 +58,11 @@ from .replies import StrT
 
 if TYPE_CHECKING:
     from ..connection import Connection
+    from .commands._pipeline_types import PipelineCommands
 
-    _PipelineBase = CommandRunner
+    class _PipelineBase(CommandRunner, PipelineCommands["PipelineChain[StrT]"], Generic[StrT]):
+        """For type checkers: every command method, returning the chain."""
+
 else:
     _PipelineBase = Commands
 
@@ -85,7 +88,7 @@ class Script(Protocol):
     def source(self) -> str | bytes: ...
 
 
-class Pipeline(_PipelineBase, Generic[StrT]):
+class Pipeline(_PipelineBase[StrT]):
     """A batch of commands sent in one write; optionally a MULTI/EXEC transaction.
 
     Get one from :meth:`Redis.pipeline <asyncpool.Redis.pipeline>`::
@@ -110,10 +113,6 @@ class Pipeline(_PipelineBase, Generic[StrT]):
         "_transaction",
         "_watching",
     )
-
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Callable[..., PipelineChain[StrT]]: ...
 
     def __init__(
         self, client: Client, transaction: bool = False, *, retryable: bool | None = None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ssl as _ssl
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._types import NOT_GIVEN, NotGiven
 from ..command import Command, TimedCommand
@@ -23,6 +24,10 @@ from .pubsub import PubSub
 from .replies import StrT
 from .retry import Retry
 from .script import Script
+
+if TYPE_CHECKING:
+    from .lock import Lock
+    from .monitor import Monitor
 
 __all__ = ["PinnedConnection", "Redis"]
 
@@ -77,7 +82,7 @@ class Redis(Commands[StrT]):
     not own (close) the executor.
     """
 
-    __slots__ = ("_cache", "_executor", "_owns_executor", "_retryable")
+    __slots__ = ("_cache", "_executor", "_owns_executor", "_pubsubs", "_retryable")
 
     @overload
     def __init__(self, *, executor: Executor) -> None: ...
@@ -134,6 +139,7 @@ class Redis(Commands[StrT]):
     ) -> None:
         self._retryable: bool | None = None
         self._cache: ClientCache | None = None
+        self._pubsubs: weakref.WeakSet[PubSub] = weakref.WeakSet()  # closed with the client
         if executor is not None:
             given = (host, port, db, pool, retry, ssl, cache)
             if options or any(value is not None for value in given):
@@ -260,7 +266,10 @@ class Redis(Commands[StrT]):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pool if this client created it (a shared pool is left open)."""
+        """Close the PubSubs opened from this client, its cache, and the pool if this
+        client created it (a shared pool is left open)."""
+        for pubsub in list(self._pubsubs):
+            await pubsub.aclose()
         if self._cache is not None:  # client-side cache (issue 15)
             await self._cache.close()
         if self._owns_executor:
@@ -312,6 +321,7 @@ class Redis(Commands[StrT]):
         view._executor = self._executor
         view._owns_executor = False
         view._retryable = retryable
+        view._pubsubs = self._pubsubs
         view._cache = self._cache  # client-side cache (issue 15): shared with the view
         return view
 
@@ -376,7 +386,35 @@ class Redis(Commands[StrT]):
 
         See :class:`~asyncpool.PubSub`.
         """
-        return PubSub(self.pool, **kwargs)
+        pubsub = PubSub(self.pool, **kwargs)
+        self._pubsubs.add(pubsub)
+        return pubsub
+
+    def monitor(self) -> Monitor:
+        """``async with redis.monitor() as m``: every command the server runs; see
+        :class:`~asyncpool.client.monitor.Monitor`."""
+        from .monitor import Monitor
+
+        return Monitor(self.pool)
+
+    def lock(
+        self,
+        name: KeyT,
+        timeout: float | None = None,
+        sleep: float = 0.1,
+        blocking: bool = True,
+        blocking_timeout: float | None = None,
+        lock_class: type[Lock] | None = None,
+        thread_local: bool = True,
+        raise_on_release_error: bool = True,
+    ) -> Lock:
+        """A :class:`~asyncpool.Lock` on the key ``name`` (single-instance, not Redlock)."""
+        from .lock import Lock
+
+        return (lock_class or Lock)(
+            self, name, timeout, sleep, blocking, blocking_timeout, thread_local,
+            raise_on_release_error,
+        )  # fmt: skip
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script` bound to this client (EVALSHA, EVAL on NOSCRIPT)."""

@@ -26,6 +26,7 @@ from .slots import hash_slot
 from .topology import Address
 
 if TYPE_CHECKING:
+    from ..client.pubsub import PubSub
     from ..client.script import Script
     from .pipeline import ClusterPipeline
 
@@ -216,6 +217,26 @@ class RedisCluster(Commands):
         """Each node's pool stats, keyed by ``host:port``."""
         return {f"{h}:{p}": pool.stats() for (h, p), pool in self._nodes.pools.items()}
 
+    def total_stats(self) -> dict[str, int]:
+        """The gauges and counters of :meth:`stats` summed over every node."""
+        totals: dict[str, int] = {}
+        for stats in self.stats().values():
+            for name in (
+                "max_connections",
+                "total",
+                "idle",
+                "in_use",
+                "waiting",
+                "created_total",
+                "closed_total",
+                "acquired_total",
+                "acquire_timeouts_total",
+                "errors_total",
+            ):
+                totals[name] = totals.get(name, 0) + int(getattr(stats, name))
+        totals["nodes"] = len(self._nodes.pools)
+        return totals
+
     def pool_for(self, key: Any) -> Pool:
         """The pool of the primary serving ``key``'s slot."""
         if self._nodes.topology is None:
@@ -312,6 +333,21 @@ class RedisCluster(Commands):
         from .pipeline import run_cluster_transaction
 
         return await run_cluster_transaction(self, func, *watches, **kwargs)
+
+    def pubsub(self, **kwargs: Any) -> PubSub:
+        """Classic publish/subscribe on one node (the cluster forwards every PUBLISH to all).
+
+        The session takes its connection from one primary's pool; see
+        :class:`~asyncpool.PubSub`.  Sharded pub/sub (``SSUBSCRIBE``) is not
+        supported yet.
+        """
+        from ..client.pubsub import PubSub
+
+        if self._nodes.topology is None:
+            address = self._nodes.startup[0]
+        else:
+            address = self._nodes.any_primary()
+        return PubSub(self._nodes.pool(address), **kwargs)
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script`: EVALSHA routed by keys, SCRIPT LOAD to every node."""

@@ -169,6 +169,8 @@ async def run(
                 raise reply
             return reply
         redirects += 1
+        kind = reply.code
+        nodes.redirects[kind] = nodes.redirects.get(kind, 0) + 1
         if redirects > cluster.max_redirects:
             raise reply
         ask = target = None

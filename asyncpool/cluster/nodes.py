@@ -25,7 +25,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from .._compat import TIMEOUT_ERRORS, timeout
@@ -72,7 +72,10 @@ class ClusterNodes:
         self._user_on_connect = on_connect
         self.topology: Topology | None = None
         self.pools: dict[Address, Pool] = {}
+        #: Topology refreshes that got an answer.
         self.refreshes = 0
+        #: Redirect replies followed, by kind ("MOVED", "ASK", "TRYAGAIN", ...).
+        self.redirects: dict[str, int] = {}
         self._refresh: asyncio.Task[Topology | None] | None = None
         self._last_refresh = float("-inf")
         self._periodic: asyncio.Task[None] | None = None
@@ -81,6 +84,7 @@ class ClusterNodes:
         self._use_slots = False
         self._rr = 0
         self._closed = False
+        self._pool_hooks: list[Callable[[Pool], None]] = []
 
     # -- pools ---------------------------------------------------------------------
     def pool(self, address: Address) -> Pool:
@@ -95,7 +99,15 @@ class ClusterNodes:
             options = self.connection_options.replace(host=host, port=port)
             pool = Pool(options, self.pool_options, on_connect=self._on_connect)
             self.pools[address] = pool
+            for hook in self._pool_hooks:
+                hook(pool)
         return pool
+
+    def on_new_pool(self, hook: Callable[[Pool], None]) -> None:
+        """Call ``hook(pool)`` for every node pool, now and when one is made (metrics)."""
+        self._pool_hooks.append(hook)
+        for pool in list(self.pools.values()):
+            hook(pool)
 
     async def _on_connect(self, conn: Connection) -> None:
         if self.read_from != "primary":
@@ -148,6 +160,8 @@ class ClusterNodes:
     def moved(self, slot: int, address: Address) -> None:
         """A MOVED reply: serve ``slot`` from ``address`` now, and refresh soon."""
         if self.topology is not None and 0 <= slot < len(self.topology.table):
+            if address not in self.topology.addresses():
+                log.info("slot %d moved to a node not seen before: %s:%d", slot, *address)
             self.topology = self.topology.moved(slot, address)
         self.schedule_refresh()
 

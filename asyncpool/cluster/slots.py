@@ -8,25 +8,13 @@ a ``{...}`` with at least one byte inside, only those bytes are hashed, so
 
 from __future__ import annotations
 
+from binascii import crc_hqx
 from typing import Any
 
 __all__ = ["SLOTS", "hash_slot", "key_bytes"]
 
 #: Slots in a Redis Cluster.
 SLOTS = 16384
-
-
-def _table() -> tuple[int, ...]:
-    out = []
-    for byte in range(256):
-        crc = byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-        out.append(crc & 0xFFFF)
-    return tuple(out)
-
-
-_CRC_TABLE = _table()
 
 
 def key_bytes(key: Any) -> bytes:
@@ -45,17 +33,13 @@ def key_bytes(key: Any) -> bytes:
 
 
 def crc16(data: bytes) -> int:
-    """CRC16/XMODEM of ``data``."""
-    crc = 0
-    table = _CRC_TABLE
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ table[(crc >> 8) ^ byte]
-    return crc
+    """CRC16/XMODEM of ``data`` (``binascii.crc_hqx`` is that CRC, in C)."""
+    return crc_hqx(data, 0)
 
 
 def hash_slot(key: Any) -> int:
     """The cluster slot (0-16383) of ``key`` (``str``, ``bytes``, or a number)."""
-    data = key_bytes(key)
+    data = key if key.__class__ is bytes else key_bytes(key)
     start = data.find(b"{")
     if start != -1:
         end = data.find(b"}", start + 1)

@@ -24,6 +24,7 @@ from ..errors import ConnectionError, EventLoopError
 
 if TYPE_CHECKING:
     from .ledger import Ledger
+    from .sharing import Sharing
 
 
 class _Forgets(Protocol):
@@ -39,6 +40,7 @@ class Pool(Protocol):
     _recovering: set[asyncio.Task[Any]]
     _closed_total: int
     _all_returned: asyncio.Event | None
+    _sharing: Sharing | None
 
     @property
     def _maintenance(self) -> _Forgets: ...
@@ -84,3 +86,5 @@ def _leave_closed_loop(pool: Pool) -> None:
     pool._closed_total += len(connections) + reserved
     pool._all_returned = None
     pool._maintenance.forget()
+    if pool._sharing is not None:  # its shared connections were lent: closed above
+        pool._sharing = pool._sharing.renewed()

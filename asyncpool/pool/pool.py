@@ -184,7 +184,8 @@ class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
     async def close(self, timeout: float | None = 10.0) -> None:
         """Stop lending, wait up to ``timeout`` for lent connections, close everything.
 
-        Waiters fail with :class:`~asyncpool.PoolClosed`; connections still lent
+        Waiters fail with :class:`~asyncpool.PoolClosed`; subscriber connections
+        (:class:`~asyncpool.PubSub`) close at once; other connections still lent
         after ``timeout`` are closed under their users (who get a ConnectionError).
         """
         self._bind_loop()  # a pool left by a closed loop drops its connections at once
@@ -197,6 +198,8 @@ class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
             self._waiters.clear()
             while self._idle:
                 self._discard(self._idle.pop(), "pool closed")
+            for conn in [c for c in self._lent if c.is_subscribed]:  # PubSub's: nothing to wait for
+                conn.close(ConnectionError(f"pool {self.name} was closed"))
         if self._lent:
             self._all_returned = self._all_returned or asyncio.Event()
             try:

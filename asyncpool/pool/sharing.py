@@ -8,9 +8,13 @@ ride the same connection before that reply is back.
 
 Where a shareable command goes, in order (all synchronous, no await):
 
-1. **The connection written in this loop tick**, if its cork is still open
-   and it owes fewer than ``max_in_flight`` replies: the command joins the
-   write that is about to leave (one syscall, one packet for many callers).
+1. **The connection written last**, while it is still shared and owes fewer
+   than ``max_in_flight`` replies: commands of one loop tick join the write
+   that is about to leave (one syscall, one packet for many callers), and a
+   busy connection fills up before another is taken.  (Joining only the
+   connection written *in this tick*, and preferring idle connections
+   otherwise, needed a callback per write to close the tick; it cost a lone
+   serial caller 10-30 %: see docs/sharing.md.)
 2. **An idle connection**, lent through the pool's ordinary fast path.
 3. **The shared connection owing the fewest replies**, below ``max_in_flight``.
    While callers wait in the pool's queue for a connection of their own (a
@@ -66,6 +70,7 @@ class Pool(Protocol):
     name: str
     options: PoolOptions
     _closed: bool
+    _generation: int
     _waiters: deque[asyncio.Future[Connection | None]]
 
     def try_lend(self) -> Connection | None: ...
@@ -146,6 +151,10 @@ class Sharing:
         #: Resolved (and replaced) when room frees up on a shared connection.
         self._room: asyncio.Future[None] | None = None
 
+    def renewed(self) -> Sharing:
+        """A fresh policy for the same pool (its connections belonged to a closed loop)."""
+        return Sharing(self._pool)
+
     def __repr__(self) -> str:
         return f"<Sharing {self._pool.name} shared={len(self._shared)} max_in_flight={self._max}>"
 
@@ -176,15 +185,16 @@ class Sharing:
         # Callers queued for a connection of their own (not our boarders): let
         # connections drain for them instead of keeping every one busy.
         exclusive_waiting = len(pool._waiters) > self._boarding
+        generation = pool._generation
         conn = self._last
         if conn is not None and not exclusive_waiting:
             protocol = conn.protocol_or_none
             if (
                 protocol is not None
-                and protocol.write_pending
                 and protocol.pending < limit
                 and not protocol.closed
-                and conn in self._shared
+                and conn.generation == generation
+                and time.monotonic() < conn.retire_at
             ):
                 return self._send(conn, args)
         conn = pool.try_lend()
@@ -199,12 +209,12 @@ class Sharing:
                 most = -1
                 for candidate in self._shared:
                     owed = candidate.pending_replies
-                    if most < owed < limit and not candidate.is_closed:
+                    if most < owed < limit and _usable(candidate, generation):
                         best, most = candidate, owed
         else:
             for candidate in self._shared:
                 owed = candidate.pending_replies
-                if owed < limit and not candidate.is_closed:
+                if owed < limit and _usable(candidate, generation):
                     best, limit = candidate, owed
         if best is not None:
             return self._send(best, args)
@@ -342,3 +352,14 @@ class Sharing:
             self._settling.discard(conn)
         if not conn.pending_replies or conn.is_closed:
             self._give_back(conn)
+
+
+def _usable(conn: Connection, generation: int) -> bool:
+    """Open, not expired (``expire_all``) and not past its lifetime: fit for new riders.
+
+    An expired or retired connection gets no new riders, so it drains and is
+    closed at check-in, however busy the pool (a Sentinel failover relies on it).
+    """
+    return (
+        not conn.is_closed and conn.generation == generation and time.monotonic() < conn.retire_at
+    )

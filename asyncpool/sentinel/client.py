@@ -11,6 +11,7 @@ from typing import Any
 from .._types import NOT_GIVEN, NotGiven
 from ..client import Redis, Retry
 from ..client.base import Callback
+from ..client.cache_config import URL_KEYS as CACHE_URL_KEYS
 from ..connection import Connection
 from ..errors import ConfigError, ConnectionError, ReadOnlyError
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
@@ -23,6 +24,7 @@ from .watch import Watcher
 __all__ = ["Sentinel", "SentinelRedis", "SentinelStats"]
 
 _CLIENT_KEYS = frozenset({"retries", "deadline", "retry_on_timeout"})
+_CLIENT_KEYS |= CACHE_URL_KEYS  # client-side cache: master_for(..., cache=...) (issue 15)
 #: Keyword arguments of :class:`Sentinel` itself, as opposed to data-node options.
 _OWN_KEYS = (
     "watch",

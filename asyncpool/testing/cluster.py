@@ -51,7 +51,13 @@ class ClusterNodeInfo:
 
     @property
     def failed(self) -> bool:
-        return bool(self.flags & {"fail", "fail?", "handshake", "noaddr"})
+        """Confirmed failed (or not joined yet); a mere suspicion (``fail?``) is not."""
+        return bool(self.flags & {"fail", "handshake", "noaddr"})
+
+    @property
+    def suspected(self) -> bool:
+        """Failed, or suspected by the node that answered (``fail?``)."""
+        return self.failed or "fail?" in self.flags
 
 
 def parse_cluster_nodes(text: str) -> list[ClusterNodeInfo]:
@@ -137,6 +143,7 @@ class LocalCluster:
         self._replicas = replicas
         self._extra = tuple(extra_args)
         self.nodes: list[RedisServer] = []
+        self._killed_slots: dict[int, tuple[tuple[int, int], ...]] = {}
 
     # -- lifecycle ----------------------------------------------------------------
     def start(self) -> LocalCluster:
@@ -233,7 +240,9 @@ class LocalCluster:
 
     # -- faults and operations ------------------------------------------------------
     def kill(self, node: RedisServer) -> None:
-        """``kill -9`` one node."""
+        """``kill -9`` one node (remembering which slots it served)."""
+        info = [i for i in self.topology() if i.port == node.port]
+        self._killed_slots[node.port] = info[0].slots if info else ()
         node.kill()
 
     def restart(self, node: RedisServer, wait: bool = True) -> None:
@@ -249,10 +258,67 @@ class LocalCluster:
         self.wait_for(lambda: _role(replica) == "master", timeout, "the replica took over")
         self.wait_until_ok(timeout)
 
+    def add_node(self) -> RedisServer:
+        """Start one more node, empty, and join it as a primary without slots."""
+        taken = {n.port for n in self.nodes}
+        while True:
+            port = _free_cluster_port(self.host, taken)
+            node = RedisServer(self.binary, port=port, host=self.host, extra_args=self._node_args())
+            try:
+                node.start()
+            except ServerStartError:
+                node.cleanup()
+                taken.add(port)
+                continue
+            break
+        self.nodes.append(node)
+        _check(self.running()[0].command("CLUSTER", "MEET", self.host, node.port))
+        self.wait_for(self._all_known, self.startup_timeout, "the new node to join")
+        self.wait_until_ok()
+        return node
+
+    def remove_node(self, node: RedisServer) -> None:
+        """Stop a node that serves no slots and make every other node forget it."""
+        node_id = self.node_id(node)
+        node.cleanup()
+        self.nodes.remove(node)
+        for other in self.running():
+            _check(other.command("CLUSTER", "FORGET", node_id))
+        self.wait_for(self._all_known, self.startup_timeout, "every node to forget it")
+        self.wait_until_ok()
+
+    def begin_migration(self, slot: int, source: RedisServer, target: RedisServer) -> None:
+        """``CLUSTER SETSLOT slot IMPORTING`` on ``target``, ``MIGRATING`` on ``source``."""
+        _check(target.command("CLUSTER", "SETSLOT", slot, "IMPORTING", self.node_id(source)))
+        _check(source.command("CLUSTER", "SETSLOT", slot, "MIGRATING", self.node_id(target)))
+
+    def migrate_keys(
+        self, slot: int, source: RedisServer, target: RedisServer, batch: int = 10
+    ) -> int:
+        """``MIGRATE`` up to ``batch`` keys of ``slot``; returns how many moved (0: done)."""
+        keys = source.command("CLUSTER", "GETKEYSINSLOT", slot, batch)
+        assert isinstance(keys, list)
+        if not keys:
+            return 0
+        names = [k for k in keys if isinstance(k, bytes)]
+        _check(source.command("MIGRATE", self.host, target.port, "", 0, 5000, "KEYS", *names))
+        return len(names)
+
+    def finish_migration(self, slot: int, target: RedisServer) -> None:
+        """``CLUSTER SETSLOT slot NODE target`` on every primary; wait until all agree."""
+        target_id = self.node_id(target)
+        _check(target.command("CLUSTER", "SETSLOT", slot, "NODE", target_id))
+        for node in self.primaries():
+            if node is not target:
+                _check(node.command("CLUSTER", "SETSLOT", slot, "NODE", target_id))
+        self.wait_until_ok()
+
     def wait_for_promotion(self, dead: RedisServer, timeout: float = 30.0) -> RedisServer:
         """After ``dead`` (a primary) was killed: wait until a replica owns its slots."""
-        dead_id = next(i.node_id for i in self.topology() if i.port == dead.port)
-        slot = next(lo for i in self.topology() if i.port == dead.port for lo, _ in i.slots)
+        slots = self._killed_slots.get(dead.port, ())
+        if not slots:
+            raise ValueError(f"{dead!r} served no slots when it was killed")
+        slot = slots[0][0]
 
         def promoted() -> bool:
             try:
@@ -261,7 +327,7 @@ class LocalCluster:
                 return False
             return owner.port != dead.port and owner.is_running
 
-        self.wait_for(promoted, timeout, f"a replica of {dead_id[:8]} was promoted")
+        self.wait_for(promoted, timeout, f"a replica of {dead.port} was promoted")
         self.wait_until_ok(timeout, skip={dead.port})
         return self.owner(slot)
 
@@ -338,12 +404,12 @@ class LocalCluster:
     def _all_known(self) -> bool:
         for node in self.nodes:
             infos = parse_cluster_nodes(_text(node.command("CLUSTER", "NODES")))
-            if len(infos) != len(self.nodes) or any(i.failed for i in infos):
+            if len(infos) != len(self.nodes) or any(i.suspected for i in infos):
                 return False
         return True
 
     def _converged(self, skip: set[int]) -> bool:
-        views = []
+        views: list[object] = []
         for node in self.running():
             if node.port in skip:
                 continue
@@ -351,14 +417,15 @@ class LocalCluster:
                 return False
             infos = parse_cluster_nodes(_text(node.command("CLUSTER", "NODES")))
             owners = sorted((r, i.port) for i in infos if i.is_primary for r in i.slots)
-            views.append(owners)
+            roles = sorted((i.port, i.is_primary, i.primary_id or "") for i in infos)
+            views.append((owners, roles))
             if sum(hi - lo + 1 for (lo, hi), _ in owners) != SLOTS:
                 return False
             for info in infos:
                 peer = self._maybe(info.port)
                 if info.port in skip or peer is None or not peer.is_running:
                     continue
-                if info.failed:
+                if info.suspected:
                     return False
             if _role(node) == "slave":
                 replication = _bytes(node.command("INFO", "replication"))
