@@ -34,7 +34,7 @@ class RedirectingExecutor(PoolExecutor):
         self.prelude = prelude
         self.redirects = 0
 
-    def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
+    async def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
         if isinstance(error, ResponseError) and error.code == "WRONGTYPE":
             self.redirects += 1
             return Redirect(self.away, self.prelude)
