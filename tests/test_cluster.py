@@ -371,3 +371,13 @@ async def test_otel_metrics_for_every_node_pool(
     assert names == {f"127.0.0.1:{p.port}/0" for p in redis_cluster.primaries()}
     for handle in handles:
         handle.uninstrument()
+
+
+async def test_retryable_view_shares_the_nodes_and_closes_nothing(
+    rc: asyncpool.RedisCluster, unique_key: str
+) -> None:
+    view = rc.retryable()
+    assert await view.incr(f"{unique_key}n") == 1
+    await view.aclose()
+    assert await rc.incr(f"{unique_key}n") == 2
+    assert view.nodes is rc.nodes

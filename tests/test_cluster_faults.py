@@ -328,3 +328,33 @@ async def test_redirects_are_bounded_by_count_and_deadline(
         while await asyncio.to_thread(cluster.migrate_keys, slot, source, target):
             pass
         await asyncio.to_thread(cluster.finish_migration, slot, target)
+
+
+async def test_sharded_pubsub_follows_its_slot_when_it_moves(
+    rc: asyncpool.RedisCluster, cluster: LocalCluster, unique_key: str
+) -> None:
+    channels = [f"{unique_key}ch{i}" for i in range(12)]
+    moving = channels[0]
+    slot = hash_slot(moving)
+    source = cluster.owner(slot)
+    target = next(p for p in cluster.primaries() if p.port != source.port)
+    async with rc.sharded_pubsub() as ps:
+        await ps.ssubscribe(*channels)
+        homes = {a for a in ps.channels.values()}
+        assert len(homes) == 3  # twelve channels land on every primary
+        for ch in channels:
+            assert await rc.execute_command("SPUBLISH", ch, f"hello {ch}") == 1
+        got = [await ps.get_message(timeout=5) for _ in channels]
+        assert sorted(m["data"] for m in got if m) == sorted(
+            f"hello {c}".encode() for c in channels
+        )
+
+        await asyncio.to_thread(cluster.begin_migration, slot, source, target)
+        await asyncio.to_thread(cluster.finish_migration, slot, target)
+        await _wait(
+            lambda: ps.channels.get(moving.encode()) == (target.host, target.port), "re-home"
+        )
+        assert await rc.execute_command("SPUBLISH", moving, "after the move") == 1
+        message = await ps.get_message(timeout=5)
+        assert message is not None
+        assert message["data"] == b"after the move"
