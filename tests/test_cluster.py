@@ -381,3 +381,20 @@ async def test_retryable_view_shares_the_nodes_and_closes_nothing(
     await view.aclose()
     assert await rc.incr(f"{unique_key}n") == 2
     assert view.nodes is rc.nodes
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_resp2_and_resp3_with_decoded_replies(
+    redis_cluster: LocalCluster, unique_key: str, protocol: int
+) -> None:
+    async with asyncpool.RedisCluster.from_url(
+        redis_cluster.url, protocol=protocol, decode_responses=True
+    ) as rc:
+        topology = rc.nodes.topology
+        assert topology is not None
+        assert len(topology.shards) == 3
+        assert len(topology.addresses()) == 6  # CLUSTER SHARDS/SLOTS parsed in this protocol
+        keys = _keys_on_every_primary(redis_cluster, unique_key, per_node=2)
+        await rc.mset({k: f"v{i}" for i, k in enumerate(keys)})
+        assert await rc.mget(keys) == [f"v{i}" for i in range(len(keys))]
+        assert sorted([k async for k in rc.scan_iter(match=f"{unique_key}*")]) == sorted(keys)
