@@ -317,7 +317,8 @@ async def test_redirects_are_bounded_by_count_and_deadline(
         async with asyncpool.RedisCluster.from_url(cluster.url, max_redirects=3) as rc:
             with pytest.raises(asyncpool.TryAgainError):
                 await rc.mget([a, b])
-            assert rc.nodes.redirects["TRYAGAIN"] == 4  # the first try and 3 more
+            assert sum(rc.nodes.redirects.values()) == 4  # the first try and 3 more
+            assert rc.nodes.redirects["TRYAGAIN"] >= 2
         async with asyncpool.RedisCluster.from_url(
             cluster.url, max_redirects=10_000, retry=asyncpool.Retry(deadline=0.3)
         ) as rc:
