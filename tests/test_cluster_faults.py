@@ -129,8 +129,10 @@ async def test_manual_failover_under_load(
     slot = hash_slot(keys[0])
     old = cluster.owner(slot)
     replica = cluster.replica_of(old)
+    piped = [f"{unique_key}p{i}" for i in range(60)]  # pipelines spanning every node
     load = Load()
     tasks = [asyncio.ensure_future(_counter_task(rc, keys[j::50], load)) for j in range(50)]
+    tasks += [asyncio.ensure_future(_pipeline_task(rc, piped[j::4], load)) for j in range(4)]
     try:
         await _wait(lambda: load.ops > 1000, "load before the failover")
         started = time.monotonic()
