@@ -398,3 +398,28 @@ async def test_resp2_and_resp3_with_decoded_replies(
         await rc.mset({k: f"v{i}" for i, k in enumerate(keys)})
         assert await rc.mget(keys) == [f"v{i}" for i in range(len(keys))]
         assert sorted([k async for k in rc.scan_iter(match=f"{unique_key}*")]) == sorted(keys)
+
+
+async def test_pipeline_watch_multi_exec_on_the_slot_primary(
+    rc: asyncpool.RedisCluster, redis_cluster: LocalCluster, unique_key: str
+) -> None:
+    key = f"{{{unique_key}}}n"
+    await rc.set(key, 1)
+    async with rc.pipeline() as pipe:
+        await pipe.watch(key)
+        value = int(await pipe.get(key))  # runs at once while watching
+        pipe.multi()
+        pipe.set(key, value + 1).get(key)
+        with pytest.raises(asyncpool.CrossSlotError):
+            pipe.set(_keys_on_every_primary(redis_cluster, unique_key, 1)[0], "x")
+        assert await pipe.execute() == [True, b"2"]
+    async with rc.pipeline() as pipe:
+        await pipe.watch(key)
+        await rc.set(key, 100)  # another client changes the watched key
+        pipe.multi()
+        pipe.set(key, 3)
+        with pytest.raises(asyncpool.WatchError):
+            await pipe.execute()
+    assert await rc.get(key) == b"100"
+    for pool in rc.nodes.pools.values():
+        assert pool.stats().in_use == 0
