@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._compat import TIMEOUT_ERRORS, running_loop, timeout
-from .command_info import BLOCKING, STATEFUL, blocking_timeout, command_name
+from ._types import NOT_GIVEN, NotGiven
+from .command import Command
 from .errors import (
     ConnectionError,
     ProtocolError,
@@ -29,6 +30,7 @@ from .errors import (
 from .handshake import handshake
 from .options import ConnectionOptions
 from .resp import encode_command, encode_commands
+from .session import Session, follow
 from .transport import RedisProtocol, open_transport
 
 __all__ = ["Connection", "ConnectionInfo", "ConnectionState"]
@@ -38,7 +40,6 @@ _ids = itertools.count(1)
 _SUBSCRIBES = frozenset(
     ("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE")
 )
-_DEFAULT: Any = object()
 
 
 class ConnectionState:
@@ -78,17 +79,14 @@ class Connection:
     """
 
     __slots__ = (
-        "_db",
+        "_authenticated",
+        "_baseline",
         "_deadlines",
-        "_in_multi",
         "_loop",
-        "_modified",
-        "_no_replies",
         "_protocol",
-        "_subscribed",
+        "_session",
         "_transport",
         "_watchdog",
-        "_watching",
         "created_at",
         "errors",
         "generation",
@@ -97,7 +95,6 @@ class Connection:
         "last_error",
         "last_used_at",
         "options",
-        "protocol_version",
         "retire_at",
         "uses",
     )
@@ -117,13 +114,9 @@ class Connection:
         self.uses = 0
         self.errors = 0
         self.last_error: str | None = None
-        self.protocol_version = 2
-        self._db = options.db
-        self._in_multi = False
-        self._watching = False
-        self._subscribed = False
-        self._modified = False
-        self._no_replies = False
+        self._authenticated = options.password is not None
+        #: What the handshake set up; the connection is dirty when _session differs.
+        self._baseline = self._session = self._fresh_session(2)
         #: Set by the pool: when this connection retires (monotonic seconds).
         self.retire_at = float("inf")
         #: Set by the pool: its ``expire_all`` generation at creation.
@@ -148,7 +141,8 @@ class Connection:
         try:
             async with timeout(opts.connect_timeout):
                 self._transport, self._protocol = await open_transport(opts)
-                self.protocol_version = await handshake(self._protocol, opts)
+                protocol_version = await handshake(self._protocol, opts)
+                self._baseline = self._session = self._fresh_session(protocol_version)
         except TIMEOUT_ERRORS as exc:
             self.close()
             if isinstance(exc, TimeoutError):
@@ -188,10 +182,13 @@ class Connection:
         reply = await protocol.request(encode_command(("RESET",)))
         if isinstance(reply, ResponseError):
             raise reply
-        self._in_multi = self._watching = self._subscribed = self._modified = False
-        self._db = 0
-        self.protocol_version = await handshake(protocol, self.options)
-        self._db = self.options.db
+        self._session = self._session.replace(changed=True)  # until the handshake is redone
+        protocol_version = await handshake(protocol, self.options)
+        self._baseline = self._session = self._fresh_session(protocol_version)
+
+    def _fresh_session(self, protocol_version: int) -> Session:
+        opts = self.options
+        return Session(db=opts.db, name=opts.client_name or None, protocol=protocol_version)
 
     # -- state ----------------------------------------------------------------
     @property
@@ -207,9 +204,19 @@ class Connection:
         return self._protocol
 
     @property
+    def session(self) -> Session:
+        """The per-connection state as the client believes the server holds it."""
+        return self._session
+
+    @property
+    def protocol_version(self) -> int:
+        """The RESP version in use (2 or 3)."""
+        return self._session.protocol
+
+    @property
     def is_subscribed(self) -> bool:
         """True once the connection entered subscriber (or MONITOR) mode."""
-        return self._subscribed
+        return self._session.subscribed
 
     @property
     def is_closed(self) -> bool:
@@ -234,35 +241,31 @@ class Connection:
     @property
     def replies_suppressed(self) -> bool:
         """True after CLIENT REPLY OFF/SKIP: the reply stream can no longer be trusted."""
-        return self._no_replies
+        return self._session.replies_suppressed
 
     @property
     def is_dirty(self) -> bool:
-        """True when per-connection state differs from a fresh handshake."""
-        return (
-            self._in_multi
-            or self._watching
-            or self._subscribed
-            or self._modified
-            or self._db != self.options.db
-        )
+        """True when the session state differs from what the handshake set up."""
+        session = self._session
+        return session is not self._baseline and session != self._baseline
 
     @property
     def state(self) -> str:
         """One of :class:`ConnectionState`'s names."""
         if self._protocol is None or self._protocol.closed:
             return ConnectionState.CLOSED
-        if self._subscribed:
+        session = self._session
+        if session.subscribed:
             return ConnectionState.SUBSCRIBED
-        if self._in_multi:
+        if session.multi:
             return ConnectionState.MULTI
-        if self._watching:
+        if session.watching:
             return ConnectionState.WATCHING
         return ConnectionState.CLEAN
 
     def mark_subscribed(self) -> None:
         """Note that this connection entered subscriber mode (never lent again as is)."""
-        self._subscribed = True
+        self._session = self._session.replace(subscribed=True)
 
     def info(self) -> ConnectionInfo:
         """Metadata snapshot (no secrets)."""
@@ -281,74 +284,59 @@ class Connection:
             last_error=self.last_error,
         )
 
-    def _track_state(self, args: Sequence[Any], reply: Any) -> None:
-        name = command_name(args)
-        if isinstance(reply, ResponseError):
-            if name == "EXEC" or name == "DISCARD":
-                self._in_multi = self._watching = False
-            return
-        if name == "MULTI":
-            self._in_multi = True
-        elif name in ("EXEC", "DISCARD", "RESET"):
-            self._in_multi = self._watching = False
-            if name == "RESET":
-                self._subscribed = self._modified = False
-                self._db = 0
-        elif name == "WATCH":
-            self._watching = True
-        elif name == "UNWATCH":
-            self._watching = False
-        elif name == "SELECT" and len(args) > 1:
-            try:
-                self._db = int(args[1])
-            except (TypeError, ValueError):
-                pass
-        elif name in ("SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"):
-            self._subscribed = True
-        elif name in ("HELLO", "AUTH", "READONLY", "READWRITE"):
-            self._modified = True  # identity or protocol changed: treat as dirty
-        elif name == "CLIENT" and len(args) > 1:
-            sub = command_name(args[1:])
-            if sub in ("REPLY", "TRACKING", "SETNAME", "NO-EVICT", "NO-TOUCH"):
-                self._modified = True
+    def _track_state(self, command: Command, reply: Any) -> None:
+        """Follow what a state-changing command did, given its reply."""
+        self._session = follow(self._session, command, reply, authenticated=self._authenticated)
 
     def _note_error(self, exc: BaseException) -> None:
         self.errors += 1
         self.last_error = exc.__class__.__name__
 
     # -- requests -------------------------------------------------------------
-    async def execute_command(self, *args: Any, timeout: float | None = _DEFAULT) -> Any:
+    async def execute_command(
+        self, *args: Any, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> Any:
         """Send one command and return its reply; an error reply is raised.
 
-        ``timeout`` overrides ``socket_timeout`` for this call.  Blocking
-        commands (BLPOP, XREAD BLOCK, ...) get their own timeout added.
+        ``timeout`` overrides ``socket_timeout`` for this call (``None``: no
+        timeout).  Blocking commands (BLPOP, XREAD BLOCK, ...) get their own
+        timeout added.
         """
-        reply = await self.send_command(args, timeout=timeout)
+        reply = await self.send_command(Command(args), timeout=timeout)
         if isinstance(reply, RedisError):
             raise reply
         return reply
 
-    async def send_command(self, args: Sequence[Any], *, timeout: float | None = _DEFAULT) -> Any:
-        """Like :meth:`execute_command` but returns an error reply instead of raising it."""
+    async def send_command(
+        self, command: Command | Sequence[Any], *, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> Any:
+        """Like :meth:`execute_command` but returns an error reply instead of raising it.
+
+        ``command`` is a :class:`~asyncpool.command.Command` or the raw
+        arguments (name first).
+        """
+        if not isinstance(command, Command):
+            command = Command(tuple(command))
         protocol = self._protocol
         if protocol is None:
             raise ConnectionError("connection is not open")
-        if timeout is _DEFAULT:
+        if timeout is NOT_GIVEN:
             timeout = self.options.socket_timeout
-        name = args[0] if args else None
-        blocking = name in BLOCKING
+        info = command.info
+        blocking = info.blocking
         if blocking:
-            timeout = _extend(timeout, blocking_timeout(args))
-        if name in STATEFUL and _suppresses_replies(args):
+            timeout = _extend(timeout, command.blocking_timeout)
+        stateful = info.stateful
+        if stateful and command.suppresses_replies:
             # CLIENT REPLY OFF/SKIP: the server will not answer, so no waiter is
             # queued; the connection is closed on release rather than reused.
-            protocol.write(encode_command(args))
-            self._no_replies = self._modified = True
+            protocol.write(encode_command(command.args))
+            self._session = self._session.replace(replies_suppressed=True, changed=True)
             return None
-        if name in STATEFUL and command_name(args) in _SUBSCRIBES:
-            fut = protocol.request_subscribe(encode_command(args))
+        if stateful and info.name in _SUBSCRIBES:
+            fut = protocol.request_subscribe(encode_command(command.args))
         else:
-            fut = protocol.request(encode_command(args))
+            fut = protocol.request(encode_command(command.args))
         self.uses += 1
         try:
             if timeout is None and not blocking:  # the common case: no timer, one frame less
@@ -362,16 +350,16 @@ class Connection:
             else:
                 reply = await self._wait(fut, timeout, blocking)
         except BaseException:
-            if name in STATEFUL:
+            if stateful:
                 # sent, but we never saw the reply (cancelled, timed out): the server
                 # may be in MULTI, on another db ... so the connection must be reset
-                self._modified = True
+                self._session = self._session.replace(changed=True)
             raise
-        if name in STATEFUL:
-            self._track_state(args, reply)
+        if stateful:
+            self._track_state(command, reply)
         return reply
 
-    def submit(self, args: Sequence[Any]) -> asyncio.Future[Any]:
+    def submit(self, command: Command | Sequence[Any]) -> asyncio.Future[Any]:
         """Write one command now and return the future of its reply (shared use).
 
         Synchronous: the command is queued in order behind every reply this
@@ -388,6 +376,7 @@ class Connection:
             err = ConnectionError("connection is not open")
             err.request_not_sent = True
             raise err
+        args = command.args if isinstance(command, Command) else command
         fut = protocol.request_soon(encode_command(args))
         self.uses += 1
         delay = self.options.socket_timeout
@@ -396,35 +385,43 @@ class Connection:
         return fut
 
     async def send_many(
-        self, commands: Sequence[Sequence[Any]], *, timeout: float | None = _DEFAULT
+        self,
+        commands: Sequence[Command | Sequence[Any]],
+        *,
+        timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> list[Any]:
         """Send commands in one write; return every reply (error replies as values)."""
         protocol = self._protocol
         if protocol is None:
             raise ConnectionError("connection is not open")
-        if timeout is _DEFAULT:
+        if timeout is NOT_GIVEN:
             timeout = self.options.socket_timeout
-        blocking = subscribes = False
-        for args in commands:
-            if args and args[0] in BLOCKING:
+        batch = [c if isinstance(c, Command) else Command(tuple(c)) for c in commands]
+        blocking = stateful = subscribes = False
+        for command in batch:
+            info = command.info
+            if info.blocking:
                 blocking = True
-                timeout = _extend(timeout, blocking_timeout(args))
-            elif args and args[0] in STATEFUL and command_name(args) in _SUBSCRIBES:
-                subscribes = True
-        data = encode_commands(commands)
-        fut = protocol.request_many(data, len(commands), subscribes=subscribes)
+                timeout = _extend(timeout, command.blocking_timeout)
+            elif info.stateful:
+                stateful = True
+                subscribes = subscribes or info.name in _SUBSCRIBES
+        data = encode_commands([c.args for c in batch])
+        fut = protocol.request_many(data, len(batch), subscribes=subscribes)
         self.uses += 1
         try:
             if len(data) > 65536:
                 await protocol.wait_writable()
             replies: list[Any] = await self._wait(fut, timeout, blocking)
         except BaseException:
-            if any(args and args[0] in STATEFUL for args in commands):
-                self._modified = True  # replies unseen: state unknown, reset before reuse
+            if stateful:
+                # replies unseen: state unknown, reset before reuse
+                self._session = self._session.replace(changed=True)
             raise
-        for args, reply in zip(commands, replies, strict=True):
-            if args and args[0] in STATEFUL:
-                self._track_state(args, reply)
+        if stateful:
+            for command, reply in zip(batch, replies, strict=True):
+                if command.info.stateful:
+                    self._track_state(command, reply)
         return replies
 
     async def _wait(self, fut: asyncio.Future[Any], delay: float | None, blocking: bool) -> Any:
@@ -493,10 +490,3 @@ def _extend(delay: float | None, extra: float | None) -> float | None:
     if delay is None or extra is None:
         return delay
     return delay + extra
-
-
-def _suppresses_replies(args: Sequence[Any]) -> bool:
-    """True for ``CLIENT REPLY OFF`` and ``CLIENT REPLY SKIP``."""
-    if len(args) < 3 or command_name(args) != "CLIENT":
-        return False
-    return command_name(args[1:2]) == "REPLY" and command_name(args[2:3]) in ("OFF", "SKIP")

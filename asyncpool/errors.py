@@ -25,6 +25,8 @@ __all__ = [
     "EventLoopError",
     "ExecAbortError",
     "InvalidURL",
+    "LockError",
+    "LockNotOwnedError",
     "MasterNotFoundError",
     "MovedError",
     "NoPermissionError",
@@ -244,6 +246,15 @@ class WatchError(ResponseError):
     """A watched key changed, so ``EXEC`` returned nil and nothing was applied."""
 
     code = "WATCH"
+
+
+class LockError(RedisError):
+    """A :class:`~asyncpool.Lock` could not be acquired in time, or was used while not held."""
+
+
+class LockNotOwnedError(LockError):
+    """The lock was released, extended or reacquired after another holder took it
+    (its timeout expired), or was never held."""
 
 
 _BY_PREFIX: dict[str, type[ResponseError]] = {

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from .errors import ConfigError
 
-__all__ = ["ConnectionOptions", "ParserKind", "PoolOptions", "ReplyLimits"]
+__all__ = ["ClientOptions", "ConnectionOptions", "ParserKind", "PoolOptions", "ReplyLimits"]
 
 ParserKind = Literal["auto", "hiredis", "python"]
 
@@ -233,5 +233,36 @@ class PoolOptions:
         return dataclasses.replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class ClientOptions:
+    """The client-level options a URL or ``Redis(...)`` may carry (the retry policy's).
+
+    ``None`` leaves the :class:`~asyncpool.Retry` default.  Only their names and
+    types live here; the client folds them into its ``Retry``.
+    """
+
+    #: Retries after the first try (``Retry.attempts - 1``).
+    retries: int | None = None
+    #: Overall seconds for one call, retries included.
+    deadline: float | None = None
+    #: Retry a retry-safe command after a socket timeout.
+    retry_on_timeout: bool | None = None
+
+
 CONNECTION_FIELDS = frozenset(f.name for f in dataclasses.fields(ConnectionOptions))
 POOL_FIELDS = frozenset(f.name for f in dataclasses.fields(PoolOptions))
+#: Option names for the client itself, shared by :mod:`asyncpool.url` and ``Redis``.
+CLIENT_FIELDS = frozenset(f.name for f in dataclasses.fields(ClientOptions))
+#: The client-side cache's option names (``?cache=true&cache_max_entries=...``),
+#: converted by :meth:`asyncpool.client.cache_config.CacheConfig.from_params`.
+CACHE_FIELDS = frozenset(
+    {
+        "cache",
+        "cache_max_entries",
+        "cache_max_bytes",
+        "cache_ttl",
+        "cache_commands",
+        "cache_prefixes",
+        "cache_health_check_interval",
+    }
+)

@@ -185,28 +185,31 @@ class RedisProtocol(asyncio.Protocol):
         return fut
 
     def request_soon(self, data: bytes) -> asyncio.Future[Any]:
-        """Like :meth:`request`, coalescing the writes of one loop tick (shared use).
+        """Like :meth:`request`, coalescing writes while replies are owed (shared use).
 
-        The first command of a tick is written at once; the ones that follow in
-        the same tick are queued and written together, in one ``write``, on the
-        next tick, so commands of many callers share a syscall and a packet.
+        On a connection that owes nothing the command is written at once (a
+        lone caller pays nothing).  Otherwise it is queued, and every command
+        queued during this loop tick leaves together, in one ``write``, on the
+        next one: the commands of many callers share a syscall and a packet.
         """
         if self.closed:
             raise self._closed_error()
         fut: asyncio.Future[Any] = self._loop.create_future()
-        self._waiters.append(fut)
+        waiters = self._waiters
         corked = self._corked
-        if corked is None:
-            self._transport.write(data)  # type: ignore[union-attr]
-            self._corked = []
+        if corked is not None:
+            corked.append(data)
+        elif waiters:
+            self._corked = [data]
             self._loop.call_soon(self._flush_corked)
         else:
-            corked.append(data)
+            self._transport.write(data)  # type: ignore[union-attr]
+        waiters.append(fut)
         return fut
 
     @property
     def write_pending(self) -> bool:
-        """True while a cork is open: a command joining now shares the next write."""
+        """True while commands are queued for the next write (a cork is open)."""
         return self._corked is not None
 
     def _flush_corked(self) -> None:

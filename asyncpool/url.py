@@ -39,29 +39,28 @@ import dataclasses
 import difflib
 import re
 import ssl as _ssl
+import types
+import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, Union, get_args, get_origin
 from urllib.parse import parse_qsl, unquote
 
 from .errors import ConfigError, InvalidURL
-from .options import ConnectionOptions, PoolOptions, ReplyLimits
+from .options import (
+    CACHE_FIELDS,
+    CLIENT_FIELDS,
+    ClientOptions,
+    ConnectionOptions,
+    PoolOptions,
+    ReplyLimits,
+)
 
 __all__ = ["CLIENT_KEYS", "parse_url", "redact_url"]
 
-#: Query keys handed back to the client (third item of :func:`parse_url`'s result).
-CLIENT_KEYS = frozenset(
-    {"decode_responses", "encoding", "encoding_errors", "retry_on_timeout", "retries", "deadline"}
-) | frozenset(  # client-side cache (issue 15); CacheConfig.from_params converts them
-    {
-        "cache",
-        "cache_max_entries",
-        "cache_max_bytes",
-        "cache_ttl",
-        "cache_commands",
-        "cache_prefixes",
-        "cache_health_check_interval",
-    }
-)
+#: Query keys handed back to the client (third item of :func:`parse_url`'s result):
+#: the fields of :class:`~asyncpool.options.ClientOptions` and the client-side
+#: cache's keys (``CacheConfig.from_params`` converts those).
+CLIENT_KEYS = CLIENT_FIELDS | CACHE_FIELDS
 _ALIASES = {"timeout": "socket_timeout", "socket_connect_timeout": "connect_timeout"}
 _SSL_KEYS = frozenset(
     {"ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname"}
@@ -117,35 +116,45 @@ def _text_or_none(value: str) -> str | None:
     return value or None
 
 
-_CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "int": int,
-    "float": float,
-    "bool": _bool,
-    "str": str,
-    "int | None": _optional(int),
-    "float | None": _optional(float),
-    "str | None": _text_or_none,
-    "Literal[2, 3]": int,
-    "ParserKind": str,
-}
-_CLIENT_CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "decode_responses": _bool,
-    "encoding": str,
-    "encoding_errors": str,
-    "retry_on_timeout": _bool,
-    "retries": int,
-    "deadline": _optional(float),
-    **{key: str for key in CLIENT_KEYS if key.startswith("cache")},
-}
+_SCALARS: dict[Any, Callable[[str], Any]] = {int: int, float: float, bool: _bool, str: str}
+
+
+def _converter_for(tp: Any) -> Callable[[str], Any] | None:
+    """How to read a query value as type ``tp`` (``None``: not settable from text)."""
+    if tp in _SCALARS:
+        return _SCALARS[tp]
+    origin = get_origin(tp)
+    if origin is Literal:  # Literal[2, 3], Literal["auto", ...]: the option validates the value
+        kinds = {type(value) for value in get_args(tp)}
+        return _SCALARS.get(kinds.pop()) if len(kinds) == 1 else None
+    if origin is Union or origin is types.UnionType:
+        inner = [arg for arg in get_args(tp) if arg is not type(None)]
+        if len(inner) != 1:
+            return None
+        if inner[0] is str:
+            return _text_or_none
+        convert = _converter_for(inner[0])
+        return None if convert is None else _optional(convert)
+    return None
+
+
+def _converters(*classes: type) -> dict[str, Callable[[str], Any]]:
+    """A converter per field of ``classes``, from their resolved type hints."""
+    out: dict[str, Callable[[str], Any]] = {}
+    for cls in classes:
+        for name, tp in typing.get_type_hints(cls).items():
+            convert = _converter_for(tp)
+            if convert is not None:
+                out[name] = convert
+    return out
+
+
+_CONVERTERS = _converters(ConnectionOptions, PoolOptions, ReplyLimits, ClientOptions)
+_CONVERTERS.update({key: str for key in CACHE_FIELDS})  # the cache converts them itself
 
 
 def _converter(name: str) -> Callable[[str], Any]:
-    if name in _CONNECTION or name in _POOL:
-        field = _CONNECTION.get(name) or _POOL[name]
-        return _CONVERTERS[str(field.type)]
-    if name in _LIMITS:
-        return int
-    return _CLIENT_CONVERTERS[name]
+    return _CONVERTERS[name]
 
 
 def _split(url: str) -> tuple[str, str, str, str]:

@@ -204,16 +204,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quick": args.quick,
         "skipped": skipped,
         "versions": {
-            d: version_of(d)
-            for d in (
-                "asyncpool",
-                "redis",
-                "hiredis",
-                "coredis",
-                "valkey-glide",
-                "uvloop",
-                "opentelemetry-sdk",
-            )
+            "asyncpool": version_of("asyncpool-redis"),  # the distribution's name
+            **{
+                d: version_of(d)
+                for d in (
+                    "redis",
+                    "hiredis",
+                    "coredis",
+                    "valkey-glide",
+                    "uvloop",
+                    "opentelemetry-sdk",
+                )
+            },
         },
         "wall_seconds": round(time.monotonic() - began, 1),
         "python_optimize": sys.flags.optimize,

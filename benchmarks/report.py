@@ -23,29 +23,57 @@ END = "<!-- benchmark-results:end -->"
 
 @dataclass(frozen=True)
 class Target:
-    """A performance bar from the issue: ``metric`` compared with ``bound``."""
+    """A performance bar: ``num``'s ``value`` over ``den``'s (same round), against ``bound``.
+
+    ``value`` is "ops" (throughput), "p99" (latency) or "ns" (cost per call,
+    then ``den`` is empty and the bound is in nanoseconds).
+    """
 
     workload: str
     loop: str | None  # None: every loop
-    metric: str  # "ratio", "p99_ratio", "ns"
+    num: str
+    den: str
+    value: str
+    op: str  # ">=" or "<="
     bound: float
     text: str
 
-    def met(self, value: float | None) -> bool | None:
-        if value is None:
+    def met(self, got: float | None) -> bool | None:
+        if got is None:
             return None
-        if self.metric == "ratio":
-            return value >= self.bound
-        return value <= self.bound if self.metric == "p99_ratio" else value < self.bound
+        return got >= self.bound if self.op == ">=" else got <= self.bound
 
 
+_AP, _SH = "asyncpool", "asyncpool-shared"
 TARGETS = (
-    Target("get50", "stdlib", "ratio", 1.4, ">= 1.4x redis-py"),
-    Target("get50", "uvloop", "ratio", 3.0, ">= 3x redis-py"),
-    Target("serial", None, "ratio", 1.2, ">= 1.2x redis-py"),
-    Target("pipeline", None, "ratio", 1.5, ">= 1.5x redis-py"),
-    Target("contention", None, "p99_ratio", 0.7, "p99 <= 0.7x redis-py"),
-    Target("acquire", None, "ns", 2000.0, "< 2000 ns"),
+    Target("get50", "stdlib", _AP, "redis-py", "ops", ">=", 1.4, "asyncpool >= 1.4x redis-py"),
+    Target("get50", "uvloop", _AP, "redis-py", "ops", ">=", 3.0, "asyncpool >= 3x redis-py"),
+    Target("serial", None, _AP, "redis-py", "ops", ">=", 1.2, "asyncpool >= 1.2x redis-py"),
+    Target("pipeline", None, _AP, "redis-py", "ops", ">=", 1.5, "asyncpool >= 1.5x redis-py"),
+    Target("contention", None, _AP, "redis-py", "p99", "<=", 0.7, "asyncpool p99 <= 0.7x redis-py"),
+    Target("acquire", None, _AP, "", "ns", "<=", 2000.0, "acquire+release < 2000 ns"),
+    # issue 14: the shared-connection mode and OpenTelemetry
+    Target("get50", None, _SH, "glide", "ops", ">=", 2.0, "shared >= 2x glide"),
+    Target("get50", None, _SH, _AP, "ops", ">=", 3.0, "shared >= 3x exclusive"),
+    Target("contention", None, _SH, _AP, "ops", ">=", 3.0, "shared >= 3x exclusive"),
+    Target("contention", None, _SH, _AP, "p99", "<=", 1.0, "shared p99 <= exclusive p99"),
+    Target(
+        "serial", None, _SH, _AP, "ops", ">=", 0.95, "shared no worse than exclusive (5 % noise)"
+    ),
+    Target(
+        "pipeline", None, _SH, _AP, "ops", ">=", 0.95, "shared no worse than exclusive (5 % noise)"
+    ),
+    Target("get50", None, "asyncpool+otel", _AP, "ops", ">=", 0.9, "OTel on >= 0.9x plain"),
+    Target(
+        "get50",
+        None,
+        "asyncpool-shared+otel",
+        _SH,
+        "ops",
+        ">=",
+        0.9,
+        "shared, OTel on >= 0.9x plain",
+    ),
 )
 
 
@@ -114,34 +142,48 @@ def summarise(results: Results, loops: Sequence[str], meta: dict[str, Any]) -> d
             entry: dict[str, Any] = {
                 "loop": loop,
                 "workload": wl.key,
-                "asyncpool_vs_redis_py": _ratio(
-                    results, loop, wl.key, "asyncpool", "redis-py", value
-                ),
-                "asyncpool_vs_coredis": _ratio(
-                    results, loop, wl.key, "asyncpool", "coredis", value
-                ),
-                "asyncpool_of_ceiling": _ratio(results, loop, wl.key, "asyncpool", "raw", value),
-                "p99_vs_redis_py": _ratio(results, loop, wl.key, "asyncpool", "redis-py", "p99"),
+                "asyncpool_vs_redis_py": _ratio(results, loop, wl.key, _AP, "redis-py", value),
+                "asyncpool_vs_coredis": _ratio(results, loop, wl.key, _AP, "coredis", value),
+                "asyncpool_of_ceiling": _ratio(results, loop, wl.key, _AP, "raw", value),
+                "p99_vs_redis_py": _ratio(results, loop, wl.key, _AP, "redis-py", "p99"),
+                "shared_vs_exclusive": _ratio(results, loop, wl.key, _SH, _AP, value),
+                "shared_vs_glide": _ratio(results, loop, wl.key, _SH, "glide", value),
+                "shared_p99_vs_exclusive": _ratio(results, loop, wl.key, _SH, _AP, "p99"),
                 "otel_cost_pct": None,
+                "shared_otel_cost_pct": None,
             }
-            otel = _ratio(results, loop, wl.key, "asyncpool+otel", "asyncpool", value)
-            if otel is not None:
-                entry["otel_cost_pct"] = (1 - otel) * 100
-            for target in TARGETS:
-                if target.workload == wl.key and target.loop in (None, loop):
-                    if target.metric == "ratio":
-                        got = entry["asyncpool_vs_redis_py"]
-                    elif target.metric == "p99_ratio":
-                        got = entry["p99_vs_redis_py"]
-                    else:
-                        got = _median(
-                            s.ns_per_op for s in results.get((loop, wl.key, "asyncpool"), [])
-                        )
-                    entry["target"] = target.text
-                    entry["target_value"] = got
-                    entry["target_met"] = target.met(got)
+            for key, num, den in (
+                ("otel_cost_pct", "asyncpool+otel", _AP),
+                ("shared_otel_cost_pct", "asyncpool-shared+otel", _SH),
+            ):
+                otel = _ratio(results, loop, wl.key, num, den, value)
+                if otel is not None:
+                    entry[key] = (1 - otel) * 100
             summary.append(entry)
-    return {"meta": meta, "rows": rows, "summary": summary}
+    targets = []
+    for target in TARGETS:
+        for loop in loops:
+            if target.loop not in (None, loop):
+                continue
+            if target.value == "ns":
+                got = _median(
+                    s.ns_per_op for s in results.get((loop, target.workload, target.num), [])
+                )
+            else:
+                got = _ratio(results, loop, target.workload, target.num, target.den, target.value)
+            if got is None:
+                continue
+            targets.append(
+                {
+                    "workload": target.workload,
+                    "loop": loop,
+                    "target": target.text,
+                    "value": got,
+                    "met": target.met(got),
+                    "kind": target.value,
+                }
+            )
+    return {"meta": meta, "rows": rows, "summary": summary, "targets": targets}
 
 
 def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
@@ -156,21 +198,22 @@ def _title(key: str) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    """Summary table (one row per workload and loop) then the per-client detail."""
+    """Summary table (one row per workload and loop), the targets, then per-client detail."""
     meta = report["meta"]
+    versions = meta["versions"]
     out = [
         f"Measured {meta['date']} on {meta['machine']}; {meta['rounds']} round(s) of"
-        f" {meta['duration']} s per client and workload, medians reported."
-        f" Server: redis-server {meta['server']} on loopback. Clients: asyncpool"
-        f" {meta['versions']['asyncpool']}, redis-py {meta['versions']['redis']} (hiredis"
-        f" {meta['versions']['hiredis']}), coredis {meta['versions']['coredis']},"
-        f" valkey-glide {meta['versions'].get('valkey-glide', '-')};"
+        f" {meta['duration']} s per client and workload, interleaved, medians of per-round"
+        f" ratios reported. Server: redis-server {meta['server']} on loopback. Clients:"
+        f" asyncpool {versions['asyncpool']}, redis-py {versions['redis']} (hiredis"
+        f" {versions['hiredis']}), coredis {versions['coredis']},"
+        f" valkey-glide {versions.get('valkey-glide', '-')};"
         f" Python {meta['python']}{' (-O)' if meta.get('python_optimize') else ''},"
-        f" uvloop {meta['versions']['uvloop']}.",
+        f" uvloop {versions['uvloop']}.",
         "",
-        "| workload | loop | asyncpool / redis-py | asyncpool / coredis | of ceiling"
-        " | target | met | OTel cost |",
-        "|---|---|---:|---:|---:|---|:-:|---:|",
+        "| workload | loop | asyncpool / redis-py | shared / exclusive | shared / glide"
+        " | asyncpool / coredis | of ceiling | OTel cost (excl. / shared) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for e in report["summary"]:
         ns = e["workload"] == "acquire"
@@ -179,20 +222,34 @@ def markdown(report: dict[str, Any]) -> str:
             ratio_text = (
                 f"{_fmt(main_ratio, '.2f', 'x')} (p99 {_fmt(e['p99_vs_redis_py'], '.2f', 'x')})"
             )
+            shared_text = (
+                f"{_fmt(e['shared_vs_exclusive'], '.2f', 'x')}"
+                f" (p99 {_fmt(e['shared_p99_vs_exclusive'], '.2f', 'x')})"
+            )
         elif ns:
             ratio_text = f"{_fmt(main_ratio, '.2f', 'x')} time"
+            shared_text = "-"
         else:
             ratio_text = _fmt(main_ratio, ".2f", "x")
+            shared_text = _fmt(e.get("shared_vs_exclusive"), ".2f", "x")
         coredis = _fmt(e["asyncpool_vs_coredis"], ".2f", "x") + (" time" if ns else "")
-        met = {True: "yes", False: "**no**", None: "-"}[e.get("target_met")]
-        target = e.get("target", "-")
-        if ns and e.get("target_value") is not None:
-            target = f"{target} (got {e['target_value']:.0f})"
+        otel = "-"
+        if e.get("otel_cost_pct") is not None or e.get("shared_otel_cost_pct") is not None:
+            otel = (
+                f"{_fmt(e.get('otel_cost_pct'), '.1f', ' %')}"
+                f" / {_fmt(e.get('shared_otel_cost_pct'), '.1f', ' %')}"
+            )
         out.append(
-            f"| {_title(e['workload'])} | {e['loop']} | {ratio_text} | {coredis} |"
-            f" {_fmt(e['asyncpool_of_ceiling'], '.0%')} | {target} | {met} |"
-            f" {_fmt(e['otel_cost_pct'], '.1f', ' %')} |"
+            f"| {_title(e['workload'])} | {e['loop']} | {ratio_text} | {shared_text} |"
+            f" {_fmt(e.get('shared_vs_glide'), '.2f', 'x')} | {coredis} |"
+            f" {_fmt(e['asyncpool_of_ceiling'], '.0%')} | {otel} |"
         )
+    if report.get("targets"):
+        out += ["", "| target | workload | loop | got | met |", "|---|---|---|---:|:-:|"]
+        for t in report["targets"]:
+            got = f"{t['value']:.0f} ns" if t["kind"] == "ns" else f"{t['value']:.2f}x"
+            met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
+            out.append(f"| {t['target']} | {_title(t['workload'])} | {t['loop']} | {got} | {met} |")
     out += [
         "",
         "Per client. ops/s counts commands (a pipeline of 100 GETs is 100). Latency is per call,"
@@ -241,56 +298,95 @@ def write_markdown(table: str, path: Path) -> None:
     path.write_text(f"# Benchmarks\n\n{block}\n")
 
 
+#: Chart order and colours (exclusive asyncpool blue, shared dark blue, peers warm).
+COLOURS = {
+    "asyncpool": "#4299e1",
+    "asyncpool-shared": "#1a365d",
+    "asyncpool+otel": "#bee3f8",
+    "asyncpool-shared+otel": "#7f9cf5",
+    "redis-py": "#e53e3e",
+    "coredis": "#dd6b20",
+    "glide": "#38a169",
+    "raw": "#a0aec0",
+}
+
+
+def _row(report: dict[str, Any], loop: str, workload: str, client: str) -> dict[str, Any] | None:
+    for r in report["rows"]:
+        if r["loop"] == loop and r["workload"] == workload and r["client"] == client:
+            return r
+    return None
+
+
+def _short(value: float) -> str:
+    return f"{value / 1000:.0f}k" if value >= 10_000 else f"{value / 1000:.1f}k"
+
+
 def write_chart(report: dict[str, Any], path: Path) -> None:
-    """Grouped bars per loop: each client's speed relative to redis-py (= 1)."""
+    """Two PNGs: throughput per workload (``path``) and the acquire cost (``*-acquire.png``).
+
+    One small panel per workload and loop, each with its own scale, bars
+    sorted as in :data:`COLOURS`, labelled with ops/s and the ratio to
+    redis-py, so no workload flattens another.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     loops = sorted({r["loop"] for r in report["rows"]}, key=["stdlib", "uvloop"].index)
-    clients = [
-        c
-        for c in ("asyncpool", "asyncpool+otel", "coredis", "glide", "raw")
-        if any(r["client"] == c for r in report["rows"])
+    ops_workloads = [
+        w
+        for w in WORKLOADS
+        if w.metric == "ops" and any(r["workload"] == w.key for r in report["rows"])
     ]
-    colours = {
-        "asyncpool": "#2b6cb0",
-        "asyncpool+otel": "#90cdf4",
-        "coredis": "#dd6b20",
-        "glide": "#38a169",
-        "raw": "#a0aec0",
-    }
-    workloads: list[Workload] = [
-        w for w in WORKLOADS if any(r["workload"] == w.key for r in report["rows"])
-    ]
-    fig, axes = plt.subplots(1, len(loops), figsize=(6.5 * len(loops), 4.2), squeeze=False)
-    width = 0.8 / max(1, len(clients))
-    for ax, loop in zip(axes[0], loops, strict=False):
-        for ci, client in enumerate(clients):
-            xs, ys = [], []
-            for wi, wl in enumerate(workloads):
-                row = next(
-                    (
-                        r
-                        for r in report["rows"]
-                        if r["loop"] == loop and r["workload"] == wl.key and r["client"] == client
-                    ),
-                    None,
-                )
-                if row is None or row["vs_redis_py"] is None:
-                    continue
-                ratio = row["vs_redis_py"]
-                xs.append(wi + (ci - (len(clients) - 1) / 2) * width)
-                ys.append(1 / ratio if wl.metric == "ns" else ratio)
-            ax.bar(xs, ys, width, label=client, color=colours[client])
-        ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--", label="redis-py")
-        ax.set_xticks(range(len(workloads)))
-        ax.set_xticklabels([w.key for w in workloads], rotation=20)
-        ax.set_title(f"{loop} event loop")
-        ax.set_ylabel("speed relative to redis-py (higher is better)")
-    axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    if ops_workloads:
+        fig, axes = plt.subplots(
+            len(ops_workloads),
+            len(loops),
+            figsize=(6.2 * len(loops), 2.1 * len(ops_workloads) + 0.6),
+            squeeze=False,
+        )
+        for wi, wl in enumerate(ops_workloads):
+            for li, loop in enumerate(loops):
+                _panel(axes[wi][li], report, loop, wl, "ops_per_s")
+        fig.suptitle("throughput, ops/s (longer is better); label: ops/s and ratio to redis-py")
+        fig.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+    acquire = [w for w in WORKLOADS if w.metric == "ns"]
+    if acquire and any(r["workload"] == acquire[0].key for r in report["rows"]):
+        fig, axes = plt.subplots(1, len(loops), figsize=(6.2 * len(loops), 2.2), squeeze=False)
+        for li, loop in enumerate(loops):
+            _panel(axes[0][li], report, loop, acquire[0], "ns_per_op")
+        fig.suptitle("pool acquire+release of an idle connection, ns per call (shorter is better)")
+        fig.tight_layout()
+        fig.savefig(path.with_name(path.stem + "-acquire.png"), dpi=100)
+        plt.close(fig)
+
+
+def _panel(ax: Any, report: dict[str, Any], loop: str, wl: Workload, field: str) -> None:
+    names, values, labels, colours = [], [], [], []
+    for client, colour in COLOURS.items():
+        row = _row(report, loop, wl.key, client)
+        if row is None or row[field] is None:
+            continue
+        names.append(client)
+        values.append(row[field])
+        ratio = row["vs_redis_py"]
+        unit = f"{row[field]:,.0f} ns" if field == "ns_per_op" else _short(row[field])
+        labels.append(unit if ratio is None else f"{unit}  {ratio:.2f}x")
+        colours.append(colour)
+    ys = list(range(len(names)))[::-1]
+    ax.barh(ys, values, color=colours)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(names, fontsize=8)
+    top = max(values, default=1)
+    for y, v, text in zip(ys, values, labels, strict=True):
+        ax.text(v + top * 0.01, y, text, va="center", fontsize=7)
+    ax.set_xlim(0, top * 1.35)
+    ax.set_xticks([])
+    ax.set_title(f"{wl.title} ({loop})", fontsize=9, loc="left")
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)

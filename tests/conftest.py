@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,28 @@ async def client(
         redis_url, protocol=protocol, decode_responses=request.param
     ) as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def _pool_invariants(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """After every test, each pool it made has consistent bookkeeping (``Pool.check_invariants``).
+
+    ``total <= max_connections`` and every connection in exactly one place,
+    always; a closed pool with every lease back must also have nothing in flight.
+    """
+    made: list[asyncpool.Pool] = []
+    init, close = asyncpool.Pool.__init__, asyncpool.Pool.close
+
+    def recording(self: asyncpool.Pool, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    async def checked_close(self: asyncpool.Pool, *args: Any, **kwargs: Any) -> None:
+        self.check_invariants()  # the state the test left, before closing tidies it
+        await close(self, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpool.Pool, "__init__", recording)
+    monkeypatch.setattr(asyncpool.Pool, "close", checked_close)
+    yield
+    for pool in made:
+        pool.check_invariants(settled=pool.closed and not pool.stats().in_use)

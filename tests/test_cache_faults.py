@@ -78,6 +78,39 @@ async def test_a_cut_tracking_connection_flushes_before_the_next_read(
         assert await client.get(key) == b"v3"
 
 
+async def test_cutting_only_the_tracking_connection_leaves_the_pool_serving_uncached(
+    redis_server: RedisServer, fault_proxy: FaultProxy, unique_key: str
+) -> None:
+    key = unique_key + "k"
+    async with (
+        asyncpool.Redis.from_url(fault_proxy.url, cache=True) as client,
+        asyncpool.Redis.from_url(redis_server.url) as direct,
+    ):
+        cache = _cache(client)
+        await direct.set(key, "v1")
+        assert await client.get(key) == b"v1"
+        assert await client.get(key) == b"v1"
+        tracking = cache.tracking
+        assert tracking is not None
+        transport = tracking.connection.protocol._transport
+        assert transport is not None
+        local = transport.get_extra_info("sockname")
+        (link,) = [  # white box: the proxy's link whose client end is the tracking socket
+            link
+            for link in fault_proxy._links
+            if link.client_writer.get_extra_info("peername") == local
+        ]
+        pooled_before = client.pool.stats().created_total
+        link.close()
+        await wait_until(lambda: not cache.stats().tracking, 5, "the cut to be noticed")
+        await direct.set(key, "v2")
+        assert await client.get(key) == b"v2"  # the pool is fine; the cache is not used
+        assert client.pool.stats().created_total == pooled_before  # no pooled connection lost
+        await wait_until(lambda: cache.stats().tracking, 10, "tracking to come back")
+        assert await client.get(key) == b"v2"
+        assert await client.get(key) == b"v2"
+
+
 async def test_a_silent_network_is_noticed_by_the_heartbeat(
     redis_server: RedisServer, fault_proxy: FaultProxy, unique_key: str
 ) -> None:
@@ -141,7 +174,7 @@ async def test_hit_rate_above_90_percent_on_a_skewed_workload(
             for i, key in enumerate(keys):
                 pipe.set(key, i)
             await pipe.execute()
-        sample = rng.choices(keys, weights, k=20_000)
+        sample = rng.choices(keys, weights, k=50_000)
         expected = {key: str(i).encode() for i, key in enumerate(keys)}
 
         async def read(chunk: list[str]) -> None:
@@ -158,3 +191,28 @@ async def test_hit_rate_above_90_percent_on_a_skewed_workload(
         stats = _cache(client).stats()
     assert stats.hit_rate > 0.90, stats
     assert stats.entries <= 1000
+
+
+async def test_a_failover_signal_from_the_pool_flushes_and_retracks(
+    redis_url: str, unique_key: str
+) -> None:
+    # Sentinel reacts to a switch of primary with pool.expire_all(): the cache
+    # must not trust a tracking session opened to the old server.
+    key = unique_key + "k"
+    async with asyncpool.Redis.from_url(redis_url, cache=True) as client:
+        cache = _cache(client)
+        await client.set(key, "v")
+        assert await client.get(key) == b"v"
+        assert await client.get(key) == b"v"
+        old = cache.tracking
+        client.pool.expire_all()
+        assert await client.get(key) == b"v"  # read from the server, not the cache
+        stats = cache.stats()
+        assert (stats.hits, stats.bypasses, stats.flushes) == (1, 1, 1)
+        assert old is not None
+        assert old.lost
+        await wait_until(lambda: cache.stats().tracking, 10, "tracking to come back")
+        assert cache.stats().tracking_connects == 2
+        assert await client.get(key) == b"v"
+        assert await client.get(key) == b"v"
+        assert cache.stats().hits == 2

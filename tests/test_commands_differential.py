@@ -126,6 +126,7 @@ CASES: list[Case] = [
     Case("keys", ("*",), setup=STR),
     Case("scan", (0,), setup=STR),
     Case("dump", ("missing",)),
+    Case("dump", ("k",), setup=STR, differs="str"),
     Case("restore", ("k2", 0, b"\x00\x01x\x0b\x00\x8f\x81\x9a\x14\x1b\x1d\xb7\xc2")),
     Case("object", ("encoding", "n"), setup=NUM),
     Case("object", ("refcount", "n"), setup=NUM),
@@ -205,6 +206,7 @@ CASES: list[Case] = [
     Case("sintercard", (2, ["s", "s2"]), setup=SET, since=(7,)),
     Case("smove", ("s", "s2", "a"), setup=SET),
     Case("spop", ("missing",)),
+    Case("spop", ("s", 3), setup=SET, differs=True),
     Case("srandmember", ("missing",)),
     Case("sscan", ("s",), {"match": "nothing*"}, setup=SET, differs=True),
     # sorted sets
@@ -256,6 +258,59 @@ CASES: list[Case] = [
     ),
     Case("bzmpop", (1, 1, ["z"]), {"max": True}, setup=ZSET, since=(7,), differs=True),
     Case("zrandmember", ("missing",)),
+    # score_cast_func is given a float, not the raw reply
+    Case(
+        "zrange",
+        ("z", 0, -1),
+        {"withscores": True, "score_cast_func": str},
+        setup=ZSET,
+        differs=True,
+    ),
+    Case(
+        "zrangebyscore",
+        ("z", 0, 9),
+        {"withscores": True, "score_cast_func": str},
+        setup=ZSET,
+        differs=True,
+    ),
+    Case(
+        "zrevrangebyscore",
+        ("z", 9, 0),
+        {"withscores": True, "score_cast_func": str},
+        setup=ZSET,
+        differs=True,
+    ),
+    Case(
+        "zrevrange",
+        ("z", 0, -1),
+        {"withscores": True, "score_cast_func": str},
+        setup=ZSET,
+        differs=True,
+    ),
+    Case(
+        "zunion",
+        (["z", "z2"],),
+        {"withscores": True, "score_cast_func": str},
+        setup=ZSET,
+        differs=True,
+    ),
+    Case("zscan", ("z",), {"score_cast_func": str}, setup=ZSET, differs=True),
+    Case(
+        "zrank",
+        ("z", "b"),
+        {"withscore": True, "score_cast_func": str},
+        setup=ZSET,
+        since=(7, 2),
+        differs=True,
+    ),
+    Case(
+        "zrevrank",
+        ("z", "b"),
+        {"withscore": True, "score_cast_func": str},
+        setup=ZSET,
+        since=(7, 2),
+        differs=True,
+    ),
     Case("zscan", ("z",), setup=ZSET),
     # hyperloglog
     Case("pfadd", ("p", "z"), setup=HLL),
@@ -299,6 +354,23 @@ CASES: list[Case] = [
     Case("xack", ("x", "g", "1-0", "9-0"), setup=READ),
     Case("xpending", ("x", "g"), setup=READ),
     Case("xclaim", ("x", "g", "bob", 0, ["1-0"]), {"justid": True}, setup=READ),
+    Case("xinfo_groups", ("x",), setup=READ),
+    Case("xinfo_stream", ("x",), setup=READ),
+    Case(
+        "acl_getuser",
+        ("diff-user",),
+        setup=(
+            S(
+                "acl_setuser",
+                "diff-user",
+                enabled=True,
+                commands=["+get", "+@hash"],
+                keys=["k*"],
+                channels=["c*"],
+            ),
+        ),
+    ),
+    Case("function_list", (), setup=FUNC, since=(7,), differs=True),
     Case("xautoclaim", ("x", "g", "bob", 0), {"justid": True}, setup=READ, differs=True),
     Case("xdelex", ("x", "1-0"), setup=STREAM, since=(8, 2)),
     Case("xackdel", ("x", "g", "1-0"), setup=READ, since=(8, 2)),
@@ -327,6 +399,7 @@ CASES: list[Case] = [
     Case("function_load", (LIB,), since=(7,)),
     Case("function_delete", ("difflib",), setup=FUNC, since=(7,)),
     Case("function_flush", (), setup=FUNC, since=(7,)),
+    Case("function_dump", (), setup=FUNC, since=(7,), differs="str"),
     Case("publish", ("nobody-listens", "m")),
     Case("spublish", ("nobody-listens", "m"), since=(7,)),
     Case("pubsub_channels", ("nobody*",)),
@@ -380,13 +453,25 @@ CASES: list[Case] = [
 DIFFERENCES: dict[str, str] = {
     "type": "TYPE is a str ('string', 'hash', ...) whatever decode_responses says",
     "sscan": "a batch of members is a set (as smembers), not a list",
+    "spop": "with count: a set of members (as smembers), not a list",
     "zdiff": "withscores gives (member, float score) pairs, as zrange does",
     "zmpop": "scores are float, as in every other sorted-set reply",
     "bzmpop": "scores are float, as in every other sorted-set reply",
     "xread": "a dict {stream: entries} in both protocols (redis-py: RESP2 a list of pairs)",
     "xreadgroup": "a dict {stream: entries} in both protocols, as xread",
-    "command_getkeysandflags": "each key's flags are a set of str, in both protocols",
     "xautoclaim": "always (next id, claimed, deleted ids), also with justid",
+    "command_getkeysandflags": "each key's flags are a set of str, in both protocols",
+    "function_list": "one dict per library (str keys), not RESP2's nested flat lists",
+    "dump": "binary payload: DecodeError (or str) with decode_responses=True, not bytes",
+    "function_dump": "binary payload: DecodeError (or str) with decode_responses=True",
+    "zrange": "score_cast_func is given a float, not the raw reply",
+    "zrangebyscore": "score_cast_func is given a float, not the raw reply",
+    "zrevrangebyscore": "score_cast_func is given a float, not the raw reply",
+    "zrevrange": "score_cast_func is given a float, not the raw reply",
+    "zunion": "score_cast_func is given a float, not the raw reply",
+    "zscan": "score_cast_func is given a float, not the raw reply",
+    "zrank": "score_cast_func is given a float, not the raw reply",
+    "zrevrank": "score_cast_func is given a float, not the raw reply",
 }
 
 #: Methods not compared, and why (the result cannot repeat, or the call disturbs the server).
@@ -411,7 +496,6 @@ NOT_COMPARED: dict[str, str] = {
     "slowlog_get": "entries hold each client's own address and timing",
     "lolwut": "random art",
     "acl_genpass": "random",
-    "acl_getuser": "redis-py decodes rules differently per version; tested in test_commands_acl",
     "acl_help": "help text, no shape to compare",
     "acl_log": "ages and client ids differ",
     "acl_load": "needs an ACL file (an error both ways)",
@@ -433,9 +517,7 @@ NOT_COMPARED: dict[str, str] = {
     "waitaof": "needs appendonly",
     "script_kill": "needs a busy script (tested in test_commands_functions)",
     "function_kill": "needs a busy function",
-    "function_dump": "payload embeds a checksum of the same data: compared through restore",
     "function_restore": "tested in test_commands_functions",
-    "function_list": "library order and code are the same; compared in test_commands_functions",
     "function_stats": "running-script state changes",
     "hrandfield": "random; the missing-key case is compared",
     "zrandmember": "random; the missing-key case is compared",
@@ -444,8 +526,6 @@ NOT_COMPARED: dict[str, str] = {
     "sscan_iter": "an async iterator; sscan is compared",
     "zscan_iter": "an async iterator; zscan is compared",
     "hscan_iter": "an async iterator; hscan is compared",
-    "xinfo_stream": "compared by value in test_commands_streams_more (time fields differ)",
-    "xinfo_groups": "redis-py keeps values raw per version; tested in test_commands_streams_more",
     "xinfo_consumers": "idle times differ between the two runs",
     "xpending_range": "idle times differ between the two runs",
     "geopos": "floats differ in the last digits between parsers",
@@ -528,9 +608,8 @@ async def test_same_result_as_redis_py(pair: tuple[asyncpool.Redis, Any], case: 
         pytest.skip(f"{case.method} needs Redis {case.since}")
     expected = await _run(theirs, case, ours)
     got = await _run(ours, case, ours)
-    if case.differs is True or (
-        case.differs == "bytes" and not ours.pool.connection_options.decode_responses
-    ):
+    decoding = ours.pool.connection_options.decode_responses
+    if case.differs is True or case.differs == ("str" if decoding else "bytes"):
         assert case.method in DIFFERENCES
         assert got != expected, f"{case.method} no longer differs: drop it from DIFFERENCES"
     else:

@@ -37,7 +37,9 @@ def _wait_for_clients(server: RedisServer, name: str, at_most: int) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.parametrize("multiplex", [False, True], ids=["exclusive", "shared"])
 def test_one_client_serves_asyncio_run_twice_and_a_later_thread(
+    multiplex: bool,
     private_redis_server: RedisServer,
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
@@ -46,9 +48,13 @@ def test_one_client_serves_asyncio_run_twice_and_a_later_thread(
     caplog.set_level(logging.DEBUG)
     # a module-level client, as a script or a test suite would have it
     redis = asyncpool.Redis(
-        host=server.host, port=server.port, max_connections=4, client_name="loops"
+        host=server.host,
+        port=server.port,
+        max_connections=4,
+        client_name="loops",
+        multiplex=multiplex,
     )
-    key = "loops:counter"
+    key = f"loops:counter:{multiplex}"
 
     async def use() -> Any:
         counts = await asyncio.gather(*(redis.incr(key) for _ in range(20)))

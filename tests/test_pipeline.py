@@ -98,16 +98,23 @@ async def test_connection_is_usable_after_an_error(r: asyncpool.Redis, unique_ke
     assert r.pool.stats().in_use == 0
 
 
-async def test_in_use_returns_to_zero_when_the_body_raises(r: asyncpool.Redis) -> None:
+async def test_in_use_returns_to_zero_when_the_body_raises(
+    r: asyncpool.Redis, unique_key: str
+) -> None:
+    # the body raises while the pipeline holds a connection (pinned by WATCH) and
+    # has commands queued: leaving the block must give both up
     async def body() -> None:
-        async with r.pipeline() as pipe:
-            pipe.execute_command("PING")
-            await pipe.execute()
+        async with r.pipeline(transaction=True) as pipe:
+            await pipe.watch(unique_key)
+            assert r.pool.stats().in_use == 1
+            pipe.multi()
+            pipe.execute_command("SET", unique_key, "never")
             raise RuntimeError("user code failed")
 
     with pytest.raises(RuntimeError):
         await body()
     assert r.pool.stats().in_use == 0
+    assert await r.execute_command("EXISTS", unique_key) == 0  # the queued SET never ran
 
 
 async def test_decode_responses(redis_url: str, unique_key: str) -> None:

@@ -11,7 +11,7 @@ import asyncpool
 from asyncpool._compat import TIMEOUT_ERRORS, timeout
 from asyncpool.testing import FaultProxy
 
-from ._util import wait_until
+from ._util import blocked_clients, make_pool, wait_until, wait_until_async
 
 
 async def _seed(redis: asyncpool.Redis, keys: list[str]) -> None:
@@ -105,11 +105,7 @@ async def test_cancellation_storm_never_crosses_replies(
 
 
 async def test_cancel_during_acquire_never_strands_a_permit(redis_server: object) -> None:
-    pool = asyncpool.Pool(
-        host=redis_server.host,
-        port=redis_server.port,
-        max_connections=1,  # type: ignore[attr-defined]
-    )
+    pool = make_pool(redis_server, max_connections=1)
     done = 0
 
     async def borrower() -> None:
@@ -119,6 +115,27 @@ async def test_cancel_during_acquire_never_strands_a_permit(redis_server: object
             done += 1
 
     async with pool:
+        # First, deterministically: a waiter cancelled right after it was handed a
+        # connection (then a permit to dial) must pass it on to the next waiter.
+        for broken in (False, True):
+            holder = await pool.acquire()
+            first = asyncio.ensure_future(pool.acquire())
+            second = asyncio.ensure_future(pool.acquire())
+            await wait_until(lambda: pool.stats().waiting == 2, what="two waiters")
+            if broken:
+                holder.connection.close()  # its release frees the slot: a permit to dial
+            await holder.release()  # hands the connection (or the permit) to `first` ...
+            first.cancel()  # ... which leaves before it could wake up and take it
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            async with timeout(5):
+                lease = await second
+            assert await lease.execute_command("PING") in (b"PONG", "PONG")
+            await lease.release()
+            stats = pool.stats()
+            assert (stats.in_use, stats.waiting, stats.total) == (0, 0, 1)
+
+        # Then a storm: 1000 queued borrowers, 500 of them cancelled at random moments.
         holder = await pool.acquire()
         tasks = [asyncio.create_task(borrower()) for _ in range(1000)]
         await wait_until(lambda: pool.stats().waiting == 1000, what="1000 waiters")
@@ -132,7 +149,12 @@ async def test_cancel_during_acquire_never_strands_a_permit(redis_server: object
                 task.cancel()
                 await asyncio.sleep(0)
 
-        await asyncio.gather(canceller(), *tasks, return_exceptions=True)
+        results = await asyncio.gather(canceller(), *tasks, return_exceptions=True)
+        for task, result in zip(tasks, results[1:], strict=True):
+            if task in victims:
+                assert result is None or isinstance(result, asyncio.CancelledError)
+            else:
+                assert result is None  # never cancelled: must have been served
         stats = pool.stats()
         assert stats.in_use == 0
         assert stats.waiting == 0
@@ -147,34 +169,49 @@ async def test_cancelled_blpop_does_not_swallow_a_later_push(
 ) -> None:
     host, port = redis_server.host, redis_server.port  # type: ignore[attr-defined]
     queue = f"{unique_key}q"
+    # a drain_timeout far beyond the waits below: only closing the cancelled BLPOP's
+    # connection at once can end the BLPOP on the server in time
     async with (
-        asyncpool.Redis(host=host, port=port, max_connections=2) as redis,
+        asyncpool.Redis(host=host, port=port, max_connections=2, drain_timeout=60) as redis,
         asyncpool.Redis(host=host, port=port, max_connections=1) as other,
     ):
         await redis.execute_command("PING")
+        before = await blocked_clients(other)
         blpop = asyncio.create_task(redis.execute_command("BLPOP", queue, 0))
 
-        async def blocked_clients() -> int:
-            info = await other.execute_command("INFO", "clients")
-            text = info.decode() if isinstance(info, bytes) else info
-            for line in text.splitlines():
-                if line.startswith("blocked_clients:"):
-                    return int(line.split(":")[1])
-            return -1
+        async def blocked(n: int) -> bool:
+            return await blocked_clients(other) == n
 
-        for _ in range(500):
-            if await blocked_clients() >= 1:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until_async(lambda: blocked(before + 1), what="BLPOP blocked on the server")
         blpop.cancel()
         with pytest.raises(asyncio.CancelledError):
             await blpop
-        for _ in range(500):  # the server must see the closed connection first
-            if await blocked_clients() == 0:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until_async(lambda: blocked(before), timeout=5, what="the BLPOP to end")
         await other.execute_command("LPUSH", queue, "x")
         assert await other.execute_command("LLEN", queue) == 1
         async with timeout(5):
             assert await redis.execute_command("LLEN", queue) == 1
         assert redis.pool.stats().in_use == 0
+
+
+async def test_a_connection_owing_a_reply_is_lent_only_once_drained(
+    fault_proxy: FaultProxy, unique_key: str
+) -> None:
+    # A GET cancelled in flight leaves its reply owed. The next borrower must get the
+    # connection only after that reply was read and dropped, not queued behind it.
+    fault_proxy.delay(0.2)
+    async with (
+        make_pool(fault_proxy, max_connections=1) as pool,
+        asyncpool.Redis(pool=pool) as redis,
+    ):
+        await redis.execute_command("SET", unique_key, "v")
+        (conn,) = pool.connections()
+        get = asyncio.ensure_future(redis.execute_command("GET", unique_key))
+        await wait_until(lambda: pool.connections()[0].pending_replies == 1, what="GET sent")
+        get.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await get
+        async with pool.acquire() as lease:
+            assert lease.connection.pending_replies == 0  # drained before it was lent
+            assert lease.connection.id == conn.id  # drained, not replaced
+            assert await lease.execute_command("GET", unique_key) == b"v"

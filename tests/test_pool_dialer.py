@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -155,3 +156,20 @@ async def test_pubsub_counts_against_max_connections(redis_server: RedisServer) 
             with pytest.raises(asyncpool.PoolTimeout):
                 await redis.ping()
         assert await redis.ping()
+
+
+async def test_closing_the_client_ends_its_pubsub_at_once(redis_server: RedisServer) -> None:
+    redis = asyncpool.Redis(port=redis_server.port)
+    ps = redis.pubsub()
+    await ps.subscribe("closing-news")
+    started = time.monotonic()
+    await redis.aclose()  # does not wait out the close timeout for the subscriber
+    assert time.monotonic() - started < 5
+    assert redis.pool.stats().total == 0
+    # the client closed its PubSub too (as redis-py's does): no longer subscribed,
+    # and reading answers at once with nothing instead of waiting out the timeout
+    assert not ps.subscribed
+    started = time.monotonic()
+    assert await ps.get_message(ignore_subscribe_messages=True, timeout=5) is None
+    assert time.monotonic() - started < 2.5
+    await ps.aclose()

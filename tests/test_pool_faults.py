@@ -12,18 +12,14 @@ import pytest
 import asyncpool
 from asyncpool.testing import FaultProxy, RedisServer
 
-from ._util import wait_until
-
-
-def _pool(server: Any, **options: Any) -> asyncpool.Pool:
-    return asyncpool.Pool(host=server.host, port=server.port, **options)
+from ._util import make_pool, wait_until
 
 
 async def test_kill_9_fails_fast_then_recovers_without_user_action(
     private_redis_server: RedisServer,
 ) -> None:
     server = private_redis_server
-    pool = _pool(server, max_connections=8, min_idle=4, dial_backoff_max=0.2)
+    pool = make_pool(server, max_connections=8, min_idle=4, dial_backoff_max=0.2)
     async with pool, asyncpool.Redis(pool=pool) as redis:
         await asyncio.gather(*(redis.execute_command("PING") for _ in range(8)))
         assert pool.stats().total >= 4
@@ -68,7 +64,7 @@ async def test_blackhole_times_out_and_discards_the_connection(fault_proxy: Faul
 
 
 async def test_exhausted_pool_raises_pool_timeout_naming_the_pool(redis_server: Any) -> None:
-    async with _pool(redis_server, max_connections=2, acquire_timeout=0.2) as pool:
+    async with make_pool(redis_server, max_connections=2, acquire_timeout=0.2) as pool:
         first = await pool.acquire()
         second = await pool.acquire()
         started = time.monotonic()
@@ -86,7 +82,7 @@ async def test_exhausted_pool_raises_pool_timeout_naming_the_pool(redis_server: 
 
 
 async def test_waiters_are_served_first_come_first_served(redis_server: Any) -> None:
-    async with _pool(redis_server, max_connections=1, acquire_timeout=None) as pool:
+    async with make_pool(redis_server, max_connections=1, acquire_timeout=None) as pool:
         order: list[int] = []
         holder = await pool.acquire()
 
@@ -132,7 +128,7 @@ async def test_breaker_opens_fails_fast_and_closes_when_server_returns(
     private_redis_server: RedisServer,
 ) -> None:
     server = private_redis_server
-    pool = _pool(server, breaker_threshold=2, dial_attempts=1, dial_backoff_max=0.1)
+    pool = make_pool(server, breaker_threshold=2, dial_attempts=1, dial_backoff_max=0.1)
     async with asyncpool.Redis(pool=pool, retry=asyncpool.Retry(attempts=1)) as redis:
         await redis.execute_command("PING")
         server.kill()
@@ -156,8 +152,8 @@ async def test_server_refusal_at_maxclients_reaches_the_caller(
     # At maxclients the server answers "-ERR max number of clients reached" and closes:
     # the caller must see that error, not "server closed the connection".
     server = redis_server_factory(extra_args=["--maxclients", "2"])
-    holder = _pool(server, max_connections=2)
-    pool = _pool(server, dial_attempts=1, breaker_threshold=2, dial_backoff_max=0.05)
+    holder = make_pool(server, max_connections=2)
+    pool = make_pool(server, dial_attempts=1, breaker_threshold=2, dial_backoff_max=0.05)
     async with holder, pool, asyncpool.Redis(pool=pool, retry=asyncpool.Retry(attempts=1)) as redis:
         leases = [await holder.acquire() for _ in range(2)]  # every client slot taken
         with pytest.raises(asyncpool.ConnectionError, match="max number of clients reached"):
@@ -171,4 +167,19 @@ async def test_server_refusal_at_maxclients_reaches_the_caller(
             await lease.release()
         holder.expire_all()  # close them: slots free on the server
         await wait_until(lambda: not pool.stats().breaker_open, what="probe closes the breaker")
+        assert await redis.execute_command("PING") in (b"PONG", "PONG")
+
+
+async def test_failed_dials_give_their_slot_back(fault_proxy: FaultProxy) -> None:
+    # one slot: if a failed dial kept it, nothing could ever be dialed again
+    pool = make_pool(
+        fault_proxy, max_connections=1, dial_attempts=1, breaker_threshold=100, acquire_timeout=5
+    )
+    async with pool, asyncpool.Redis(pool=pool, retry=asyncpool.Retry(attempts=1)) as redis:
+        fault_proxy.refuse(True)
+        for _ in range(3):
+            with pytest.raises(asyncpool.ConnectionError):
+                await redis.execute_command("PING")
+        assert pool.stats().total == 0
+        fault_proxy.refuse(False)
         assert await redis.execute_command("PING") in (b"PONG", "PONG")

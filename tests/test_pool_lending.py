@@ -8,19 +8,16 @@ from typing import Any
 import pytest
 
 import asyncpool
+from asyncpool.connection import Connection
 from asyncpool.testing import FaultProxy
 
-from ._util import wait_until
-
-
-def _pool(server: Any, **options: Any) -> asyncpool.Pool:
-    return asyncpool.Pool(host=server.host, port=server.port, **options)
+from ._util import client_ids, make_pool, wait_until
 
 
 async def test_connection_released_inside_multi_is_reset(
     redis_server: Any, unique_key: str, protocol: int
 ) -> None:
-    async with _pool(redis_server, max_connections=1, protocol=protocol) as pool:
+    async with make_pool(redis_server, max_connections=1, protocol=protocol) as pool:
         async with pool.acquire() as lease:
             await lease.execute_command("MULTI")
             assert await lease.execute_command("SET", unique_key, "1") in (b"QUEUED", "QUEUED")
@@ -34,7 +31,7 @@ async def test_connection_released_inside_multi_is_reset(
 async def test_connection_released_while_watching_is_reset(
     redis_server: Any, unique_key: str
 ) -> None:
-    async with _pool(redis_server, max_connections=1) as pool:
+    async with make_pool(redis_server, max_connections=1) as pool:
         async with pool.acquire() as lease:
             await lease.execute_command("WATCH", unique_key)
         async with asyncpool.Redis(host=redis_server.host, port=redis_server.port) as other:
@@ -49,7 +46,7 @@ async def test_connection_released_while_watching_is_reset(
 async def test_connection_released_on_another_db_is_reset(
     redis_server: Any, unique_key: str
 ) -> None:
-    async with _pool(redis_server, max_connections=1) as pool:
+    async with make_pool(redis_server, max_connections=1) as pool:
         async with pool.acquire() as lease:
             await lease.execute_command("SELECT", 3)
             await lease.execute_command("SET", unique_key, "in-db-3")
@@ -64,7 +61,7 @@ async def test_connection_released_on_another_db_is_reset(
 async def test_subscribed_connection_is_never_lent_again(
     redis_server: Any, unique_key: str, protocol: int
 ) -> None:
-    async with _pool(redis_server, max_connections=1, protocol=protocol) as pool:
+    async with make_pool(redis_server, max_connections=1, protocol=protocol) as pool:
         async with pool.acquire() as lease:
             first_id = await lease.execute_command("CLIENT", "ID")
             await lease.execute_command("SUBSCRIBE", unique_key)
@@ -76,7 +73,7 @@ async def test_subscribed_connection_is_never_lent_again(
 
 
 async def test_use_after_release_raises(redis_server: Any) -> None:
-    async with _pool(redis_server) as pool:
+    async with make_pool(redis_server) as pool:
         async with pool.acquire() as lease:
             pass
         assert lease.released
@@ -85,7 +82,7 @@ async def test_use_after_release_raises(redis_server: Any) -> None:
 
 
 async def test_user_exception_inside_acquire_returns_the_connection(redis_server: Any) -> None:
-    async with _pool(redis_server, max_connections=1) as pool:
+    async with make_pool(redis_server, max_connections=1) as pool:
         with pytest.raises(KeyError):
             async with pool.acquire():
                 raise KeyError("boom")
@@ -94,7 +91,7 @@ async def test_user_exception_inside_acquire_returns_the_connection(redis_server
 
 
 async def test_close_waits_for_lent_connections_then_forces(redis_server: Any) -> None:
-    pool = _pool(redis_server)
+    pool = make_pool(redis_server)
     lease = await pool.acquire()
     closing = asyncio.create_task(pool.close(timeout=0.2))
     await wait_until(lambda: pool.closed, what="close started")
@@ -108,7 +105,7 @@ async def test_close_waits_for_lent_connections_then_forces(redis_server: Any) -
 
 
 async def test_close_returns_once_the_last_lease_comes_back(redis_server: Any) -> None:
-    pool = _pool(redis_server)
+    pool = make_pool(redis_server)
     lease = await pool.acquire()
     closing = asyncio.create_task(pool.close(timeout=30))
     await wait_until(lambda: pool.closed, what="close started")
@@ -120,7 +117,7 @@ async def test_close_returns_once_the_last_lease_comes_back(redis_server: Any) -
 
 
 async def test_close_fails_waiters_with_pool_closed(redis_server: Any) -> None:
-    pool = _pool(redis_server, max_connections=1, acquire_timeout=None)
+    pool = make_pool(redis_server, max_connections=1, acquire_timeout=None)
     lease = await pool.acquire()
     waiter = asyncio.create_task(pool._checkout())
     await wait_until(lambda: pool.stats().waiting == 1, what="queued waiter")
@@ -132,7 +129,7 @@ async def test_close_fails_waiters_with_pool_closed(redis_server: Any) -> None:
 
 
 async def test_expire_all_closes_idle_now_and_lent_on_return(redis_server: Any) -> None:
-    async with _pool(redis_server) as pool:
+    async with make_pool(redis_server) as pool:
         idle = await pool.acquire()
         lent = await pool.acquire()
         lent_id = await lent.execute_command("CLIENT", "ID")
@@ -158,7 +155,7 @@ async def test_hooks_run_in_order(redis_server: Any) -> None:
     async def on_release(conn: asyncpool.Connection) -> None:
         events.append("release")
 
-    pool = _pool(redis_server, max_connections=1)
+    pool = make_pool(redis_server, max_connections=1)
     pool = asyncpool.Pool(
         pool.connection_options,
         pool.options,
@@ -190,7 +187,7 @@ async def test_failing_on_connect_discards_and_reaches_the_caller(redis_server: 
 
 
 async def test_connection_with_replies_switched_off_is_closed(redis_server: Any) -> None:
-    async with _pool(redis_server, max_connections=1) as pool:
+    async with make_pool(redis_server, max_connections=1) as pool:
         async with pool.acquire() as lease:
             first_id = await lease.execute_command("CLIENT", "ID")
             assert await lease.execute_command("CLIENT", "REPLY", "OFF") is None
@@ -201,7 +198,7 @@ async def test_connection_with_replies_switched_off_is_closed(redis_server: Any)
 
 
 async def test_acquiring_an_idle_connection_does_not_yield(redis_server: Any) -> None:
-    async with _pool(redis_server) as pool:
+    async with make_pool(redis_server) as pool:
         async with pool.acquire():
             pass
         coro = pool._checkout()
@@ -214,7 +211,7 @@ async def test_acquiring_an_idle_connection_does_not_yield(redis_server: Any) ->
 
 
 async def test_connection_metadata_is_inspectable(redis_server: Any) -> None:
-    async with _pool(redis_server) as pool, pool.acquire() as lease:
+    async with make_pool(redis_server) as pool, pool.acquire() as lease:
         await lease.execute_command("PING")
         infos = pool.connections()
         assert len(infos) == 1
@@ -231,7 +228,7 @@ async def test_published_message_is_never_a_callers_reply(
 ) -> None:
     # RESP3 delivers messages as pushes on the same socket as replies.
     async with (
-        _pool(redis_server, max_connections=1, protocol=3) as pool,
+        make_pool(redis_server, max_connections=1, protocol=3) as pool,
         asyncpool.Redis(host=redis_server.host, port=redis_server.port) as other,
         pool.acquire() as lease,
     ):
@@ -270,7 +267,7 @@ async def test_second_subscribe_confirmation_is_not_the_next_reply(
     # SUBSCRIBE a b is answered by two RESP3 confirmations; the second one must not
     # be taken for the reply of the PING written right behind it.
     async with (
-        _pool(redis_server, max_connections=1, protocol=3) as pool,
+        make_pool(redis_server, max_connections=1, protocol=3) as pool,
         pool.acquire() as lease,
     ):
         first, pong = await asyncio.gather(
@@ -304,7 +301,7 @@ async def test_aclose_during_dials_fails_callers_with_pool_closed(fault_proxy: F
 
 
 async def test_a_permit_granted_just_before_close_opens_no_connection(redis_server: Any) -> None:
-    async with _pool(redis_server, max_connections=1) as pool:
+    async with make_pool(redis_server, max_connections=1) as pool:
         lease = await pool.acquire()
         waiter = asyncio.ensure_future(pool.acquire())
         await wait_until(lambda: pool.stats().waiting == 1, what="a queued caller")
@@ -315,3 +312,25 @@ async def test_a_permit_granted_just_before_close_opens_no_connection(redis_serv
             await waiter
         assert pool.stats().created_total == 1
         assert pool.stats().total == 0
+
+
+async def test_a_connection_whose_close_raises_still_frees_its_slot(
+    redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # closing can fail (a transport of a dead event loop raised "Event loop is
+    # closed"): the slot must come back all the same, or the pool wedges for good
+    async with make_pool(redis_server, max_connections=2) as pool:
+        await client_ids(pool, 2)
+        assert pool.stats().total == 2
+        stuck = [c for c in (*pool._idle,)]
+
+        def refuse(self: Connection, reason: BaseException | None = None) -> None:
+            raise RuntimeError("Event loop is closed")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(Connection, "close", refuse)
+            pool.expire_all()  # discards both idle connections
+        for conn in stuck:
+            conn.close()  # for real this time
+        assert pool.stats().total == 0
+        assert len(await client_ids(pool, 2)) == 2  # both slots usable again

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,61 +14,55 @@ import pytest_asyncio
 import asyncpool
 from asyncpool.testing import FaultProxy
 
-from ._util import wait_until
-
-
-def _pool(server: Any, **options: Any) -> asyncpool.Pool:
-    return asyncpool.Pool(host=server.host, port=server.port, **options)
-
-
-async def _client_ids(pool: asyncpool.Pool, n: int) -> set[int]:
-    leases = [await pool.acquire() for _ in range(n)]
-    ids = {await lease.execute_command("CLIENT", "ID") for lease in leases}
-    for lease in leases:
-        await lease.release()
-    return ids
+from ._util import client_ids, make_pool, wait_until
 
 
 async def test_min_idle_is_prewarmed_and_refilled(redis_server: Any) -> None:
-    async with _pool(redis_server, min_idle=3, max_connections=3) as pool:
+    async with make_pool(redis_server, min_idle=3, max_connections=3) as pool:
         assert pool.stats().idle == 3
-        ids = await _client_ids(pool, 3)
+        ids = await client_ids(pool, 3)
         victim = min(ids)
         async with asyncpool.Redis(host=redis_server.host, port=redis_server.port) as other:
             await other.execute_command("CLIENT", "KILL", "ID", victim)
         await wait_until(lambda: pool.stats().closed_total >= 1, what="killed connection dropped")
         await wait_until(lambda: pool.stats().idle == 3, what="refill to min_idle")
-        assert victim not in await _client_ids(pool, 3)
+        assert victim not in await client_ids(pool, 3)
 
 
 async def test_idle_timeout_closes_unused_connections(redis_server: Any) -> None:
-    async with _pool(redis_server, idle_timeout=0.2, health_check_interval=None) as pool:
-        await _client_ids(pool, 3)
+    async with make_pool(redis_server, idle_timeout=0.2, health_check_interval=None) as pool:
+        await client_ids(pool, 3)
         assert pool.stats().idle == 3
         await wait_until(lambda: pool.stats().idle == 0, what="idle expiry")
         assert pool.stats().closed_total == 3
 
 
 async def test_idle_timeout_keeps_min_idle(redis_server: Any) -> None:
-    async with _pool(redis_server, idle_timeout=0.1, min_idle=1) as pool:
-        await _client_ids(pool, 3)
+    async with make_pool(redis_server, idle_timeout=0.1, min_idle=1) as pool:
+        await client_ids(pool, 3)
         await wait_until(lambda: pool.stats().idle == 1, what="shrink to min_idle")
-        await asyncio.sleep(0.3)  # several upkeep rounds: it must not go below min_idle
+        (kept,) = pool.connections()
+        await wait_until(
+            lambda: time.monotonic() - kept.last_used_at > 0.1, what="the kept one to pass it"
+        )
+        for _ in range(3):  # upkeep rounds, run here rather than waited for
+            await pool._maintenance.run_once()
         assert pool.stats().idle == 1
+        assert pool.stats().closed_total == 2
 
 
 async def test_max_lifetime_has_jitter_and_retires_connections(redis_server: Any) -> None:
-    async with _pool(redis_server, max_lifetime=100.0) as pool:
+    async with make_pool(redis_server, max_lifetime=100.0) as pool:
         leases = [await pool.acquire() for _ in range(10)]
         ages = [lease.connection.retire_at - lease.connection.created_at for lease in leases]
         for lease in leases:
             await lease.release()
         assert all(90.0 <= age <= 110.0 for age in ages)
         assert len(set(ages)) > 1
-    async with _pool(redis_server, max_lifetime=0.2, idle_timeout=None) as pool:
-        first = await _client_ids(pool, 1)
+    async with make_pool(redis_server, max_lifetime=0.2, idle_timeout=None) as pool:
+        first = await client_ids(pool, 1)
         await wait_until(lambda: pool.stats().closed_total >= 1, what="lifetime expiry")
-        assert await _client_ids(pool, 1) != first
+        assert await client_ids(pool, 1) != first
 
 
 async def test_health_check_replaces_a_dead_connection(fault_proxy: FaultProxy) -> None:
@@ -91,12 +86,14 @@ async def test_health_check_replaces_a_dead_connection(fault_proxy: FaultProxy) 
 
 async def test_server_closed_idle_connection_is_never_lent(redis_server: Any) -> None:
     async with (
-        _pool(redis_server, max_connections=1) as pool,
+        make_pool(redis_server, max_connections=1) as pool,
         asyncpool.Redis(host=redis_server.host, port=redis_server.port) as other,
     ):
-        (victim,) = await _client_ids(pool, 1)
+        (victim,) = await client_ids(pool, 1)
+        await pool._maintenance.stop()  # no upkeep round to hide it: connection_lost must tell
         await other.execute_command("CLIENT", "KILL", "ID", victim)
         await wait_until(lambda: pool.stats().idle == 0, what="peer close noticed")
+        assert pool.stats().total == 0
         async with pool.acquire() as lease:
             assert await lease.execute_command("CLIENT", "ID") != victim
 
@@ -112,7 +109,10 @@ async def test_borrow_check_pings_a_long_idle_connection(fault_proxy: FaultProxy
     )
     async with pool, asyncpool.Redis(pool=pool) as redis:
         await redis.execute_command("PING")
-        await asyncio.sleep(0.1)  # let the connection pass the borrow-check age
+        (conn,) = pool.connections()
+        await wait_until(
+            lambda: time.monotonic() - conn.last_used_at > 0.05, what="the borrow-check age"
+        )
         fault_proxy.blackhole(True)
         waiter = asyncio.create_task(redis.execute_command("PING"))
         await wait_until(lambda: pool.stats().closed_total >= 1, what="failed borrow check")
@@ -124,7 +124,7 @@ async def test_leak_warning_names_the_acquiring_stack(
     redis_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="asyncpool")
-    async with _pool(redis_server, leak_threshold=0.05) as pool, pool.acquire():
+    async with make_pool(redis_server, leak_threshold=0.05) as pool, pool.acquire():
         await wait_until(
             lambda: any("held for" in r.getMessage() for r in caplog.records),
             what="leak warning",
@@ -136,7 +136,7 @@ async def test_leak_warning_names_the_acquiring_stack(
 @pytest_asyncio.fixture
 async def fixture_pool(redis_server: Any) -> AsyncIterator[asyncpool.Pool]:
     # pytest-asyncio runs setup and teardown in different tasks: the pool must cope.
-    pool = _pool(redis_server, min_idle=2, idle_timeout=0.1)
+    pool = make_pool(redis_server, min_idle=2, idle_timeout=0.1)
     await pool.open()
     yield pool
     await pool.close()
@@ -145,12 +145,12 @@ async def fixture_pool(redis_server: Any) -> AsyncIterator[asyncpool.Pool]:
 
 async def test_pool_opened_and_closed_in_different_tasks(fixture_pool: asyncpool.Pool) -> None:
     assert fixture_pool._maintenance.running
-    await _client_ids(fixture_pool, 4)
+    await client_ids(fixture_pool, 4)
     await wait_until(lambda: fixture_pool.stats().idle == 2, what="upkeep from the fixture's task")
 
 
 async def test_first_use_opens_the_pool(redis_server: Any) -> None:
-    pool = _pool(redis_server)
+    pool = make_pool(redis_server)
     assert not pool._maintenance.running
     async with pool.acquire() as lease:
         await lease.execute_command("PING")
@@ -160,7 +160,7 @@ async def test_first_use_opens_the_pool(redis_server: Any) -> None:
 
 
 async def test_max_idle_closes_the_surplus_on_release(redis_server: Any) -> None:
-    async with _pool(redis_server, max_connections=5, max_idle=2) as pool:
+    async with make_pool(redis_server, max_connections=5, max_idle=2) as pool:
         leases = [await pool.acquire() for _ in range(5)]
         for lease in leases:
             await lease.release()
@@ -170,7 +170,7 @@ async def test_max_idle_closes_the_surplus_on_release(redis_server: Any) -> None
 
 async def test_lifo_reuses_the_most_recent_and_fifo_the_oldest(redis_server: Any) -> None:
     for lifo in (True, False):
-        async with _pool(redis_server, lifo=lifo) as pool:
+        async with make_pool(redis_server, lifo=lifo) as pool:
             first, second = await pool.acquire(), await pool.acquire()
             first_id = await first.execute_command("CLIENT", "ID")
             second_id = await second.execute_command("CLIENT", "ID")
@@ -183,7 +183,7 @@ async def test_lifo_reuses_the_most_recent_and_fifo_the_oldest(redis_server: Any
 
 async def test_health_checks_do_not_keep_idle_connections_alive(redis_server: Any) -> None:
     # a health-check PING is not a use: idle_timeout must still close the connection
-    async with _pool(redis_server, idle_timeout=0.3, health_check_interval=0.05) as pool:
-        await _client_ids(pool, 2)
+    async with make_pool(redis_server, idle_timeout=0.3, health_check_interval=0.05) as pool:
+        await client_ids(pool, 2)
         await wait_until(lambda: pool.stats().closed_total == 2, what="idle expiry despite checks")
         assert pool.stats().errors_total == 0

@@ -13,8 +13,9 @@ from collections.abc import Callable
 import pytest
 
 import asyncpool
-from asyncpool.sentinel import Sentinel, parse_sentinel_url, redact_sentinel_url
+from asyncpool.sentinel import Sentinel, Service, parse_sentinel_url, redact_sentinel_url
 from asyncpool.testing import SentinelGroup, free_port
+from asyncpool.testing.sentinel import wait_until
 
 
 def _address(server: asyncpool.testing.RedisServer) -> tuple[str, int]:
@@ -87,10 +88,10 @@ async def test_sentinel_list_is_learnt_and_configured_ones_kept(
     group = sentinel_group
     dead = ("127.0.0.1", free_port())
     first = group.sentinel_addresses[0]
-    async with Sentinel([first, dead], poll_interval=0.1, sentinel_timeout=0.3) as sentinel:
+    async with Sentinel([first, dead], poll_interval=60, sentinel_timeout=0.3) as sentinel:
         assert await sentinel.master_for("mymaster").ping()
         deadline = time.monotonic() + 10
-        while len(sentinel.stats().subscribed) < 3:  # the learnt ones are subscribed too
+        while len(sentinel.stats().subscribed) < 3:  # learnt at once, and subscribed too
             assert time.monotonic() < deadline, sentinel.stats()
             await asyncio.sleep(0.05)
         known = set(sentinel.nodes.addresses)
@@ -128,6 +129,25 @@ async def test_stale_address_is_rejected_by_role_and_rediscovered(
         assert failover.new == _address(group.primary)
         assert failover.switch_seconds is not None
         assert primary.pool.stats().errors_total >= 1  # the rejected dial
+
+
+async def test_a_dial_that_outlives_a_switch_is_rejected(sentinel_group: SentinelGroup) -> None:
+    """The old primary says "master" until demoted: only the sentinels' address counts."""
+    group = sentinel_group
+    async with Sentinel(group.sentinel_addresses, watch=False, poll_interval=None) as sentinel:
+        service = sentinel.service("mymaster")
+        await sentinel.discover_master("mymaster")
+        conn = asyncpool.Connection(
+            asyncpool.ConnectionOptions(host=group.primary.host, port=group.primary.port)
+        )
+        await conn.connect()
+        try:
+            await service.check_primary(conn)  # the primary, as named: accepted
+            service.switch(_address(group.replicas[0]), "test")  # news arrives mid-dial
+            with pytest.raises(asyncpool.StalePrimaryError, match="moved"):
+                await service.check_primary(conn)
+        finally:
+            conn.close()
 
 
 async def test_from_url_with_every_sentinel(sentinel_group: SentinelGroup, unique_key: str) -> None:
@@ -206,3 +226,58 @@ def test_no_password_in_url_errors() -> None:
     assert "topsecret" not in str(info.value)
     assert "alsosecret" not in str(info.value)
     assert "alsosecret" not in redact_sentinel_url(url)
+
+
+async def test_replica_reads_round_robin_skip_flagged_and_fall_back(
+    sentinel_group_factory: Callable[..., SentinelGroup],
+) -> None:
+    """Two replicas share new connections; a down one is skipped; with none, the primary."""
+    group = sentinel_group_factory(replicas=2, down_after_ms=500)
+    first, second = group.replicas
+
+    def flagged(server: asyncpool.testing.RedisServer) -> bool:
+        reply = group.sentinels[0].command("SENTINEL", "REPLICAS", "mymaster")
+        assert isinstance(reply, list)
+        for entry in reply:
+            info = dict(zip(entry[::2], entry[1::2], strict=True))
+            if int(info[b"port"]) == server.port:
+                return b"s_down" in info[b"flags"]
+        return False
+
+    async def ports(client: asyncpool.Redis, n: int) -> list[int]:
+        leases = [await client.pool.acquire() for _ in range(n)]
+        out = [lease.connection.options.port for lease in leases]
+        for lease in leases:
+            await lease.release()
+        client.pool.expire_all()  # the next ones are dialed afresh
+        return out
+
+    async def until_listed(service: Service, healthy: list[int]) -> None:
+        deadline = time.monotonic() + 10
+        while [p for _, p in (await service.replicas())[0]] != healthy:
+            assert time.monotonic() < deadline, "the replica list never changed"
+            await asyncio.sleep(0.05)
+
+    async with Sentinel(group.sentinel_addresses, watch=False) as sentinel:
+        replica = sentinel.replica_for("mymaster")
+        service = sentinel.service("mymaster")
+        assert sorted(await ports(replica, 4)) == sorted([first.port, second.port] * 2)
+        first.kill()
+        await asyncio.to_thread(wait_until, lambda: flagged(first), 10, "s_down")
+        await until_listed(service, [second.port])
+        errors = replica.pool.stats().errors_total
+        assert await ports(replica, 3) == [second.port] * 3
+        assert replica.pool.stats().errors_total == errors  # the flagged one was not even tried
+        second.kill()
+        await asyncio.to_thread(wait_until, lambda: flagged(second), 10, "s_down")
+        await until_listed(service, [])
+        assert await ports(replica, 2) == [group.primary.port] * 2
+        assert await _role(replica) == "master"
+
+
+def test_rediss_sentinel_url_uses_tls_for_data_nodes_and_sentinels() -> None:
+    sentinel = Sentinel.from_url("rediss+sentinel://h1,h2/mymaster")
+    context = sentinel.master_for().pool.connection_options.ssl
+    assert context is not None
+    assert sentinel.nodes.options.ssl is context
+    assert Sentinel.from_url("redis+sentinel://h1/mymaster").nodes.options.ssl is None

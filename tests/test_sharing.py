@@ -333,3 +333,27 @@ async def test_close_waits_for_riders_then_closes_everything(
     assert pool.stats().total == 0
     with pytest.raises(asyncpool.PoolClosed):
         await redis.get(unique_key)
+
+
+async def test_an_expired_connection_gets_no_new_riders(redis_server: Any, unique_key: str) -> None:
+    """After ``expire_all`` (say a failover) a busy shared connection takes no new riders.
+
+    Otherwise, under continuous load, it would never drain and never be closed.
+    """
+    pool = make_pool(redis_server, multiplex=True, max_connections=2)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        await redis.set(unique_key, "v")
+        blocker = slow(redis, 150)
+        await owed(redis, 1)
+        (old,) = pool.connections()
+        pool.expire_all()
+        get = asyncio.ensure_future(redis.get(unique_key))
+        await asyncio.sleep(0)  # let it choose a connection (the dial then waits)
+        assert [c.pending_replies for c in pool.connections() if c.id == old.id] == [1]
+        assert await blocker == b"slow"
+        assert await get == b"v"
+        await wait_until(
+            lambda: old.id not in {c.id for c in pool.connections()},
+            timeout=5,
+            what="the expired connection closed",
+        )

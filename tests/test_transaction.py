@@ -11,12 +11,35 @@ import pytest
 import asyncpool
 from asyncpool.client.pipeline import Pipeline
 
+from ._util import client_info
+
 
 @pytest.fixture
 async def other(redis_url: str) -> AsyncIterator[asyncpool.Redis]:
     """A second, independent client (its own pool) to interfere with watched keys."""
     async with asyncpool.Redis.from_url(redis_url) as client:
         yield client
+
+
+async def only_connection_id(r: asyncpool.Redis) -> int:
+    """The server-side id of the one connection ``r``'s pool holds."""
+    assert r.pool.stats().total == 1
+    client_id: int = await r.execute_command("CLIENT", "ID")
+    return client_id
+
+
+async def assert_clean_on_the_server(
+    r: asyncpool.Redis, other: asyncpool.Redis, watched: str | None = None
+) -> None:
+    """The server, asked over another connection, has ``r``'s connection out of MULTI;
+    and, if ``watched`` is given, not WATCHing it: a change to it does not abort an EXEC."""
+    info = await client_info(other, await only_connection_id(r))
+    assert info["multi"] == "-1"  # not inside MULTI
+    assert "x" not in info["flags"]
+    if watched is not None:
+        await other.execute_command("SET", watched, "changed by another client")
+        async with r.pipeline(transaction=True) as pipe:
+            assert await pipe.execute_command("PING").execute() == [b"PONG"]
 
 
 async def test_multi_exec_results_with_callbacks(r: asyncpool.Redis, unique_key: str) -> None:
@@ -28,16 +51,20 @@ async def test_multi_exec_results_with_callbacks(r: asyncpool.Redis, unique_key:
     assert r.pool.stats().in_use == 0
 
 
-async def test_transaction_is_atomic_on_the_wire(r: asyncpool.Redis, unique_key: str) -> None:
+async def test_transaction_is_atomic_on_the_wire(
+    r: asyncpool.Redis, other: asyncpool.Redis, unique_key: str
+) -> None:
     async with r.pipeline(transaction=True) as pipe:
         pipe.execute_command("CLIENT", "ID").execute_command("CLIENT", "ID")
         first, second = await pipe.execute()
     assert first == second
-    info = r.pool.connections()
-    assert all(c.state == "clean" for c in info)  # EXEC ended the MULTI
+    assert await only_connection_id(r) == first
+    await assert_clean_on_the_server(r, other)  # EXEC ended the MULTI
 
 
-async def test_execabort_names_the_rejected_command(r: asyncpool.Redis, unique_key: str) -> None:
+async def test_execabort_names_the_rejected_command(
+    r: asyncpool.Redis, other: asyncpool.Redis, unique_key: str
+) -> None:
     async with r.pipeline(transaction=True) as pipe:
         pipe.execute_command("SET", unique_key, "1")
         pipe.execute_command("SET", unique_key)  # wrong arity: rejected while queueing
@@ -47,9 +74,9 @@ async def test_execabort_names_the_rejected_command(r: asyncpool.Redis, unique_k
     assert f"Command # 2 (SET {unique_key})" in str(info.value)
     assert isinstance(info.value.__cause__, asyncpool.ResponseError)
     assert "wrong number of arguments" in str(info.value.__cause__)
-    assert await r.execute_command("EXISTS", unique_key) == 0  # nothing was applied
+    assert await other.execute_command("EXISTS", unique_key) == 0  # nothing was applied
     assert r.pool.stats().in_use == 0
-    assert all(c.state == "clean" for c in r.pool.connections())
+    await assert_clean_on_the_server(r, other)
 
 
 async def test_runtime_error_inside_exec(r: asyncpool.Redis, unique_key: str) -> None:
@@ -65,7 +92,9 @@ async def test_runtime_error_inside_exec(r: asyncpool.Redis, unique_key: str) ->
     assert results[1] == b"1"  # EXEC applies the rest: Redis has no rollback
 
 
-async def test_watch_runs_commands_immediately(r: asyncpool.Redis, unique_key: str) -> None:
+async def test_watch_runs_commands_immediately(
+    r: asyncpool.Redis, other: asyncpool.Redis, unique_key: str
+) -> None:
     k = unique_key
     await r.execute_command("SET", k, "10")
     async with r.pipeline(transaction=True) as pipe:
@@ -81,7 +110,8 @@ async def test_watch_runs_commands_immediately(r: asyncpool.Redis, unique_key: s
         assert await pipe.execute() == [True]
         assert not pipe.watching
         assert r.pool.stats().in_use == 0  # execute released the pinned connection
-    assert await r.execute_command("GET", k) == b"11"
+    assert await other.execute_command("GET", k) == b"11"
+    await assert_clean_on_the_server(r, other, watched=k)  # EXEC ended the WATCH too
 
 
 async def test_watch_conflict_raises_watch_error(
@@ -100,7 +130,7 @@ async def test_watch_conflict_raises_watch_error(
 
 
 async def test_exception_while_watching_releases_and_resets(
-    r: asyncpool.Redis, unique_key: str
+    r: asyncpool.Redis, other: asyncpool.Redis, unique_key: str
 ) -> None:
     async def body() -> None:
         async with r.pipeline(transaction=True) as pipe:
@@ -113,10 +143,12 @@ async def test_exception_while_watching_releases_and_resets(
     # the pool cleans the connection that came back WATCHing before lending it again
     await asyncio.gather(*r.pool._recovering)
     assert r.pool.stats().idle == r.pool.stats().total == 1
-    assert all(c.state == "clean" for c in r.pool.connections())
+    await assert_clean_on_the_server(r, other, watched=unique_key)
 
 
-async def test_unwatch_and_reset_release(r: asyncpool.Redis, unique_key: str) -> None:
+async def test_unwatch_and_reset_release(
+    r: asyncpool.Redis, other: asyncpool.Redis, unique_key: str
+) -> None:
     pipe = r.pipeline(transaction=True)
     await pipe.watch(unique_key)
     assert r.pool.stats().in_use == 1
@@ -127,6 +159,8 @@ async def test_unwatch_and_reset_release(r: asyncpool.Redis, unique_key: str) ->
     await pipe.reset()
     assert r.pool.stats().in_use == 0
     assert not pipe.watching
+    await asyncio.gather(*r.pool._recovering)  # released while WATCHing: the pool resets it
+    await assert_clean_on_the_server(r, other, watched=unique_key)
 
 
 async def test_multi_rules(r: asyncpool.Redis, unique_key: str) -> None:

@@ -9,6 +9,8 @@ import pytest
 
 import asyncpool
 
+from ._util import wait_until
+
 uvloop = pytest.importorskip("uvloop")
 
 
@@ -43,7 +45,9 @@ def test_cancelled_reply_is_drained_on_uvloop(redis_server: Any) -> None:
             await redis.set("uvloop:c", "mine")
             busy = "local i = 0 while i < 2000000 do i = i + 1 end return 'late'"
             task = asyncio.ensure_future(redis.execute_command("EVAL", busy, 0))
-            await asyncio.sleep(0.01)
+            await wait_until(  # sent, its reply owed: cancel it now
+                lambda: [c.pending_replies for c in pool.connections()] == [1], what="EVAL sent"
+            )
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task

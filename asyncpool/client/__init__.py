@@ -2,6 +2,7 @@
 
 from .cache import CacheStats, ClientCache
 from .cache_config import CacheConfig
+from .lock import Lock
 from .pipeline import Pipeline
 from .pubsub import RECONNECTED, PubSub, PubSubMessage
 from .redis import PinnedConnection, Redis
@@ -13,6 +14,7 @@ __all__ = [
     "CacheConfig",
     "CacheStats",
     "ClientCache",
+    "Lock",
     "PinnedConnection",
     "Pipeline",
     "PubSub",

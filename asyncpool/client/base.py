@@ -9,17 +9,11 @@ it on its lease.  So one set of methods serves all three.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Callback", "CommandRunner", "EncodableT", "KeyT"]
+from .._types import Callback, EncodableT, KeyT
 
-#: What may be sent as an argument (the encoder accepts exactly these).
-EncodableT = bytes | bytearray | memoryview | str | int | float
-#: A key name.
-KeyT = bytes | str | memoryview
-#: Turns a raw reply into the documented Python shape.
-Callback = Callable[[Any], Any]
+__all__ = ["Callback", "CommandRunner", "EncodableT", "KeyT"]
 
 
 class CommandRunner:

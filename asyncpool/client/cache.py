@@ -38,18 +38,28 @@ import random
 import time
 from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from .._types import NOT_GIVEN, NotGiven
+from ..command import Command, TimedCommand
 from ..errors import ConfigError, ConnectionError, RedisError, ResponseError, TimeoutError
 from .base import Callback
 from .cache_config import CacheConfig
 from .cache_keys import CACHEABLE, FLUSHES, READ_ONLY, WRITE_KEYS, KeyFinder, key_bytes
 from .cache_store import CacheStore, Entry, ReadToken, estimate_size
 from .cache_tracking import TrackingConnection
-from .executor import execute
+from .pipeline import Client, Pipeline
 
 if TYPE_CHECKING:
-    from .redis import Redis
+    from ..pool import Pool
+
+
+class CacheClient(Client, Protocol):
+    """What the cache needs of its client (a :class:`~asyncpool.Redis`)."""
+
+    @property
+    def pool(self) -> Pool: ...
+
 
 __all__ = ["CacheStats", "ClientCache"]
 
@@ -125,13 +135,16 @@ _WRITE_FINDERS: dict[Any, KeyFinder] = {
 class ClientCache:
     """The client-side cache of one :class:`~asyncpool.Redis` client (``redis.cache``)."""
 
-    def __init__(self, client: Redis[Any], config: CacheConfig) -> None:
+    def __init__(self, client: CacheClient, config: CacheConfig) -> None:
         opts = client.pool.connection_options
         if opts.protocol != 3:
             raise ConfigError(
                 "client-side caching needs RESP3 (protocol=3): invalidations are RESP3 pushes"
             )
         self._client = client
+        self._pool = client.pool
+        #: The pool's expire_all() generation the tracking session belongs to.
+        self._generation = client.pool._generation
         self.config = config
         self._store = CacheStore(config.max_entries, config.max_bytes, config.entry_limit)
         self._finders: dict[Any, KeyFinder] = {
@@ -246,15 +259,18 @@ class ClientCache:
         args: Sequence[Any],
         callback: Callback | None,
         retryable: bool | None,
-        timeout: Any = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> Coroutine[Any, Any, Any]:
         """The client's command path when caching is on; returns the coroutine to await."""
         name = args[0] if args else None
         finder = self._finders.get(name)
-        if finder is not None and timeout is None:
+        if finder is not None and timeout is NOT_GIVEN:
             return self._read(args, finder, callback, retryable)
-        client = self._client
-        coro = execute(client.pool, args, callback, client.retry, retryable, timeout)
+        if timeout is NOT_GIVEN:
+            command: Command = Command(tuple(args), callback, retryable)
+        else:
+            command = TimedCommand(tuple(args), callback, retryable, timeout=timeout)
+        coro = self._client.executor.run(command)
         if name in _READ_ONLY_FORMS or name in self._cached_forms:
             return coro
         return self._write(args, coro)
@@ -299,6 +315,8 @@ class ClientCache:
     ) -> Any:
         if self._state is _NEW or self._state is _UNSUPPORTED:
             await self.start()
+        if self._pool._generation != self._generation:
+            self._target_changed()  # a failover (pool.expire_all): this stream is the old server's
         store = self._store
         usable = self._state is _UP
         cache_key = _cache_key(args)
@@ -316,8 +334,7 @@ class ClientCache:
             usable = False
         if not usable:
             self.bypasses += 1
-            client = self._client
-            return await execute(client.pool, args, callback, client.retry, retryable)
+            return await self._client.executor.run(Command(tuple(args), callback, retryable))
         pending = self._pending.get(cache_key)
         if pending is not None and self._joinable(pending):
             # The same read is in flight and nothing it depends on changed since it
@@ -373,8 +390,6 @@ class ClientCache:
         self, args: Sequence[Any], keys: tuple[bytes, ...], retryable: bool | None
     ) -> tuple[Any, list[Any]]:
         """The read's reply and each key's PTTL, in one round trip."""
-        from .pipeline import Pipeline
-
         pipe = Pipeline(self._client, retryable=retryable)
         pipe.execute_command(*args)
         for key in keys:
@@ -446,8 +461,10 @@ class ClientCache:
     # -- the tracking connection -------------------------------------------------------------
     async def _connect(self) -> None:
         config = self.config
+        pool = self._pool
+        generation = pool._generation
         tracker = await TrackingConnection.open(
-            self._client.pool.connection_options,
+            await pool._dial_target(),  # where the pool's next connection would go (Sentinel)
             config.prefix_bytes,
             config.health_check_interval,
             self._on_invalidate,
@@ -456,7 +473,11 @@ class ClientCache:
         if self._state is _CLOSED:
             tracker.close()
             return
+        if pool._generation != generation:  # the target changed while connecting
+            tracker.close()
+            raise ConnectionError("the pool's dial target changed while tracking was set up")
         self._tracker = tracker
+        self._generation = generation
         self._store.flush()  # nothing read before tracking was on may be served
         self._fenced_seq = self._write_seq  # the flush covers every earlier write
         self._state = _UP
@@ -478,6 +499,16 @@ class ClientCache:
             return
         self._tracker = None
         self._flush()  # synchronously: no read is served from a cache that may be stale
+        if self._state is _UP:
+            self._go_down()
+
+    def _target_changed(self) -> None:
+        """The pool expired its connections (Sentinel does on a failover): start over."""
+        self._generation = self._pool._generation
+        tracker, self._tracker = self._tracker, None
+        self._flush()
+        if tracker is not None:
+            tracker.close()
         if self._state is _UP:
             self._go_down()
 

@@ -8,22 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
+from ..options import CACHE_FIELDS
 from .cache_keys import CACHEABLE, DEFAULT_CACHED_COMMANDS
 
 __all__ = ["URL_KEYS", "CacheConfig", "cache_config_from"]
 
 #: URL query parameters that configure the cache (``?cache=true&cache_max_entries=...``).
-URL_KEYS = frozenset(
-    {
-        "cache",
-        "cache_max_entries",
-        "cache_max_bytes",
-        "cache_ttl",
-        "cache_commands",
-        "cache_prefixes",
-        "cache_health_check_interval",
-    }
-)
+URL_KEYS = CACHE_FIELDS
 
 
 @dataclass(frozen=True)

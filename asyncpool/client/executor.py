@@ -1,134 +1,115 @@
-"""Runs one command on a pool, with the retry policy: the client's hot path.
+"""Executors: what a :class:`~asyncpool.Redis` client runs its commands on.
 
-The executor is where "one connection per awaited command" happens: check a
-connection out, write, await the reply, check it back in.  It knows nothing
-of command names beyond the shared classification table, so a cluster client
-can later pick a pool per key slot and reuse it unchanged.
+The client holds an :class:`Executor`, never a pool.  :class:`PoolExecutor`
+(one pool) is today's; a cluster executor (a pool per node, chosen by key
+slot) and a Sentinel executor (a pool whose dialer follows the master) are
+others.  Each is a :class:`~asyncpool.client.executing.RetryingExecutor`, so
+retry, the overall deadline and the observer wrap one whole operation once;
+see :mod:`asyncpool.client.executing` for the loop and its redirect hooks.
+
+The hot path of :class:`PoolExecutor` is "one connection per awaited
+command": lend an idle connection without awaiting, write, await the reply,
+give the connection back.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .._compat import TIMEOUT_ERRORS, timeout
-from ..command_info import command_name, is_safe_to_retry
-from ..errors import (
-    ConnectionError,
-    OutcomeUnknownError,
-    RedisError,
-    TimeoutError,
-)
-from ..pool import Pool
+from .._types import Callback
+from ..command import Command, TimedCommand
+from .executing import Lender, Operation, RetryingExecutor, within_deadline
 from .retry import Retry
 
-__all__ = ["execute", "observed", "within_deadline"]
+if TYPE_CHECKING:
+    from ..pool import AcquireContext, Pool, PoolObserver
 
-Callback = Callable[[Any], Any]
+__all__ = ["Executor", "PoolExecutor", "execute", "within_deadline"]
+
+
+class Executor(Protocol):
+    """What the client needs from whatever runs its commands.
+
+    ``run`` is called for every command, batch and first ``WATCH``;
+    ``acquire`` pins one connection (``redis.connection()``, a ``WATCH``ed
+    transaction) for the node that owns ``command``'s keys when that matters.
+    """
+
+    #: The retry policy applied by :meth:`run`.
+    retry: Retry
+
+    def run(self, op: Operation) -> Coroutine[Any, Any, Any]:
+        """The coroutine that runs ``op`` once, with retries, deadline and observer."""
+
+    def wrap(self, command: Command, coro: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
+        """``coro`` under the same deadline and observer as :meth:`run` gives an operation."""
+
+    def acquire(self, command: Command | None = None) -> AcquireContext:
+        """``async with executor.acquire() as lease``: a connection pinned to the caller."""
+
+    async def open(self) -> None:
+        """Start background work and pre-warm connections."""
+
+    async def aclose(self) -> None:
+        """Close every pool this executor owns."""
+
+
+class PoolExecutor(RetryingExecutor):
+    """Runs everything on one :class:`~asyncpool.Pool`."""
+
+    __slots__ = ("pool",)
+
+    def __init__(self, pool: Pool, retry: Retry) -> None:
+        super().__init__(retry, pool.sharing)
+        #: The one pool.
+        self.pool = pool
+
+    def __repr__(self) -> str:
+        return f"<PoolExecutor {self.pool!r}>"
+
+    def run(self, op: Operation) -> Coroutine[Any, Any, Any]:
+        """The coroutine that runs ``op`` (see :meth:`RetryingExecutor.run`)."""
+        pool = self.pool
+        if self.retry.deadline is None and pool._observer is None:
+            return self._attempts(op, pool)  # the hot path: one coroutine frame
+        return self.wrap(op.command, self._attempts(op, pool))
+
+    def _route(self, op: Operation) -> Lender:
+        return self.pool
+
+    def _observer(self) -> tuple[Pool, PoolObserver] | None:
+        observer = self.pool.observer
+        return None if observer is None else (self.pool, observer)
+
+    def acquire(self, command: Command | None = None) -> AcquireContext:
+        """A lease on one connection of the pool (see :meth:`Pool.acquire`)."""
+        return self.pool.acquire()
+
+    async def open(self) -> None:
+        """Open the pool (pre-warm ``min_idle``)."""
+        await self.pool.open()
+
+    async def aclose(self) -> None:
+        """Close the pool."""
+        await self.pool.close()
 
 
 def execute(
     pool: Pool,
-    args: Sequence[Any],
+    args: tuple[Any, ...],
     callback: Callback | None,
     retry: Retry,
     retryable: bool | None,
-    timeout_override: Any = None,
+    timeout_override: float | None = None,
 ) -> Coroutine[Any, Any, Any]:
-    """Run ``args`` on a connection from ``pool``; apply ``callback`` to the reply.
+    """Run ``args`` once on ``pool`` under ``retry`` (the pre-executor call, kept for callers).
 
-    Returns the coroutine to await: one frame on the hot path; a deadline or
-    an observer wraps it in one more.
+    Prefer ``redis.executor.run(Command(args, callback, retryable))``.
+    ``timeout_override`` ``None`` keeps ``socket_timeout``.
     """
-    coro = _execute(pool, args, callback, retry, retryable, timeout_override)
-    if retry.deadline is not None:
-        coro = within_deadline(retry.deadline, args, coro)
-    if pool._observer is not None:
-        coro = observed(pool, args, coro)
-    return coro
-
-
-async def observed(pool: Pool, args: Sequence[Any], coro: Coroutine[Any, Any, Any]) -> Any:
-    """Await ``coro``, timing the whole operation (retries included) for the observer."""
-    observer = pool._observer
-    started = time.perf_counter()
-    error: BaseException | None = None
-    try:
-        return await coro
-    except BaseException as exc:
-        error = exc
-        raise
-    finally:
-        if observer is not None:
-            observer.on_operation(pool, args, time.perf_counter() - started, error)
-
-
-async def within_deadline(
-    deadline: float, args: Sequence[Any], coro: Coroutine[Any, Any, Any]
-) -> Any:
-    """Await ``coro`` under the retry policy's overall deadline."""
-    try:
-        async with timeout(deadline):
-            return await coro
-    except TIMEOUT_ERRORS as exc:
-        if isinstance(exc, RedisError):
-            raise
-        raise TimeoutError(
-            f"{command_name(args)} did not complete within the {deadline}s deadline"
-        ) from None
-
-
-async def _execute(
-    pool: Pool,
-    args: Sequence[Any],
-    callback: Callback | None,
-    retry: Retry,
-    retryable: bool | None,
-    timeout_override: Any,
-) -> Any:
-    attempt = 1
-    sharing = pool._sharing
-    while True:
-        sent = False
-        try:
-            if sharing is not None and sharing.shareable(args, timeout_override):
-                # shared mode: the connection is held for the write only
-                ride = sharing.ride(args) or await sharing.board(args)
-                sent = True
-                reply = await sharing.wait(*ride)
-            else:
-                conn = pool._lend_idle()  # the hot path: no coroutine when one is idle
-                if conn is None:
-                    conn = await pool._checkout()
-                try:
-                    sent = True
-                    if timeout_override is None:
-                        reply = await conn.send_command(args)
-                    else:
-                        reply = await conn.send_command(args, timeout=timeout_override)
-                finally:
-                    pool._checkin(conn)
-        except ConnectionError as exc:
-            final = attempt >= retry.attempts
-            if sent and not exc.request_not_sent:
-                safe = is_safe_to_retry(args) if retryable is None else retryable
-                if not safe:
-                    raise OutcomeUnknownError(
-                        f"connection failed after {command_name(args)} was sent; the server"
-                        f" may or may not have applied it ({exc})"
-                    ) from exc
-            if final:
-                raise
-        except TimeoutError:
-            if not sent or not retry.retry_on_timeout or attempt >= retry.attempts:
-                raise
-            if not (is_safe_to_retry(args) if retryable is None else retryable):
-                raise
-        else:
-            if isinstance(reply, RedisError):
-                raise reply
-            return reply if callback is None else callback(reply)
-        await asyncio.sleep(retry.delay(attempt))
-        attempt += 1
+    if timeout_override is None:
+        command: Command = Command(args, callback, retryable)
+    else:
+        command = TimedCommand(args, callback, retryable, timeout=timeout_override)
+    return PoolExecutor(pool, retry).run(command)

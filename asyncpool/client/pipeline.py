@@ -15,18 +15,18 @@ pipe.get(key)``) until ``pipe.multi()`` switches back to queueing; then
 Typing.  At run time :class:`Pipeline` inherits every command method from
 :class:`~asyncpool.client.commands.Commands`, whose annotations promise an
 awaitable reply.  A queued call returns the pipeline instead, so for type
-checkers the pipeline does *not* inherit those methods: it declares
-``__getattr__(name) -> Callable[..., PipelineChain]``, where
-:class:`PipelineChain` is a :class:`Pipeline` that is also awaitable.
+checkers the pipeline inherits the same methods from a generated class
+(``commands/_pipeline_types.py``) whose methods take the same parameters and
+return :class:`PipelineChain`, a :class:`Pipeline` that is also awaitable.
 Chaining (``pipe.incr(k).expire(k, 60)``), ``await pipe.execute()`` and the
-awaited immediate calls of watch mode all type-check; command arguments are
-not checked on a pipeline.  (Awaiting a *queued* call type-checks but fails
-at run time with ``TypeError``.)
+awaited immediate calls of watch mode all type-check, and command arguments
+are checked.  (Awaiting a *queued* call type-checks but fails at run time
+with ``TypeError``; what an awaited watch-mode call returns is ``Any``.)
 
 Retries.  A batch whose bytes never left the process is retried per the
 client's :class:`~asyncpool.Retry`.  After the write, a plain pipeline is
 retried only when every queued command is safe to repeat
-(:func:`~asyncpool.command_info.is_safe_to_retry`, or ``retryable=True``);
+(:attr:`Command.retry_safe <asyncpool.command.Command.retry_safe>`, or ``retryable=True``);
 a transaction never is.  Otherwise :class:`~asyncpool.OutcomeUnknownError`
 is raised.
 """
@@ -35,46 +35,60 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, Protocol
 
-from ..command_info import is_safe_to_retry
+from ..command import Command
 from ..errors import (
     ConnectionError,
     ExecAbortError,
     OutcomeUnknownError,
     RedisError,
     ResponseError,
-    TimeoutError,
     WatchError,
 )
-from ..pool import AcquireContext, Pool, PooledConnection
+from ..pool import PooledConnection
 from .base import Callback, CommandRunner
 from .commands import Commands
 from .commands._util import describe_command
-from .executor import observed, within_deadline
+from .executing import Lender
+from .executor import Executor
 from .replies import StrT
-from .retry import Retry
 
 if TYPE_CHECKING:
-    from .redis import Redis
-    from .script import Script
+    from ..connection import Connection
+    from .commands._pipeline_types import PipelineCommands
 
-    _PipelineBase = CommandRunner
+    class _PipelineBase(CommandRunner, PipelineCommands["PipelineChain[StrT]"], Generic[StrT]):
+        """For type checkers: every command method, returning the chain."""
+
 else:
     _PipelineBase = Commands
 
-__all__ = ["Pipeline", "PipelineChain", "run_transaction"]
+__all__ = ["Client", "Pipeline", "PipelineChain", "run_transaction"]
 
 
-class _Queued(NamedTuple):
-    args: tuple[Any, ...]
-    callback: Callback | None
-    retryable: bool | None
+class Client(Protocol):
+    """What a pipeline needs of the client that makes it (a :class:`~asyncpool.Redis`)."""
+
+    _retryable: bool | None
+
+    @property
+    def executor(self) -> Executor: ...
 
 
-class Pipeline(_PipelineBase, Generic[StrT]):
+class Script(Protocol):
+    """A script a pipeline loads before its commands (a :class:`~asyncpool.Script`)."""
+
+    @property
+    def sha(self) -> str: ...
+
+    @property
+    def source(self) -> str | bytes: ...
+
+
+class Pipeline(_PipelineBase[StrT]):
     """A batch of commands sent in one write; optionally a MULTI/EXEC transaction.
 
     Get one from :meth:`Redis.pipeline <asyncpool.Redis.pipeline>`::
@@ -93,7 +107,6 @@ class Pipeline(_PipelineBase, Generic[StrT]):
         "_client",
         "_explicit_multi",
         "_lease",
-        "_lease_ctx",
         "_queue",
         "_retryable",
         "_scripts",
@@ -101,19 +114,14 @@ class Pipeline(_PipelineBase, Generic[StrT]):
         "_watching",
     )
 
-    if TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Callable[..., PipelineChain[StrT]]: ...
-
     def __init__(
-        self, client: Redis[StrT], transaction: bool = False, *, retryable: bool | None = None
+        self, client: Client, transaction: bool = False, *, retryable: bool | None = None
     ) -> None:
         self._client = client
         self._transaction = transaction
         self._retryable = client._retryable if retryable is None else retryable
-        self._queue: list[_Queued] = []
+        self._queue: list[Command] = []
         self._scripts: dict[str, Script] = {}
-        self._lease_ctx: AcquireContext | None = None
         self._lease: PooledConnection | None = None
         self._watching = False
         self._explicit_multi = False
@@ -151,12 +159,8 @@ class Pipeline(_PipelineBase, Generic[StrT]):
         return self._lease is None or self._explicit_multi
 
     @property
-    def _pool(self) -> Pool:
-        return self._client._pool
-
-    @property
-    def _retry(self) -> Retry:
-        return self._client._retry
+    def _executor(self) -> Executor:
+        return self._client.executor
 
     # -- queueing ------------------------------------------------------------------------
     def _cmd(
@@ -168,7 +172,9 @@ class Pipeline(_PipelineBase, Generic[StrT]):
     ) -> Any:
         if self._lease is not None and not self._explicit_multi:
             return self._immediate(self._lease, args, callback)
-        self._queue.append(_Queued(args, callback, retryable))
+        if retryable is None:
+            retryable = self._retryable
+        self._queue.append(Command(args, callback, retryable))
         return self
 
     def execute_command(self, *args: Any, retryable: bool | None = None) -> Any:
@@ -199,28 +205,23 @@ class Pipeline(_PipelineBase, Generic[StrT]):
             raise RedisError("WATCH is not allowed after multi(); call it before")
         if not keys:
             raise RedisError("watch() needs at least one key")
-        attempt = 1
-        while True:
-            fresh = self._lease is None
-            lease = await self._pin()
+        command = Command(("WATCH", *keys))
+        lease = self._lease
+        if lease is None:
+            # the first WATCH: run (and retried) like any command, but it keeps
+            # its connection, pinned here until execute / unwatch / reset
+            await self._executor.run(_Watch(command, self))
+        else:
+            # keys watched earlier live on this connection: never repeat elsewhere
             try:
-                await lease.execute_command("WATCH", *keys)
+                reply = await lease.send_command(command)
             except ConnectionError:
                 await self._unpin()
                 self._watching = False
-                retry = self._retry
-                # keys watched earlier were lost with the connection: only a first WATCH repeats
-                if not fresh or attempt >= retry.attempts:
-                    raise
-            except BaseException:
-                if fresh:
-                    await self._unpin()
                 raise
-            else:
-                self._watching = True
-                return
-            await asyncio.sleep(self._retry.delay(attempt))
-            attempt += 1
+            if isinstance(reply, RedisError):
+                raise reply
+        self._watching = True
 
     def multi(self) -> None:
         """Start queueing the transaction's commands (after :meth:`watch`)."""
@@ -250,17 +251,13 @@ class Pipeline(_PipelineBase, Generic[StrT]):
         self._explicit_multi = False
         await self._unpin()
 
-    async def _pin(self) -> PooledConnection:
-        if self._lease is None:
-            ctx = self._pool.acquire()
-            self._lease = await ctx.__aenter__()
-            self._lease_ctx = ctx
-        return self._lease
+    def _pin(self, conn: Connection, lender: Lender) -> None:
+        self._lease = PooledConnection(lender, conn)
 
     async def _unpin(self) -> None:
-        ctx, self._lease_ctx, self._lease = self._lease_ctx, None, None
-        if ctx is not None:
-            await ctx.__aexit__(None, None, None)
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            await lease.release()
 
     # -- executing -------------------------------------------------------------------------
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
@@ -277,37 +274,38 @@ class Pipeline(_PipelineBase, Generic[StrT]):
         self._queue, self._scripts = [], {}
         transaction = self._transaction or self._explicit_multi or self._watching
         run = self._run(queue, scripts, transaction, raise_on_error)
-        if self._pool._observer is not None:
-            run = observed(self._pool, ("MULTI" if transaction else "PIPELINE",), run)
         cache = getattr(self._client, "_cache", None)
         if cache is None:
             return await run
         try:  # client-side cache (issue 15): the batch's writes drop what they change
             return await run
         finally:
-            cache.written([item.args for item in queue])
+            cache.written([command.args for command in queue])
 
     async def _run(
-        self, queue: list[_Queued], scripts: list[Script], transaction: bool, raise_on_error: bool
+        self, queue: list[Command], scripts: list[Script], transaction: bool, raise_on_error: bool
     ) -> list[Any]:
         if self._lease is not None:
+            name = _MULTI
             try:
-                replies = await self._send_pinned(self._lease, queue, scripts)
+                batch = _Batch(_wire(queue, scripts, True), name, retry_safe=False)
+                replies = await self._executor.wrap(name, self._send_pinned(self._lease, batch))
             finally:
                 await self.reset()
         else:
             self._explicit_multi = False
             if not queue:
                 return []
-            replies = await self._send_pooled(queue, scripts, transaction)
+            name = _MULTI if transaction else _PIPELINE
+            safe = not transaction and all(command.retry_safe for command in queue)
+            replies = await self._executor.run(
+                _Batch(_wire(queue, scripts, transaction), name, retry_safe=safe)
+            )
         return _results(queue, scripts, replies, transaction, raise_on_error)
 
-    async def _send_pinned(
-        self, lease: PooledConnection, queue: list[_Queued], scripts: list[Script]
-    ) -> list[Any]:
-        commands = _wire(queue, scripts, transaction=True)
+    async def _send_pinned(self, lease: PooledConnection, batch: _Batch) -> list[Any]:
         try:
-            return await lease.send_many(commands)
+            return await lease.send_many(batch.commands)
         except ConnectionError as exc:
             if exc.request_not_sent and self._watching:
                 raise WatchError(
@@ -320,65 +318,68 @@ class Pipeline(_PipelineBase, Generic[StrT]):
                 f" been applied ({exc})"
             ) from exc
 
-    async def _send_pooled(
-        self, queue: list[_Queued], scripts: list[Script], transaction: bool
-    ) -> list[Any]:
-        commands = _wire(queue, scripts, transaction)
-        send = self._send_with_retry(commands, queue, transaction)
-        if self._retry.deadline is not None:
-            send = within_deadline(self._retry.deadline, ("PIPELINE",), send)
-        return await send
 
-    def _all_safe(self, queue: list[_Queued]) -> bool:
-        for item in queue:
-            retryable = self._retryable if item.retryable is None else item.retryable
-            if not (is_safe_to_retry(item.args) if retryable is None else retryable):
-                return False
-        return True
+class _Batch:
+    """A pipeline's or transaction's commands as one operation of the executor."""
 
-    async def _send_with_retry(
-        self, commands: list[tuple[Any, ...]], queue: list[_Queued], transaction: bool
-    ) -> list[Any]:
-        retry = self._retry
-        attempt = 1
-        while True:
-            sent = False
-            try:
-                async with self._pool.acquire() as lease:
-                    sent = True
-                    return await lease.send_many(commands)
-            except ConnectionError as exc:
-                unknown = sent and not exc.request_not_sent
-                if unknown and (transaction or not self._all_safe(queue)):
-                    what = "transaction" if transaction else "pipeline"
-                    raise OutcomeUnknownError(
-                        f"connection failed after the {what} was sent; the server may or"
-                        f" may not have applied it ({exc})"
-                    ) from exc
-                if attempt >= retry.attempts:
-                    raise
-            except TimeoutError:
-                if not sent or not retry.retry_on_timeout or attempt >= retry.attempts:
-                    raise
-                if transaction or not self._all_safe(queue):
-                    raise
-            await asyncio.sleep(retry.delay(attempt))
-            attempt += 1
+    __slots__ = ("command", "commands", "retry_safe")
+
+    pins_connection = False
+
+    def __init__(self, commands: list[Command], name: Command, *, retry_safe: bool) -> None:
+        self.commands = commands
+        #: ``PIPELINE`` or ``MULTI``: what observers and errors call it.
+        self.command = name
+        #: A plain pipeline of retry-safe commands only; never a transaction.
+        self.retry_safe = retry_safe
+
+    def send(self, conn: Connection) -> Awaitable[list[Any]]:
+        return conn.send_many(self.commands)
+
+    def result(self, replies: list[Any]) -> list[Any]:
+        return replies
 
 
-def _wire(queue: list[_Queued], scripts: list[Script], transaction: bool) -> list[tuple[Any, ...]]:
+class _Watch:
+    """A transaction's first WATCH: retried like a command, then keeps its connection."""
+
+    __slots__ = ("command", "pipeline")
+
+    retry_safe = True  # no key was watched before it, so repeating it loses nothing
+    pins_connection = True
+
+    def __init__(self, command: Command, pipeline: Pipeline[Any]) -> None:
+        self.command = command
+        self.pipeline = pipeline
+
+    def send(self, conn: Connection) -> Awaitable[Any]:
+        return conn.send_command(self.command)
+
+    def adopt(self, conn: Connection, lender: Lender) -> None:
+        self.pipeline._pin(conn, lender)
+
+    def result(self, reply: Any) -> Any:
+        return reply
+
+
+_MULTI = Command(("MULTI",))
+_EXEC = Command(("EXEC",))
+_PIPELINE = Command(("PIPELINE",))
+
+
+def _wire(queue: list[Command], scripts: list[Script], transaction: bool) -> list[Command]:
     """The commands to write: script loads, then the batch (in MULTI/EXEC if asked)."""
-    commands: list[tuple[Any, ...]] = [("SCRIPT", "LOAD", s.source) for s in scripts]
+    commands = [Command(("SCRIPT", "LOAD", s.source)) for s in scripts]
     if transaction:
-        commands.append(("MULTI",))
-    commands.extend(item.args for item in queue)
+        commands.append(_MULTI)
+    commands.extend(queue)
     if transaction:
-        commands.append(("EXEC",))
+        commands.append(_EXEC)
     return commands
 
 
 def _results(
-    queue: list[_Queued],
+    queue: list[Command],
     scripts: list[Script],
     replies: list[Any],
     transaction: bool,
@@ -396,7 +397,7 @@ def _results(
     for index, (item, reply) in enumerate(zip(queue, replies, strict=True)):
         if isinstance(reply, ResponseError):
             if first_error is None:
-                first_error = _annotate(reply, index, item.args)
+                first_error = _annotate(reply, index, item)
             results.append(reply)
         elif isinstance(reply, RedisError):
             raise reply
@@ -407,7 +408,7 @@ def _results(
     return results
 
 
-def _exec_replies(queue: list[_Queued], replies: list[Any]) -> list[Any]:
+def _exec_replies(queue: list[Command], replies: list[Any]) -> list[Any]:
     """Unwrap MULTI / QUEUED... / EXEC replies into EXEC's array."""
     multi, queued, exec_reply = replies[0], replies[1:-1], replies[-1]
     if isinstance(multi, ResponseError):
@@ -428,10 +429,11 @@ def _exec_replies(queue: list[_Queued], replies: list[Any]) -> list[Any]:
     return exec_reply
 
 
-def _annotate(error: ResponseError, index: int, args: Sequence[Any]) -> ResponseError:
+def _annotate(error: ResponseError, index: int, command: Command) -> ResponseError:
     """A copy of ``error`` whose message names the command's place in the pipeline."""
     annotated = type(error)(
-        f"Command # {index + 1} ({describe_command(args)}) of pipeline caused error: {error}"
+        f"Command # {index + 1} ({describe_command(command.args)}) of pipeline caused error:"
+        f" {error}"
     )
     annotated.code = error.code
     annotated.command_index = index  # type: ignore[attr-defined]
@@ -440,7 +442,7 @@ def _annotate(error: ResponseError, index: int, args: Sequence[Any]) -> Response
 
 
 async def run_transaction(
-    client: Redis[Any],
+    client: Client,
     func: Callable[[Pipeline[Any]], Any],
     *watches: Any,
     value_from_callable: bool = False,

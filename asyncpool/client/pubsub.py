@@ -33,12 +33,13 @@ import asyncio
 import inspect
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
+from .._types import NOT_GIVEN, NotGiven
 from ..connection import Connection
-from ..errors import ConnectionError, PoolClosed, RedisError, TimeoutError
+from ..errors import ConfigError, ConnectionError, PoolClosed, RedisError, TimeoutError
 from ..pool import Pool
 from ..resp import encode_command
 from .pubsub_dispatch import (
@@ -54,6 +55,9 @@ from .pubsub_dispatch import (
 __all__ = ["RECONNECTED", "PubSub", "PubSubMessage"]
 
 log = logging.getLogger("asyncpool.pubsub")
+
+#: A per-channel message handler: called with the message; may be a coroutine function.
+Handler = Callable[[PubSubMessage], Awaitable[None] | None]
 
 
 class PubSub(ReplyDispatch):
@@ -96,6 +100,8 @@ class PubSub(ReplyDispatch):
         self._connecting: asyncio.Lock | None = None
         self._channels: dict[bytes, Any] = {}
         self._patterns: dict[bytes, Any] = {}
+        #: per-channel / per-pattern handlers: ``("channel" | "pattern", key) -> handler``
+        self._handlers: dict[tuple[str, bytes], Handler] = {}
         self._messages: asyncio.Queue[Any] = asyncio.Queue()
         self._waiters: list[_Waiter] = []
         self._internal: list[_Waiter] = []  # waiters of a re-subscription in progress
@@ -129,6 +135,9 @@ class PubSub(ReplyDispatch):
         if self._closed:
             return
         self._closed = True
+        self._channels.clear()  # nothing is subscribed any more (``subscribed`` is False)
+        self._patterns.clear()
+        self._handlers.clear()
         task, self._reconnect_task = self._reconnect_task, None
         if task is not None:
             task.cancel()
@@ -158,21 +167,44 @@ class PubSub(ReplyDispatch):
         return list(self._patterns.values())
 
     # -- subscribing -----------------------------------------------------------------------
-    async def subscribe(self, *channels: Any) -> None:
-        """SUBSCRIBE ``channels``; returns once the server confirmed each one."""
-        await self._change("SUBSCRIBE", "subscribe", self._channels, channels)
+    async def subscribe(self, *channels: Any, **handlers: Handler) -> None:
+        """SUBSCRIBE ``channels``; returns once the server confirmed each one.
 
-    async def psubscribe(self, *patterns: Any) -> None:
-        """PSUBSCRIBE ``patterns`` (glob-style); returns once confirmed."""
-        await self._change("PSUBSCRIBE", "psubscribe", self._patterns, patterns)
+        ``subscribe(news=handler)`` subscribes ``news`` with a handler: its
+        messages are passed to ``handler(message)`` (sync or async) by the
+        reading call (:meth:`get_message`, iteration, :meth:`listen`,
+        :meth:`run`) instead of being returned.
+        """
+        self._set_handlers("channel", handlers)
+        names = [*channels, *handlers]
+        await self._change("SUBSCRIBE", "subscribe", self._channels, names)
+
+    async def psubscribe(self, *patterns: Any, **handlers: Handler) -> None:
+        """PSUBSCRIBE ``patterns`` (glob-style); returns once confirmed.
+        ``psubscribe(**{"news.*": handler})`` sets a handler as :meth:`subscribe` does."""
+        self._set_handlers("pattern", handlers)
+        names = [*patterns, *handlers]
+        await self._change("PSUBSCRIBE", "psubscribe", self._patterns, names)
 
     async def unsubscribe(self, *channels: Any) -> None:
         """UNSUBSCRIBE ``channels`` (none: every channel); returns once confirmed."""
+        self._drop_handlers("channel", channels, self._channels)
         await self._change("UNSUBSCRIBE", "unsubscribe", self._channels, channels)
 
     async def punsubscribe(self, *patterns: Any) -> None:
         """PUNSUBSCRIBE ``patterns`` (none: every pattern); returns once confirmed."""
+        self._drop_handlers("pattern", patterns, self._patterns)
         await self._change("PUNSUBSCRIBE", "punsubscribe", self._patterns, patterns)
+
+    def _set_handlers(self, kind: str, handlers: dict[str, Handler]) -> None:
+        for name, handler in handlers.items():
+            if not callable(handler):
+                raise ConfigError(f"the handler of {name!r} is not callable")
+            self._handlers[(kind, self._key(name))] = handler
+
+    def _drop_handlers(self, kind: str, names: Iterable[Any], registry: dict[bytes, Any]) -> None:
+        for name in list(names) or list(registry.values()):
+            self._handlers.pop((kind, self._key(name)), None)
 
     async def _change(
         self, command: str, kind: str, registry: dict[bytes, Any], names: Iterable[Any]
@@ -240,20 +272,34 @@ class PubSub(ReplyDispatch):
                 raise StopAsyncIteration
             if isinstance(message, BaseException):
                 raise message
-            if not self._skip(message, self.ignore_subscribe_messages):
+            if self._skip(message, self.ignore_subscribe_messages):
+                continue
+            if not await self._handled(message):
                 return message  # type: ignore[no-any-return]
 
+    async def listen(self) -> AsyncIterator[PubSubMessage]:
+        """Every message, as they come, until the PubSub is closed (redis-py's ``listen``).
+
+        Messages of channels with a handler go to the handler instead.
+        """
+        while True:
+            try:
+                yield await self.__anext__()
+            except StopAsyncIteration:
+                return
+
     async def get_message(
-        self, timeout: float | None = 1.0, ignore_subscribe_messages: bool | None = None
+        self, ignore_subscribe_messages: bool = False, timeout: float | None = 0.0
     ) -> PubSubMessage | None:
         """The next message, or ``None`` when none arrives within ``timeout`` seconds.
 
-        ``timeout=None`` waits as long as it takes; ``0`` only looks at what is
-        buffered.  Returns ``None`` once the PubSub is closed.
+        As redis-py: the default ``timeout=0.0`` only looks at what already
+        arrived and returns at once; ``None`` waits as long as it takes.
+        Subscribe confirmations are skipped when this call's
+        ``ignore_subscribe_messages`` or the PubSub's is set.  A message
+        passed to its channel's handler returns ``None``, as does a closed PubSub.
         """
-        ignore = self.ignore_subscribe_messages
-        if ignore_subscribe_messages is not None:
-            ignore = ignore_subscribe_messages
+        ignore = ignore_subscribe_messages or self.ignore_subscribe_messages
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while True:
@@ -274,17 +320,64 @@ class PubSub(ReplyDispatch):
                 return None
             if isinstance(message, BaseException):
                 raise message
-            if not self._skip(message, ignore):
-                return message  # type: ignore[no-any-return]
+            if self._skip(message, ignore):
+                continue
+            if await self._handled(message):
+                return None
+            return message  # type: ignore[no-any-return]
+
+    async def run(
+        self,
+        *,
+        exception_handler: Callable[[BaseException, PubSub], Awaitable[None] | None] | None = None,
+        poll_timeout: float = 1.0,
+    ) -> None:
+        """Pass every message to its handler until the PubSub is closed (redis-py's ``run``).
+
+        Every subscribed channel and pattern needs a handler.  An exception
+        from reading or from a handler ends the loop, unless
+        ``exception_handler(exc, pubsub)`` (sync or async) takes it.
+        Cancel the task or :meth:`aclose` the PubSub to stop it.
+        """
+        for kind, registry in (("channel", self._channels), ("pattern", self._patterns)):
+            for key, name in registry.items():
+                if (kind, key) not in self._handlers:
+                    raise ConfigError(f"{kind} {name!r} has no handler; run() needs one for each")
+        while not self._closed:
+            try:
+                await self.get_message(ignore_subscribe_messages=True, timeout=poll_timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if exception_handler is None:
+                    raise
+                result = exception_handler(exc, self)
+                if inspect.isawaitable(result):
+                    await result
+
+    async def _handled(self, message: PubSubMessage) -> bool:
+        """Give ``message`` to its channel's (or pattern's) handler; False when it has none."""
+        if not self._handlers or message["type"] not in ("message", "pmessage"):
+            return False
+        if message["type"] == "pmessage":
+            handler = self._handlers.get(("pattern", self._key(message["pattern"])))
+        else:
+            handler = self._handlers.get(("channel", self._key(message["channel"])))
+        if handler is None:
+            return False
+        result = handler(message)
+        if inspect.isawaitable(result):
+            await result
+        return True
 
     @staticmethod
     def _skip(message: PubSubMessage, ignore_subscribe_messages: bool) -> bool:
         return ignore_subscribe_messages and message["type"] in _SUBSCRIBE_KINDS
 
-    async def ping(self, timeout: float | None = None) -> bool:
+    async def ping(self, timeout: float | NotGiven | None = NOT_GIVEN) -> bool:
         """PING the server over the subscriber connection; True when it answered.
 
-        ``timeout`` defaults to ``socket_timeout`` (None: wait as long as it takes).
+        ``timeout`` defaults to ``socket_timeout``; ``None`` waits as long as it takes.
         """
         self._raise_if_closed()
         conn = await self._ensure_connected()
@@ -292,7 +385,7 @@ class PubSub(ReplyDispatch):
         self._pings.append(fut)
         try:
             conn.protocol.write(encode_command(("PING",)))
-            limit = self.options.socket_timeout if timeout is None else timeout
+            limit = self.options.socket_timeout if timeout is NOT_GIVEN else timeout
             await asyncio.wait_for(asyncio.shield(fut), limit)
         except asyncio.TimeoutError:
             raise TimeoutError("no reply to PING on the subscriber connection") from None
@@ -337,7 +430,7 @@ class PubSub(ReplyDispatch):
             proto.on_lost = None
             proto.on_push = None
         conn.close(reason)
-        self._pool._checkin(conn)  # closed: the pool discards it and frees the slot
+        self._pool.give_back(conn)  # closed: the pool discards it and frees the slot
 
     def _drop_connection(self, reason: BaseException) -> None:
         conn, self._conn = self._conn, None

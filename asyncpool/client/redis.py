@@ -3,47 +3,52 @@
 from __future__ import annotations
 
 import ssl as _ssl
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+from .._types import NOT_GIVEN, NotGiven
+from ..command import Command, TimedCommand
 from ..errors import ConfigError, RedisError
-from ..options import CONNECTION_FIELDS, POOL_FIELDS
+from ..options import CACHE_FIELDS, CLIENT_FIELDS, CONNECTION_FIELDS, POOL_FIELDS
 from ..pool import Pool, PooledConnection
 from .base import Callback, KeyT
 from .cache import ClientCache  # client-side cache (issue 15)
-from .cache_config import URL_KEYS as CACHE_URL_KEYS
 from .cache_config import CacheConfig, cache_config_from
 from .commands import Commands
-from .executor import execute
+from .executor import Executor, PoolExecutor
+from .pipeline import Pipeline, run_transaction
+from .pubsub import PubSub
 from .replies import StrT
 from .retry import Retry
+from .script import Script
 
 if TYPE_CHECKING:
-    from .pipeline import Pipeline
-    from .pubsub import PubSub
-    from .script import Script
+    from .lock import Lock
+    from .monitor import Monitor
 
 __all__ = ["PinnedConnection", "Redis"]
 
 _R = TypeVar("_R")
 
-_CLIENT_KEYS = frozenset({"retry", "retries", "deadline", "retry_on_timeout"})
+#: The client's own options (:class:`~asyncpool.options.ClientOptions`), shared with url.py.
+_CLIENT_KEYS = CLIENT_FIELDS
 #: Client-side cache keys (issue 15): ``cache=`` and the ``cache_*`` URL parameters.
-_CACHE_KEYS = CACHE_URL_KEYS
+_CACHE_KEYS = CACHE_FIELDS
 
 
 def _retry_from(options: dict[str, Any], retry: Retry | None) -> Retry:
-    """Fold the URL-level retry keys into a :class:`Retry`."""
+    """Fold the client options (:class:`~asyncpool.options.ClientOptions`) into a Retry."""
     if retry is not None:
         return retry
     kwargs: dict[str, Any] = {}
-    if "retries" in options:
+    if options.get("retries") is not None:
         kwargs["attempts"] = int(options["retries"]) + 1
     if options.get("deadline") is not None:
         kwargs["deadline"] = float(options["deadline"])
-    if "retry_on_timeout" in options:
+    if options.get("retry_on_timeout") is not None:
         kwargs["retry_on_timeout"] = bool(options["retry_on_timeout"])
     return Retry(**kwargs)
 
@@ -70,10 +75,17 @@ class Redis(Commands[StrT]):
     default, ``Redis[str]`` with ``decode_responses=True`` (the overloads of
     ``__init__`` and :meth:`from_url` pick it); for ``Redis(pool=pool)``
     annotate it (``Redis[str](pool=pool)``) when that pool decodes.
+
+    Commands run on an :class:`~asyncpool.client.executor.Executor`; by default
+    a :class:`~asyncpool.client.executor.PoolExecutor` over one pool.
+    ``Redis(executor=...)`` runs them elsewhere (a cluster); that client does
+    not own (close) the executor.
     """
 
-    __slots__ = ("_cache", "_owns_pool", "_pool", "_retry", "_retryable")
+    __slots__ = ("_cache", "_executor", "_owns_executor", "_pubsubs", "_retryable")
 
+    @overload
+    def __init__(self, *, executor: Executor) -> None: ...
     @overload
     def __init__(self, *, pool: Pool, retry: Retry | None = None, **options: Any) -> None: ...
     @overload
@@ -122,8 +134,19 @@ class Redis(Commands[StrT]):
         retry: Retry | None = None,
         ssl: bool | _ssl.SSLContext | None = None,
         cache: CacheConfig | bool | None = None,
+        executor: Executor | None = None,
         **options: Any,
     ) -> None:
+        self._retryable: bool | None = None
+        self._cache: ClientCache | None = None
+        self._pubsubs: weakref.WeakSet[PubSub] = weakref.WeakSet()  # closed with the client
+        if executor is not None:
+            given = (host, port, db, pool, retry, ssl, cache)
+            if options or any(value is not None for value in given):
+                raise ConfigError("executor= takes no pool, retry, cache or connection options")
+            self._executor: Executor = executor
+            self._owns_executor = False
+            return
         for name, value in (("host", host), ("port", port), ("db", db)):
             if value is not None:
                 options[name] = value
@@ -138,8 +161,7 @@ class Redis(Commands[StrT]):
                     "connection and pool options belong to the pool when pool= is given;"
                     f" got {', '.join(sorted(misplaced))}"
                 )
-            self._pool = pool
-            self._owns_pool = False
+            owns = False
             client_options = {**pool.client_options, **options}
         else:
             unknown = set(options) - CONNECTION_FIELDS - POOL_FIELDS - _CLIENT_KEYS - _CACHE_KEYS
@@ -148,13 +170,13 @@ class Redis(Commands[StrT]):
             client_options = {
                 k: options.pop(k) for k in list(options) if k in _CLIENT_KEYS | _CACHE_KEYS
             }
-            self._pool = Pool(**options)
-            self._owns_pool = True
-        self._retry = _retry_from(client_options, retry)
-        self._retryable: bool | None = None
+            pool = Pool(**options)
+            owns = True
+        self._executor = PoolExecutor(pool, _retry_from(client_options, retry))
+        self._owns_executor = owns
         # client-side cache (issue 15): None unless asked for
         config = cache_config_from(cache, client_options)
-        self._cache: ClientCache | None = None if config is None else ClientCache(self, config)
+        self._cache = None if config is None else ClientCache(self, config)
 
     @overload
     @classmethod
@@ -193,22 +215,35 @@ class Redis(Commands[StrT]):
         client_options.update({k: v for k, v in options.items() if k in _CLIENT_KEYS})
         pool.client_options = client_options
         client = cls(pool=pool, retry=retry)
-        client._owns_pool = True
+        client._owns_executor = True
         return client
 
     def __repr__(self) -> str:
-        return f"<Redis {self._pool!r}>"
+        executor = self._executor
+        where = executor.pool if isinstance(executor, PoolExecutor) else executor
+        return f"<Redis {where!r}>"
 
     # -- lifecycle ----------------------------------------------------------------
     @property
+    def executor(self) -> Executor:
+        """What this client runs its commands on."""
+        return self._executor
+
+    @property
     def pool(self) -> Pool:
-        """The connection pool this client runs commands on."""
-        return self._pool
+        """The connection pool this client runs commands on (one-pool executors only).
+
+        Raises :class:`~asyncpool.ConfigError` for an executor of several pools.
+        """
+        executor = self._executor
+        if not isinstance(executor, PoolExecutor):
+            raise ConfigError(f"this client runs on {executor!r}, not on one pool")
+        return executor.pool
 
     @property
     def retry(self) -> Retry:
         """The retry policy."""
-        return self._retry
+        return self._executor.retry
 
     @property
     def cache(self) -> ClientCache | None:
@@ -216,8 +251,8 @@ class Redis(Commands[StrT]):
         return self._cache
 
     async def __aenter__(self) -> Redis[StrT]:
-        if self._owns_pool:
-            await self._pool.open()
+        if self._owns_executor:
+            await self._executor.open()
         if self._cache is not None:  # client-side cache (issue 15): tracking on now
             await self._cache.start()
         return self
@@ -231,11 +266,14 @@ class Redis(Commands[StrT]):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pool if this client created it (a shared pool is left open)."""
+        """Close the PubSubs opened from this client, its cache, and the pool if this
+        client created it (a shared pool is left open)."""
+        for pubsub in list(self._pubsubs):
+            await pubsub.aclose()
         if self._cache is not None:  # client-side cache (issue 15)
             await self._cache.close()
-        if self._owns_pool:
-            await self._pool.close()
+        if self._owns_executor:
+            await self._executor.aclose()
 
     # -- running commands -----------------------------------------------------------
     def _cmd(
@@ -249,23 +287,29 @@ class Redis(Commands[StrT]):
             retryable = self._retryable
         if self._cache is not None:  # client-side cache (issue 15)
             return self._cache.run(args, callback, retryable)
-        return execute(self._pool, args, callback, self._retry, retryable)
+        return self._executor.run(Command(args, callback, retryable))
 
     async def execute_command(
-        self, *args: Any, retryable: bool | None = None, timeout: float | None = None
+        self,
+        *args: Any,
+        retryable: bool | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> Any:
         """Run any command by name and return its raw reply.
 
         ``retryable=True`` allows a retry after a connection error even for a
         write (say so only when repeating it is harmless); ``timeout``
-        overrides ``socket_timeout`` for this call.  Error replies raise
+        overrides ``socket_timeout`` for this call (``None``: no timeout,
+        left out: ``socket_timeout``).  Error replies raise
         :class:`~asyncpool.ResponseError` subclasses.
         """
         if retryable is None:
             retryable = self._retryable
         if self._cache is not None:  # client-side cache (issue 15)
             return await self._cache.run(args, None, retryable, timeout)
-        return await execute(self._pool, args, None, self._retry, retryable, timeout)
+        if timeout is NOT_GIVEN:
+            return await self._executor.run(Command(args, None, retryable))
+        return await self._executor.run(TimedCommand(args, None, retryable, timeout=timeout))
 
     def retryable(self, retryable: bool = True) -> Redis[StrT]:
         """A view of this client whose commands are all (not) retried after connection errors.
@@ -274,10 +318,10 @@ class Redis(Commands[StrT]):
         when the connection broke after it was sent.  The view shares the pool.
         """
         view = object.__new__(type(self))
-        view._pool = self._pool
-        view._owns_pool = False
-        view._retry = self._retry
+        view._executor = self._executor
+        view._owns_executor = False
         view._retryable = retryable
+        view._pubsubs = self._pubsubs
         view._cache = self._cache  # client-side cache (issue 15): shared with the view
         return view
 
@@ -289,7 +333,7 @@ class Redis(Commands[StrT]):
         State the sequence leaves behind (MULTI, WATCH, SELECT ...) is reset
         before the connection is lent again.
         """
-        async with self._pool.acquire() as lease:
+        async with self._executor.acquire() as lease:
             yield PinnedConnection(lease)
 
     def pipeline(
@@ -300,8 +344,6 @@ class Redis(Commands[StrT]):
         ``retryable=True`` lets a non-transactional pipeline of writes be sent
         again after a connection error (say so only when that is harmless).
         """
-        from .pipeline import Pipeline
-
         return Pipeline(self, transaction=transaction, retryable=retryable)
 
     @overload
@@ -337,8 +379,6 @@ class Redis(Commands[StrT]):
         Returns EXEC's results, or what ``func`` returned (awaited when it is
         a coroutine) with ``value_from_callable=True``.
         """
-        from .pipeline import run_transaction
-
         return await run_transaction(self, func, *watches, **kwargs)
 
     def pubsub(self, **kwargs: Any) -> PubSub:
@@ -346,14 +386,38 @@ class Redis(Commands[StrT]):
 
         See :class:`~asyncpool.PubSub`.
         """
-        from .pubsub import PubSub
+        pubsub = PubSub(self.pool, **kwargs)
+        self._pubsubs.add(pubsub)
+        return pubsub
 
-        return PubSub(self._pool, **kwargs)
+    def monitor(self) -> Monitor:
+        """``async with redis.monitor() as m``: every command the server runs; see
+        :class:`~asyncpool.client.monitor.Monitor`."""
+        from .monitor import Monitor
+
+        return Monitor(self.pool)
+
+    def lock(
+        self,
+        name: KeyT,
+        timeout: float | None = None,
+        sleep: float = 0.1,
+        blocking: bool = True,
+        blocking_timeout: float | None = None,
+        lock_class: type[Lock] | None = None,
+        thread_local: bool = True,
+        raise_on_release_error: bool = True,
+    ) -> Lock:
+        """A :class:`~asyncpool.Lock` on the key ``name`` (single-instance, not Redlock)."""
+        from .lock import Lock
+
+        return (lock_class or Lock)(
+            self, name, timeout, sleep, blocking, blocking_timeout, thread_local,
+            raise_on_release_error,
+        )  # fmt: skip
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script` bound to this client (EVALSHA, EVAL on NOSCRIPT)."""
-        from .script import Script
-
         return Script(self, script)
 
 
@@ -385,8 +449,11 @@ class PinnedConnection(Commands[StrT]):
             raise reply
         return reply if callback is None else callback(reply)
 
-    async def execute_command(self, *args: Any, timeout: float | None = None) -> Any:
-        """Run any command on the pinned connection and return its raw reply."""
-        if timeout is None:
-            return await self._lease.execute_command(*args)
+    async def execute_command(
+        self, *args: Any, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> Any:
+        """Run any command on the pinned connection and return its raw reply.
+
+        ``timeout`` overrides ``socket_timeout`` (``None``: no timeout).
+        """
         return await self._lease.execute_command(*args, timeout=timeout)

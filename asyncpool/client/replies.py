@@ -16,6 +16,7 @@ __all__ = [
     "StrT",
     "flatten_pairs",
     "ok",
+    "parse_client_info",
     "parse_client_list",
     "parse_info",
     "parse_xautoclaim",
@@ -245,6 +246,23 @@ def parse_client_list(reply: Any) -> list[dict[str, str]]:
                 entry[key] = value
         clients.append(entry)
     return clients
+
+
+_CLIENT_INT_FIELDS = frozenset(
+    "id age idle db sub psub ssub multi qbuf qbuf-free obl oll omem tot-mem argv-mem"
+    " multi-mem rbs rbp io-thread watch tot-net-in tot-net-out tot-cmds".split()
+)
+
+
+def parse_client_info(reply: Any) -> dict[str, str | int]:
+    """One ``CLIENT INFO`` / ACL LOG ``client-info`` line; counters (``id``, ``age``,
+    ``db`` ...) as ``int``, the rest ``str``."""
+    (entry,) = parse_client_list(reply) or [{}]
+    out: dict[str, str | int] = {}
+    for key, value in entry.items():
+        numeric = key in _CLIENT_INT_FIELDS and value.lstrip("-").isdigit()
+        out[key] = int(value) if numeric else value
+    return out
 
 
 # -- streams ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ class Retry:
       acquired or dialed, or it was closed before the write) is always safe
       to repeat.
     * After the bytes were sent, only commands classed safe to retry in
-      :mod:`asyncpool.command_info` (reads and idempotent writes) are
+      :mod:`asyncpool.command` (reads and idempotent writes) are
       repeated; others raise :class:`~asyncpool.OutcomeUnknownError`.
     * :class:`~asyncpool.AuthenticationError` and server error replies are
       never retried.  Socket timeouts are retried only with

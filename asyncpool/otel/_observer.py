@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
-from ..command_info import command_name
+from ..command import Command
 from ..errors import ResponseError, WatchError
-from ..pool import Pool
+from ..pool import ObservedPool, Pool
 from . import _semconv as sc
 from ._bulk import DirectSeries, Series
 from ._instruments import Instruments
@@ -106,28 +105,28 @@ class OtelObserver:
         self._other: tuple[dict[str, Any], Series | DirectSeries] | None = None
 
     # -- pool timings ---------------------------------------------------------------
-    def on_wait(self, pool: Pool, seconds: float) -> None:
+    def on_wait(self, pool: ObservedPool, seconds: float) -> None:
         """Record a queued caller's wait."""
         try:
             self._wait_time.add(seconds)
         except Exception:  # pragma: no cover - a broken SDK must not break the pool
             pass
 
-    def on_acquire_timeout(self, pool: Pool) -> None:
+    def on_acquire_timeout(self, pool: ObservedPool) -> None:
         """Count an acquire timeout."""
         try:
             self._timeouts.add(1, self._pool_attrs)
         except Exception:  # pragma: no cover
             pass
 
-    def on_connection_created(self, pool: Pool, seconds: float) -> None:
+    def on_connection_created(self, pool: ObservedPool, seconds: float) -> None:
         """Record how long a new connection took to open."""
         try:
             self._create_time.add(seconds)
         except Exception:  # pragma: no cover
             pass
 
-    def on_use(self, pool: Pool, seconds: float) -> None:
+    def on_use(self, pool: ObservedPool, seconds: float) -> None:
         """Record how long a connection was lent."""
         if not self._command_metrics:
             return
@@ -138,16 +137,16 @@ class OtelObserver:
 
     # -- operations -------------------------------------------------------------------
     def on_operation(
-        self, pool: Pool, args: Sequence[Any], seconds: float, error: BaseException | None
+        self, pool: ObservedPool, command: Command, seconds: float, error: BaseException | None
     ) -> None:
         """Record a command's duration (and its span when tracing is on)."""
         if not self._command_metrics and self._tracer is None:
             return
         try:
-            key = args[0] if args else None
+            key = command.args[0] if command.args else None
             found = self._by_name.get(key) if key.__class__ in _NAME_TYPES else None
             if found is None:
-                found = self._series_for(key, args)
+                found = self._series_for(key, command)
             attrs, series = found
             if error is not None:
                 attrs, series = self._error_series(attrs, error)
@@ -159,10 +158,10 @@ class OtelObserver:
             pass
 
     def _series_for(
-        self, key: Any, args: Sequence[Any]
+        self, key: Any, command: Command
     ) -> tuple[dict[str, Any], Series | DirectSeries]:
         """Attributes and series for a command name not seen before (cached, up to a bound)."""
-        name = command_name(args)
+        name = command.name
         if not _COMMAND_NAME.fullmatch(name) or len(self._by_name) >= _MAX_OPERATION_NAMES:
             # odd names, and names past the bound (keeps the cardinality bounded)
             if self._other is None:

@@ -2,7 +2,7 @@
 
 from .dialing import Dialer, DialTarget
 from .lease import AcquireContext, PooledConnection
-from .observer import PoolObserver
+from .observer import ObservedPool, PoolObserver
 from .pool import Hook, Pool
 from .stats import PoolStats
 
@@ -11,6 +11,7 @@ __all__ = [
     "DialTarget",
     "Dialer",
     "Hook",
+    "ObservedPool",
     "Pool",
     "PoolObserver",
     "PoolStats",

@@ -1,7 +1,7 @@
 """Dialing new connections: the dialer, retries with backoff, the circuit breaker, adoption.
 
 :class:`DialingMixin` holds the part of :class:`~asyncpool.Pool` that opens
-connections.  A slot is always reserved in ``_total`` before a dial starts and
+connections.  A slot is always reserved in the ledger before a dial starts and
 given back on failure, so the bound holds while dials are in flight.
 
 Where a new connection goes is the *dialer*'s choice: ``Pool(dialer=...)``
@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._log_throttle import LogThrottle
 from ..connection import Connection
@@ -33,7 +33,12 @@ from ..options import ConnectionOptions, PoolOptions
 from .observer import PoolObserver
 
 if TYPE_CHECKING:
-    from .maintenance import Maintenance
+    from .ledger import Ledger
+
+
+class _Wakes(Protocol):
+    def wake(self) -> None: ...
+
 
 __all__ = ["DialTarget", "Dialer", "DialingMixin", "Hook"]
 
@@ -55,9 +60,7 @@ class DialingMixin:
     connection_options: ConnectionOptions
     name: str
     _closed: bool
-    _total: int
-    _dialing: int
-    _max: int
+    _ledger: Ledger
     _generation: int
     _breaker_open: bool
     _consecutive_dial_failures: int
@@ -69,7 +72,7 @@ class DialingMixin:
     _on_connect: Hook | None
     _dialer: Dialer | None
     _observer: PoolObserver | None
-    _maintenance: Maintenance
+    _maintenance: _Wakes
     _breaker_opened_at: float = 0.0
     _log_throttle: LogThrottle | None = None
 
@@ -88,14 +91,14 @@ class DialingMixin:
         def _on_lost(self, conn: Connection, reason: BaseException | None) -> None: ...
 
     async def _dial_reserved(self, started: float, wait: Any) -> Connection:
-        """Dial into a slot already counted in ``_total``.
+        """Dial into a slot already reserved in the ledger.
 
         The dial runs in its own task: a caller cancelled mid-dial leaves it to
         finish, and the new connection goes to the next waiter or the idle set,
         so a storm of cancellations does not become a storm of new connections.
         """
         deadline = None if wait is None else started + wait
-        self._dialing += 1
+        self._ledger.dialing += 1
         task = asyncio.ensure_future(self._dial(deadline))
         task.add_done_callback(self._dial_done)
         self._recovering.add(task)
@@ -117,10 +120,10 @@ class DialingMixin:
         return task.result()
 
     def _dial_done(self, task: asyncio.Task[Connection]) -> None:
-        self._dialing -= 1
+        self._ledger.dialing -= 1
         self._recovering.discard(task)
         if task.cancelled() or task.exception() is not None:
-            self._total -= 1
+            self._ledger.free()
             self._grant_permits()
 
     def _adopt(self, task: asyncio.Task[Connection]) -> None:
@@ -259,16 +262,17 @@ class DialingMixin:
 
     async def _dial_into_idle(self, probe: bool = False) -> None:
         """Open one connection straight into the idle set (pre-warm, refill, probe)."""
-        if self._total >= self._max:
+        ledger = self._ledger
+        if not ledger.has_room:
             return
-        self._total += 1
-        self._dialing += 1
+        ledger.reserve()
+        ledger.dialing += 1
         try:
             conn = await self._dial(None, attempts=1, probe=probe)
         except BaseException:
-            self._total -= 1
+            ledger.free()
             self._grant_permits()
             raise
         finally:
-            self._dialing -= 1
+            ledger.dialing -= 1
         self._put_back(conn)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .._compat import timeout
@@ -19,6 +20,7 @@ from .._log_throttle import LogThrottle
 from ..connection import Connection
 from ..errors import ConnectionError, RedisError
 from ..options import PoolOptions
+from .ledger import Ledger
 
 __all__ = ["HealthMixin"]
 
@@ -31,6 +33,7 @@ class HealthMixin:
     options: PoolOptions
     name: str
     _errors_total: int
+    _ledger: Ledger
     _recovering: set[asyncio.Task[Any]]
 
     if TYPE_CHECKING:
@@ -70,9 +73,16 @@ class HealthMixin:
         return True
 
     def _spawn_recovery(self, conn: Connection) -> None:
+        self._ledger.transit.add(conn)  # until _recover puts it back or discards it
         task = asyncio.ensure_future(self._recover(conn))
         self._recovering.add(task)
-        task.add_done_callback(self._recovering.discard)
+        task.add_done_callback(partial(self._recovery_done, conn))
+
+    def _recovery_done(self, conn: Connection, task: asyncio.Task[None]) -> None:
+        self._recovering.discard(task)
+        if task.cancelled() and conn in self._ledger.transit:
+            # cancelled before it ran (a pool closing): _recover never saw it
+            self._discard(conn, "clean-up cancelled")
 
     async def _recover(self, conn: Connection) -> None:
         """Drain replies owed to departed callers, reset dirty state, then reuse."""

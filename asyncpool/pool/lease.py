@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Generator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from .._types import NOT_GIVEN, NotGiven
+from ..command import Command
 from ..connection import Connection, ConnectionInfo
 from ..errors import ConnectionError
 
-if TYPE_CHECKING:
-    from .pool import Pool
-
 __all__ = ["DEFAULT", "AcquireContext", "PooledConnection"]
 
-#: "Not given": use the configured timeout.
-DEFAULT: Any = object()
+#: Former name of :data:`asyncpool._types.NOT_GIVEN` (the same object), kept for callers.
+DEFAULT: Any = NOT_GIVEN
+
+
+class Releases(Protocol):
+    """Takes a lent connection back (a :class:`~asyncpool.Pool`)."""
+
+    async def release(self, conn: Connection) -> None: ...
+
+
+class Lends(Releases, Protocol):
+    """Lends connections (a :class:`~asyncpool.Pool`'s lending API)."""
+
+    def try_lend(self) -> Connection | None: ...
+
+    async def lend(self, timeout: float | NotGiven | None = ...) -> Connection: ...
 
 
 class PooledConnection:
@@ -29,7 +41,7 @@ class PooledConnection:
 
     __slots__ = ("_conn", "_pool")
 
-    def __init__(self, pool: Pool, conn: Connection) -> None:
+    def __init__(self, pool: Releases, conn: Connection) -> None:
         self._pool = pool
         self._conn: Connection | None = conn
 
@@ -50,24 +62,25 @@ class PooledConnection:
         """True once the lease was handed back."""
         return self._conn is None
 
-    async def execute_command(self, *args: Any, timeout: float | None = DEFAULT) -> Any:
+    async def execute_command(
+        self, *args: Any, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> Any:
         """Run one command on the leased connection (see :meth:`Connection.execute_command`)."""
-        if timeout is DEFAULT:
-            return await self.connection.execute_command(*args)
         return await self.connection.execute_command(*args, timeout=timeout)
 
-    async def send_command(self, args: Sequence[Any], *, timeout: float | None = DEFAULT) -> Any:
+    async def send_command(
+        self, args: Command | Sequence[Any], *, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> Any:
         """Run one command; an error reply is returned, not raised."""
-        if timeout is DEFAULT:
-            return await self.connection.send_command(args)
         return await self.connection.send_command(args, timeout=timeout)
 
     async def send_many(
-        self, commands: Sequence[Sequence[Any]], *, timeout: float | None = DEFAULT
+        self,
+        commands: Sequence[Command | Sequence[Any]],
+        *,
+        timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> list[Any]:
         """Pipeline ``commands`` in one write; error replies are returned as values."""
-        if timeout is DEFAULT:
-            return await self.connection.send_many(commands)
         return await self.connection.send_many(commands, timeout=timeout)
 
     def info(self) -> ConnectionInfo:
@@ -78,7 +91,7 @@ class PooledConnection:
         """Hand the connection back to the pool (idempotent)."""
         conn, self._conn = self._conn, None
         if conn is not None:
-            await self._pool._release_lease(conn)
+            await self._pool.release(conn)
 
 
 class AcquireContext:
@@ -86,7 +99,7 @@ class AcquireContext:
 
     __slots__ = ("_lease", "_pool", "_timeout")
 
-    def __init__(self, pool: Pool, timeout: float | object | None) -> None:
+    def __init__(self, pool: Lends, timeout: float | NotGiven | None) -> None:
         self._pool = pool
         self._timeout = timeout
         self._lease: PooledConnection | None = None
@@ -96,15 +109,9 @@ class AcquireContext:
 
     async def __aenter__(self) -> PooledConnection:
         pool = self._pool
-        conn = pool._lend_idle()  # no wait, so no timeout applies
+        conn = pool.try_lend()  # no wait, so no timeout applies
         if conn is None:
-            conn = await pool._checkout(self._timeout)
-        if pool._on_acquire is not None:
-            try:
-                await pool._on_acquire(conn)
-            except BaseException:
-                pool._checkin(conn)
-                raise
+            conn = await pool.lend(self._timeout)
         self._lease = PooledConnection(pool, conn)
         return self._lease
 
@@ -115,12 +122,5 @@ class AcquireContext:
         tb: TracebackType | None,
     ) -> None:
         lease, self._lease = self._lease, None
-        if lease is None or lease._conn is None:
-            return
-        if self._pool._on_release is None:
-            conn, lease._conn = lease._conn, None
-            self._pool._checkin(conn)  # synchronous: cancellation cannot cut it short
-            return
-        # an async hook runs first; the release must finish even if we are cancelled now
-        task = asyncio.ensure_future(lease.release())
-        await asyncio.shield(task)
+        if lease is not None:
+            await lease.release()

@@ -18,12 +18,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConnectionError, EventLoopError
 
 if TYPE_CHECKING:
-    from .pool import Pool
+    from .ledger import Ledger
+    from .sharing import Sharing
+
+
+class _Forgets(Protocol):
+    def forget(self) -> None: ...
+
+
+class Pool(Protocol):
+    """What moving needs of a pool (a :class:`~asyncpool.Pool`)."""
+
+    name: str
+    _loop: asyncio.AbstractEventLoop | None
+    _ledger: Ledger
+    _recovering: set[asyncio.Task[Any]]
+    _closed_total: int
+    _all_returned: asyncio.Event | None
+    _sharing: Sharing | None
+
+    @property
+    def _maintenance(self) -> _Forgets: ...
+
 
 __all__ = ["move_to_loop"]
 
@@ -48,19 +69,13 @@ def move_to_loop(pool: Pool, loop: asyncio.AbstractEventLoop) -> None:
 
 def _leave_closed_loop(pool: Pool) -> None:
     """Forget everything tied to the old (closed) loop; no callback of it can ever run."""
-    from .maintenance import Maintenance
-
-    connections = [*pool._idle, *pool._lent]
-    in_transit = pool._total - len(connections)  # dialing or being cleaned: never finishing
     log.info(
         "pool %s: used from a new event loop; dropping %d connection(s) of the closed one",
         pool.name,
-        pool._total,
+        pool._ledger.total,
     )
-    pool._idle.clear()
-    pool._lent.clear()
-    pool._lent_stacks.clear()
-    pool._waiters.clear()
+    # dialing slots never finish on the dead loop: forgotten with the rest
+    connections, reserved = pool._ledger.clear()
     pool._recovering.clear()
     reason = ConnectionError(f"pool {pool.name}: the event loop of this connection was closed")
     for conn in connections:
@@ -68,8 +83,8 @@ def _leave_closed_loop(pool: Pool) -> None:
             conn.close(reason)  # shuts the socket down; schedules nothing on the dead loop
         except Exception:  # pragma: no cover - close is not expected to raise
             log.debug("closing %r raised", conn, exc_info=True)
-    pool._closed_total += len(connections) + in_transit
-    pool._total = 0
-    pool._dialing = 0
+    pool._closed_total += len(connections) + reserved
     pool._all_returned = None
-    pool._maintenance = Maintenance(pool)
+    pool._maintenance.forget()
+    if pool._sharing is not None:  # its shared connections were lent: closed above
+        pool._sharing = pool._sharing.renewed()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
@@ -20,7 +20,35 @@ from ..connection import Connection
 from ..errors import RedisError
 
 if TYPE_CHECKING:
-    from .pool import Pool
+    from .._log_throttle import LogThrottle
+    from ..options import PoolOptions
+    from .ledger import Ledger
+
+
+class Upkept(Protocol):
+    """What the upkeep needs of its pool (a :class:`~asyncpool.Pool`)."""
+
+    options: PoolOptions
+    name: str
+    _ledger: Ledger
+    _generation: int
+    _breaker_open: bool
+    _breaker_opened_at: float
+
+    @property
+    def _throttle(self) -> LogThrottle: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def _discard(self, conn: Connection, why: str) -> None: ...
+
+    def _put_back(self, conn: Connection) -> None: ...
+
+    async def _ping(self, conn: Connection, check: str) -> bool: ...
+
+    async def _dial_into_idle(self, probe: bool = False) -> None: ...
+
 
 __all__ = ["Maintenance"]
 
@@ -30,7 +58,7 @@ log = logging.getLogger("asyncpool.pool")
 class Maintenance:
     """Runs the periodic upkeep of one pool while the pool is open."""
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Upkept) -> None:
         self._pool = pool
         self._task: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
@@ -62,6 +90,12 @@ class Maintenance:
             self._task = running_loop().create_task(
                 self._run(), name=f"asyncpool-maintenance:{self._pool.name}"
             )
+
+    def forget(self) -> None:
+        """Drop the task of a closed event loop (it can never run again); start anew later."""
+        self._task = None
+        self._wakeup = None
+        self._warned.clear()
 
     def wake(self) -> None:
         """Run a round soon (something changed: a slot freed, the breaker opened)."""
@@ -114,16 +148,17 @@ class Maintenance:
         opts = pool.options
         now = time.monotonic()
         keep = opts.min_idle
-        for conn in list(pool._idle):
+        ledger = pool._ledger
+        for conn in list(ledger.idle):
             if conn.is_closed or now >= conn.retire_at or conn.generation != pool._generation:
-                pool._idle.remove(conn)
+                ledger.remove_idle(conn)
                 pool._discard(conn, "retired" if not conn.is_closed else "closed while idle")
             elif (
                 opts.idle_timeout is not None
                 and now - conn.last_used_at > opts.idle_timeout
-                and len(pool._idle) > keep
+                and len(ledger.idle) > keep
             ):
-                pool._idle.remove(conn)
+                ledger.remove_idle(conn)
                 pool._discard(conn, "idle timeout")
 
     async def _health_check(self) -> None:
@@ -132,23 +167,33 @@ class Maintenance:
         if interval is None:
             return
         now = time.monotonic()
-        due = [c for c in pool._idle if now - max(c.last_used_at, c.last_checked_at) >= interval]
+        ledger = pool._ledger
+        due = [c for c in ledger.idle if now - max(c.last_used_at, c.last_checked_at) >= interval]
         if not due:
             return
         for conn in due:  # out of the idle set while checked, so nobody borrows them
-            pool._idle.remove(conn)
-        async with anyio.create_task_group() as tg:
+            ledger.remove_idle(conn)
+            ledger.transit.add(conn)
+        started: set[Connection] = set()
+        try:
+            async with anyio.create_task_group() as tg:
+                for conn in due:
+                    tg.start_soon(self._check_one, conn, started)
+        finally:
             for conn in due:
-                tg.start_soon(self._check_one, conn)
+                if conn not in started:  # its check was cancelled before it began
+                    pool._discard(conn, "health check cancelled")
 
-    async def _check_one(self, conn: Connection) -> None:
+    async def _check_one(self, conn: Connection, started: set[Connection]) -> None:
+        started.add(conn)
         if await self._pool._ping(conn, "health check"):
             self._pool._put_back(conn)
 
     async def _refill(self) -> None:
         pool = self._pool
-        need = pool.options.min_idle - len(pool._idle) - pool._dialing
-        while need > 0 and pool._total < pool._max and not pool.closed and not pool._breaker_open:
+        ledger = pool._ledger
+        need = pool.options.min_idle - len(ledger.idle) - ledger.dialing
+        while need > 0 and ledger.has_room and not pool.closed and not pool._breaker_open:
             need -= 1
             try:
                 await pool._dial_into_idle()
@@ -161,7 +206,7 @@ class Maintenance:
     async def _probe(self) -> None:
         """While the breaker is open: one dial attempt, backing off, until it works."""
         pool = self._pool
-        if pool._total >= pool._max:
+        if not pool._ledger.has_room:
             return
         try:
             await pool._dial_into_idle(probe=True)
@@ -186,7 +231,8 @@ class Maintenance:
         if threshold is None:
             return
         now = time.monotonic()
-        for conn, lent_at in list(pool._lent.items()):
+        ledger = pool._ledger
+        for conn, lent_at in list(ledger.lent.items()):
             if lent_at is not None and now - lent_at > threshold and conn.id not in self._warned:
                 self._warned.add(conn.id)
                 log.warning(
@@ -195,6 +241,6 @@ class Maintenance:
                     conn.id,
                     now - lent_at,
                     threshold,
-                    pool._lent_stacks.get(conn, "(stack not recorded)"),
+                    ledger.lent_stacks.get(conn, "(stack not recorded)"),
                 )
-        self._warned &= {c.id for c in pool._lent}
+        self._warned &= {c.id for c in ledger.lent}

@@ -6,35 +6,47 @@ check-in; gauges are read from :meth:`Pool.stats` instead of being pushed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from .stats import PoolStats
 
 if TYPE_CHECKING:
-    from .pool import Pool
+    from ..command import Command
+    from ..options import ConnectionOptions
 
-__all__ = ["PoolObserver"]
+__all__ = ["ObservedPool", "PoolObserver"]
+
+
+class ObservedPool(Protocol):
+    """What an observer may read from the pool it is told about (a :class:`~asyncpool.Pool`)."""
+
+    name: str
+    connection_options: ConnectionOptions
+
+    def stats(self) -> PoolStats: ...
 
 
 class PoolObserver(Protocol):
     """Receives timings from a pool; every method must be fast and never raise."""
 
-    def on_wait(self, pool: Pool, seconds: float) -> None:
+    def on_wait(self, pool: ObservedPool, seconds: float) -> None:
         """A caller waited ``seconds`` in the queue for a connection."""
 
-    def on_acquire_timeout(self, pool: Pool) -> None:
+    def on_acquire_timeout(self, pool: ObservedPool) -> None:
         """A caller gave up waiting (``acquire_timeout``)."""
 
-    def on_connection_created(self, pool: Pool, seconds: float) -> None:
+    def on_connection_created(self, pool: ObservedPool, seconds: float) -> None:
         """A new connection was opened; dial plus handshake took ``seconds``."""
 
-    def on_use(self, pool: Pool, seconds: float) -> None:
+    def on_use(self, pool: ObservedPool, seconds: float) -> None:
         """A connection was lent for ``seconds`` and came back."""
 
     def on_operation(
-        self, pool: Pool, args: Sequence[Any], seconds: float, error: BaseException | None
+        self, pool: ObservedPool, command: Command, seconds: float, error: BaseException | None
     ) -> None:
-        """A client command on this pool finished (``error`` set when it raised).
+        """A client operation on this pool finished (``error`` set when it raised).
 
-        ``args[0]`` is the command name; never record the other arguments
-        (they hold keys, values and possibly secrets).
+        ``command.name`` is the upper-case command name (``PIPELINE`` or
+        ``MULTI`` for a batch); ``command[0]`` is the name as given.  Never
+        record the other arguments (they hold keys, values and possibly secrets).
         """

@@ -1,18 +1,19 @@
 """The connection pool: bounded, fair, self-healing and cancellation-safe.
 
-Bookkeeping, all on the event loop thread and without locks:
+Bookkeeping lives in one :class:`~asyncpool.pool.ledger.Ledger` (idle, lent,
+in transit, reserved, waiting), all on the event loop thread without locks:
 
-* ``_total`` counts every connection that exists or is being dialed; it never
-  exceeds ``max_connections``.  A slot is reserved (``_total += 1``) *before*
-  dialing, and given back on any failure or cancellation.
-* ``_idle`` holds connections ready to lend; ``_lent`` those lent out.  The
-  rest of ``_total`` is in transit: dialing, draining, resetting, checked.
+* ``total`` counts every connection that exists or is being dialed; it never
+  exceeds ``max_connections``.  A slot is reserved *before* dialing, and given
+  back on any failure or cancellation.
 * ``_waiters`` is a FIFO of futures.  A released connection is handed straight
   to the oldest waiter (no barging); a freed slot is handed as ``None``, a
   permit to dial.  A waiter that leaves (cancelled, timed out) after being
   handed something passes it on, so nothing is ever stranded.
 
-Lending an idle connection never yields to the event loop.
+``_idle``, ``_lent`` and ``_waiters`` are the ledger's own containers, bound
+to the pool for the hot path.  Lending an idle connection never yields to the
+event loop.
 """
 
 from __future__ import annotations
@@ -22,32 +23,32 @@ import logging
 import time
 import traceback
 from asyncio import _get_running_loop as _running_loop
-from collections import deque
+from functools import partial
 from typing import Any
 
 from .._compat import TIMEOUT_ERRORS, running_loop
 from .._compat import timeout as _timeout
-from ..connection import Connection, ConnectionInfo
-from ..errors import ConfigError, ConnectionError, PoolClosed, PoolTimeout
+from .._types import NOT_GIVEN, NotGiven
+from ..connection import Connection
+from ..errors import ConfigError, ConnectionError, PoolClosed
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
 from .dialing import Dialer, DialingMixin, Hook
 from .health import HealthMixin
-from .lease import DEFAULT as _DEFAULT
+from .introspection import IntrospectionMixin
 from .lease import AcquireContext
+from .ledger import Ledger
 from .loops import move_to_loop
 from .maintenance import Maintenance
 from .observer import PoolObserver
 from .sharing import Sharing
-from .stats import PoolStats
+from .waiting import WaitingMixin
 
 __all__ = ["Hook", "Pool"]
 
 log = logging.getLogger("asyncpool.pool")
 
-_MISSING: Any = object()
 
-
-class Pool(DialingMixin, HealthMixin):
+class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
     """A bounded pool of connections to one Redis server.
 
     ``Pool(host=..., port=..., max_connections=..., ...)`` accepts every field
@@ -57,6 +58,8 @@ class Pool(DialingMixin, HealthMixin):
     pre-warms ``min_idle`` connections.  ``dialer`` chooses where each new
     connection goes (see :mod:`asyncpool.pool.dialing`).
     """
+
+    _maintenance: Maintenance
 
     def __init__(
         self,
@@ -87,12 +90,13 @@ class Pool(DialingMixin, HealthMixin):
         self._dialer = dialer
         self._observer: PoolObserver | None = None
 
-        self._idle: deque[Connection] = deque()
-        self._lent: dict[Connection, float | None] = {}
-        self._lent_stacks: dict[Connection, str] = {}
-        self._waiters: deque[asyncio.Future[Connection | None]] = deque()
-        self._total = 0
-        self._dialing = 0
+        self._max = self.options.max_connections
+        self._ledger = ledger = Ledger(self._max)
+        self._idle = ledger.idle
+        self._lent = ledger.lent
+        self._lent_stacks = ledger.lent_stacks
+        self._transit = ledger.transit
+        self._waiters = ledger.waiters
         self._generation = 0
         self._closed = False
         self._all_returned: asyncio.Event | None = None
@@ -105,9 +109,11 @@ class Pool(DialingMixin, HealthMixin):
         self._sharing = Sharing(self) if self.options.multiplex else None
         self._lifo = self.options.lifo
         self._max_idle = self.options.max_idle
-        self._max = self.options.max_connections
         self._check_after = self.options.borrow_check_after
         self._track_leaks = self.options.leak_threshold is not None
+        #: Hooks or leak tracking: no synchronous lending then (try_lend says None).
+        self._hooked = on_acquire is not None or on_release is not None
+        self._slow_lend = self._track_leaks or self._hooked
 
         self._consecutive_dial_failures = 0
         self._breaker_open = False
@@ -153,7 +159,7 @@ class Pool(DialingMixin, HealthMixin):
         """
         self._bind_loop()
         self._raise_if_closed()
-        need = self.options.min_idle - len(self._idle) - self._dialing
+        need = self.options.min_idle - len(self._idle) - self._ledger.dialing
         if need > 0:
             results = await asyncio.gather(
                 *(self._dial_into_idle() for _ in range(need)), return_exceptions=True
@@ -178,7 +184,8 @@ class Pool(DialingMixin, HealthMixin):
     async def close(self, timeout: float | None = 10.0) -> None:
         """Stop lending, wait up to ``timeout`` for lent connections, close everything.
 
-        Waiters fail with :class:`~asyncpool.PoolClosed`; connections still lent
+        Waiters fail with :class:`~asyncpool.PoolClosed`; subscriber connections
+        (:class:`~asyncpool.PubSub`) close at once; other connections still lent
         after ``timeout`` are closed under their users (who get a ConnectionError).
         """
         self._bind_loop()  # a pool left by a closed loop drops its connections at once
@@ -191,6 +198,8 @@ class Pool(DialingMixin, HealthMixin):
             self._waiters.clear()
             while self._idle:
                 self._discard(self._idle.pop(), "pool closed")
+            for conn in [c for c in self._lent if c.is_subscribed]:  # PubSub's: nothing to wait for
+                conn.close(ConnectionError(f"pool {self.name} was closed"))
         if self._lent:
             self._all_returned = self._all_returned or asyncio.Event()
             try:
@@ -215,7 +224,7 @@ class Pool(DialingMixin, HealthMixin):
             self._discard(self._idle.pop(), "expired")
 
     # -- acquiring ----------------------------------------------------------------
-    def acquire(self, timeout: float | None = _DEFAULT) -> AcquireContext:
+    def acquire(self, timeout: float | NotGiven | None = NOT_GIVEN) -> AcquireContext:
         """Lend a connection: ``async with pool.acquire() as conn: ...``.
 
         ``timeout`` overrides ``acquire_timeout`` (``None`` waits forever).
@@ -224,13 +233,17 @@ class Pool(DialingMixin, HealthMixin):
         """
         return AcquireContext(self, timeout)
 
-    def _lend_idle(self) -> Connection | None:
-        """Lend an idle connection without awaiting, or ``None`` (use :meth:`_checkout`).
+    # -- the lending API (for executors; ``acquire()`` is built on it) -------------------
+    def try_lend(self) -> Connection | None:
+        """Lend an idle connection at once, without awaiting, or return ``None``.
 
-        Not with leak tracking (it records the acquiring stack); with an
-        observer the lease is timestamped here, for its use time.
+        ``None`` also when lending needs work: no idle connection, callers
+        queued (they go first), a borrow check due, hooks to run, or leak
+        tracking (it records the acquiring stack).  Then await :meth:`lend`.
+        With an observer the lease is timestamped here, for its use time.
+        Give the connection back with :meth:`give_back`.
         """
-        if self._track_leaks:
+        if self._slow_lend:
             return None
         conn = self._take_idle()
         if conn is not None:
@@ -238,11 +251,58 @@ class Pool(DialingMixin, HealthMixin):
             self._acquired_total += 1
         return conn
 
-    async def _checkout(self, timeout: float | object | None = _DEFAULT) -> Connection:
+    async def lend(self, timeout: float | NotGiven | None = NOT_GIVEN) -> Connection:
+        """Lend a connection, waiting for one if needed, and run the ``on_acquire`` hook.
+
+        ``timeout`` overrides ``acquire_timeout`` (``None`` waits forever).
+        Raises :class:`~asyncpool.PoolTimeout`, :class:`~asyncpool.PoolClosed`,
+        or the dial error when no connection could be opened.
+        """
+        conn = await self._checkout(timeout)
+        if self._on_acquire is not None:
+            try:
+                await self._on_acquire(conn)
+            except BaseException:
+                self._checkin(conn)
+                raise
+        return conn
+
+    def give_back(self, conn: Connection) -> None:
+        """Take back a connection from :meth:`try_lend` / :meth:`lend` (synchronous).
+
+        It is reused, cleaned first (replies owed, state changed) or closed.
+        With an ``on_release`` hook the hook runs first, in a task of the pool.
+        Giving back twice, or a connection that was not lent, does nothing.
+        """
+        if self._on_release is None:
+            self._checkin(conn)
+        elif conn in self._lent:
+            task = asyncio.ensure_future(self._release_lease(conn))
+            self._recovering.add(task)
+            task.add_done_callback(partial(self._released, conn))
+
+    def _released(self, conn: Connection, task: asyncio.Task[None]) -> None:
+        self._recovering.discard(task)
+        if task.cancelled() and conn in self._lent:  # cancelled before the hook ran (closing)
+            conn.close()
+            self._checkin(conn)
+
+    async def release(self, conn: Connection) -> None:
+        """Like :meth:`give_back`, but awaits the ``on_release`` hook (cancellation-safe)."""
+        if self._on_release is None:
+            self._checkin(conn)
+            return
+        if conn not in self._lent:
+            return  # given back twice
+        # the release must finish even if we are cancelled now
+        await asyncio.shield(asyncio.ensure_future(self._release_lease(conn)))
+
+    async def _checkout(self, timeout: float | NotGiven | None = NOT_GIVEN) -> Connection:
         """Take a connection for the caller (hot path: no yield when one is idle)."""
         conn = self._take_idle()
         if conn is None:
             conn = await self._acquire_slow(timeout)
+            self._transit.discard(conn)  # a connection handed over while we waited
         if self._track_leaks or self._observer is not None:
             self._lent[conn] = time.monotonic()
             if self._track_leaks:
@@ -266,11 +326,11 @@ class Pool(DialingMixin, HealthMixin):
             return None  # the slow path checks it first
         return conn
 
-    async def _acquire_slow(self, timeout: float | object | None) -> Connection:
+    async def _acquire_slow(self, timeout: float | NotGiven | None) -> Connection:
         loop = self._bind_loop()
         self._raise_if_closed()
         self._maintenance.start()
-        wait = self.options.acquire_timeout if timeout is _DEFAULT else timeout
+        wait = self.options.acquire_timeout if timeout is NOT_GIVEN else timeout
         started = loop.time()
         try:
             while True:
@@ -279,10 +339,10 @@ class Pool(DialingMixin, HealthMixin):
                     conn = await self._take_idle_checked()
                     if conn is not None:
                         return conn
-                    if self._total < self._max:
-                        self._total += 1
+                    if self._ledger.has_room:
+                        self._ledger.reserve()
                         return await self._dial_reserved(started, wait)
-                remaining = None if wait is None else max(0.0, started + wait - loop.time())  # type: ignore[operator]
+                remaining = None if wait is None else max(0.0, started + wait - loop.time())
                 got = await self._wait_turn(loop, remaining, started)
                 if got is None:  # a permit to dial a slot that was freed for us
                     if self._closed:  # closed before we woke: give the slot back
@@ -305,46 +365,13 @@ class Pool(DialingMixin, HealthMixin):
                 continue
             check_after = self._check_after
             stale = check_after is not None and time.monotonic() - conn.last_used_at > check_after
-            if stale and not await self._ping(conn, "borrow check"):
-                continue
+            if stale:
+                self._transit.add(conn)
+                if not await self._ping(conn, "borrow check"):
+                    continue
+                self._transit.discard(conn)
             return conn
         return None
-
-    async def _wait_turn(
-        self, loop: asyncio.AbstractEventLoop, remaining: float | None, started: float
-    ) -> Connection | None:
-        fut: asyncio.Future[Connection | None] = loop.create_future()
-        self._waiters.append(fut)
-        handle = None if remaining is None else loop.call_later(remaining, _time_out, fut)
-        try:
-            return await fut
-        except BaseException as exc:
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                self._pass_on(fut.result())  # handed to us as we left: give it on
-            else:
-                try:
-                    self._waiters.remove(fut)
-                except ValueError:
-                    pass
-            if isinstance(exc, _WaitTimeout):
-                self._acquire_timeouts_total += 1
-                if self._observer is not None:
-                    self._observer.on_acquire_timeout(self)
-                raise PoolTimeout(
-                    f"no connection available from pool {self.name} within "
-                    f"{loop.time() - started:.3g}s: {self._stats_text()}"
-                ) from None
-            raise
-        finally:
-            if handle is not None:
-                handle.cancel()
-
-    def _pass_on(self, item: Connection | None) -> None:
-        if item is None:
-            self._total -= 1
-            self._grant_permits()
-        else:
-            self._put_back(item)
 
     # -- releasing ----------------------------------------------------------------------
     async def _release_lease(self, conn: Connection) -> None:
@@ -358,9 +385,9 @@ class Pool(DialingMixin, HealthMixin):
 
     def _checkin(self, conn: Connection) -> None:
         """Take a connection back from a caller (synchronous: cannot be cut short)."""
-        lent_at = self._lent.pop(conn, _MISSING)
+        lent_at = self._lent.pop(conn, NOT_GIVEN)
         if lent_at is not None:  # a timestamp (observed / leak-tracked) or not lent at all
-            if lent_at is _MISSING:
+            if lent_at is NOT_GIVEN:
                 return  # released twice
             self._lent_stacks.pop(conn, None)
             if self._observer is not None:
@@ -395,11 +422,13 @@ class Pool(DialingMixin, HealthMixin):
 
     def _put_back(self, conn: Connection) -> None:
         """Give a healthy connection to the oldest waiter, or make it idle."""
+        self._transit.discard(conn)
         waiters = self._waiters
         while waiters:
             fut = waiters.popleft()
             if not fut.done():
                 fut.set_result(conn)
+                self._transit.add(conn)  # until the waiter resumes and takes it
                 return
         if self._closed:
             self._discard(conn, "pool closed")
@@ -423,7 +452,8 @@ class Pool(DialingMixin, HealthMixin):
         except Exception:
             log.debug("closing %r raised", conn, exc_info=True)
         finally:
-            self._total -= 1
+            self._transit.discard(conn)
+            self._ledger.free()
             self._closed_total += 1
         log.debug("closed %r: %s", conn, why)
         self._grant_permits()
@@ -432,70 +462,21 @@ class Pool(DialingMixin, HealthMixin):
     def _grant_permits(self) -> None:
         """A slot is free: let the oldest waiter dial into it."""
         waiters = self._waiters
-        while waiters and self._total < self._max and not self._closed:
+        ledger = self._ledger
+        while waiters and ledger.has_room and not self._closed:
             fut = waiters.popleft()
             if not fut.done():
-                self._total += 1
+                ledger.reserve()
                 fut.set_result(None)
 
     def _on_lost(self, conn: Connection, reason: BaseException | None) -> None:
         """The peer closed a connection: drop it at once if it is idle."""
-        try:
-            self._idle.remove(conn)
-        except ValueError:
+        if not self._ledger.remove_idle(conn):
             return  # lent or in transit: whoever holds it will notice
         self._throttle.log(
             "lost", logging.INFO, "idle connection to %s lost: %s", self.name, reason
         )
         self._discard(conn, "lost while idle")
-
-    # -- introspection -------------------------------------------------------------------
-    def stats(self) -> PoolStats:
-        """A snapshot of the pool's gauges and counters (no lock, no await)."""
-        return PoolStats(
-            name=self.name,
-            max_connections=self._max,
-            min_idle=self.options.min_idle,
-            max_idle=self.options.max_idle,
-            total=self._total,
-            idle=len(self._idle),
-            in_use=len(self._lent),
-            waiting=len(self._waiters),
-            dialing=self._dialing,
-            created_total=self._created_total,
-            closed_total=self._closed_total,
-            acquired_total=self._acquired_total,
-            acquire_timeouts_total=self._acquire_timeouts_total,
-            errors_total=self._errors_total,
-            wait_time_total_s=self._wait_time_total,
-            breaker_open=self._breaker_open,
-            closed=self._closed,
-        )
-
-    def connections(self) -> list[ConnectionInfo]:
-        """Metadata of every idle and lent connection."""
-        return [c.info() for c in (*self._idle, *self._lent)]
-
-    @property
-    def sharing(self) -> Sharing | None:
-        """The shared-connection mode (``multiplex=True``; its ``stats()``), else ``None``."""
-        return self._sharing
-
-    @property
-    def observer(self) -> PoolObserver | None:
-        """The installed metrics observer, if any."""
-        return self._observer
-
-    def set_observer(self, observer: PoolObserver | None) -> None:
-        """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
-        self._observer = observer
-
-    def _stats_text(self) -> str:
-        s = self.stats()
-        return (
-            f"total={s.total}/{s.max_connections} idle={s.idle} in_use={s.in_use}"
-            f" waiting={s.waiting} dialing={s.dialing}"
-        )
 
     def _bind_loop(self) -> asyncio.AbstractEventLoop:
         """The running loop, after moving the pool to it if it was used from another."""
@@ -507,12 +488,3 @@ class Pool(DialingMixin, HealthMixin):
     def _raise_if_closed(self) -> None:
         if self._closed:
             raise PoolClosed(f"pool {self.name} is closed")
-
-
-class _WaitTimeout(PoolTimeout):
-    """Internal marker set on a waiter's future when acquire_timeout expires."""
-
-
-def _time_out(fut: asyncio.Future[Any]) -> None:
-    if not fut.done():
-        fut.set_exception(_WaitTimeout())

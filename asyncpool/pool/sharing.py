@@ -8,9 +8,13 @@ ride the same connection before that reply is back.
 
 Where a shareable command goes, in order (all synchronous, no await):
 
-1. **The connection written in this loop tick**, if its cork is still open
-   and it owes fewer than ``max_in_flight`` replies: the command joins the
-   write that is about to leave (one syscall, one packet for many callers).
+1. **The connection written last**, while it is still shared and owes fewer
+   than ``max_in_flight`` replies: commands of one loop tick join the write
+   that is about to leave (one syscall, one packet for many callers), and a
+   busy connection fills up before another is taken.  (Joining only the
+   connection written *in this tick*, and preferring idle connections
+   otherwise, needed a callback per write to close the tick; it cost a lone
+   serial caller 10-30 %: see docs/sharing.md.)
 2. **An idle connection**, lent through the pool's ordinary fast path.
 3. **The shared connection owing the fewest replies**, below ``max_in_flight``.
    While callers wait in the pool's queue for a connection of their own (a
@@ -46,16 +50,35 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..command_info import BLOCKING, STATEFUL, command_name
+from .._types import NOT_GIVEN
+from ..command import BLOCKING, STATEFUL, Command, command_name
 from ..connection import Connection
 from ..errors import ConnectionError, TimeoutError
 
 if TYPE_CHECKING:
-    from .pool import Pool
+    from ..options import PoolOptions
+
+
+class Pool(Protocol):
+    """What the sharing policy needs of its pool (a :class:`~asyncpool.Pool`)."""
+
+    name: str
+    options: PoolOptions
+    _closed: bool
+    _generation: int
+    _waiters: deque[asyncio.Future[Connection | None]]
+
+    def try_lend(self) -> Connection | None: ...
+
+    async def lend(self) -> Connection: ...
+
+    def give_back(self, conn: Connection) -> None: ...
+
 
 __all__ = ["Sharing", "SharingStats", "shareable_name"]
 
@@ -63,7 +86,6 @@ __all__ = ["Sharing", "SharingStats", "shareable_name"]
 #: the connection, or whose replies do not follow the one-reply-per-command rule.
 NEVER_SHARED = frozenset({"QUIT", "SYNC", "PSYNC", "REPLCONF", "SHUTDOWN", "DEBUG"})
 _NAME_TYPES = (str, bytes)
-_MISSING: Any = object()
 #: Command names whose decision is cached (each name object once).
 _MAX_DECISIONS = 1024
 
@@ -129,12 +151,19 @@ class Sharing:
         #: Resolved (and replaced) when room frees up on a shared connection.
         self._room: asyncio.Future[None] | None = None
 
+    def renewed(self) -> Sharing:
+        """A fresh policy for the same pool (its connections belonged to a closed loop)."""
+        return Sharing(self._pool)
+
     def __repr__(self) -> str:
         return f"<Sharing {self._pool.name} shared={len(self._shared)} max_in_flight={self._max}>"
 
     # -- the executor's calls ------------------------------------------------------
-    def shareable(self, args: Sequence[Any], timeout_override: Any = None) -> bool:
+    def shareable(self, args: Command | Sequence[Any], timeout_override: Any = None) -> bool:
         """Whether ``args`` rides a shared connection (no per-call timeout either)."""
+        if isinstance(args, Command):  # classified once already
+            info = args.info
+            return not (info.stateful or info.blocking or info.name in NEVER_SHARED)
         if timeout_override is not None or not args:
             return False
         name = args[0]
@@ -147,7 +176,7 @@ class Sharing:
                 self._decided[name] = found
         return found
 
-    def ride(self, args: Sequence[Any]) -> tuple[Connection, asyncio.Future[Any]] | None:
+    def ride(self, args: Command | Sequence[Any]) -> tuple[Connection, asyncio.Future[Any]] | None:
         """Write ``args`` on a connection now (steps 1-3), or ``None``: use :meth:`board`."""
         pool = self._pool
         if pool._closed:
@@ -156,18 +185,19 @@ class Sharing:
         # Callers queued for a connection of their own (not our boarders): let
         # connections drain for them instead of keeping every one busy.
         exclusive_waiting = len(pool._waiters) > self._boarding
+        generation = pool._generation
         conn = self._last
         if conn is not None and not exclusive_waiting:
             protocol = conn.protocol_or_none
             if (
                 protocol is not None
-                and protocol.write_pending
                 and protocol.pending < limit
                 and not protocol.closed
-                and conn in self._shared
+                and conn.generation == generation
+                and time.monotonic() < conn.retire_at
             ):
                 return self._send(conn, args)
-        conn = pool._lend_idle()
+        conn = pool.try_lend()
         if conn is not None:
             self._shared[conn] = None
             return self._send(conn, args)
@@ -179,18 +209,18 @@ class Sharing:
                 most = -1
                 for candidate in self._shared:
                     owed = candidate.pending_replies
-                    if most < owed < limit and not candidate.is_closed:
+                    if most < owed < limit and _usable(candidate, generation):
                         best, most = candidate, owed
         else:
             for candidate in self._shared:
                 owed = candidate.pending_replies
-                if owed < limit and not candidate.is_closed:
+                if owed < limit and _usable(candidate, generation):
                     best, limit = candidate, owed
         if best is not None:
             return self._send(best, args)
         return None
 
-    async def board(self, args: Sequence[Any]) -> tuple[Connection, asyncio.Future[Any]]:
+    async def board(self, args: Command | Sequence[Any]) -> tuple[Connection, asyncio.Future[Any]]:
         """No connection to ride now: check one out the ordinary way, or ride one later.
 
         The pool's checkout dials (below ``max_connections``) or queues; while
@@ -206,7 +236,7 @@ class Sharing:
             while True:
                 if checkout is None:
                     self._boarding += 1
-                    checkout = asyncio.ensure_future(pool._checkout())
+                    checkout = asyncio.ensure_future(pool.lend())
                     checkout.add_done_callback(self._boarded)
                 room = self._room
                 if room is None:
@@ -229,7 +259,7 @@ class Sharing:
                 and not checkout.cancelled()
                 and checkout.exception() is None
             ):
-                pool._checkin(checkout.result())
+                pool.give_back(checkout.result())
 
     async def wait(self, conn: Connection, fut: asyncio.Future[Any]) -> Any:
         """Await the reply of a command sent by :meth:`ride` or :meth:`board`."""
@@ -266,7 +296,7 @@ class Sharing:
         )
 
     # -- internals ---------------------------------------------------------------------
-    def _send(self, conn: Connection, args: Sequence[Any]) -> tuple[Connection, Any]:
+    def _send(self, conn: Connection, args: Command | Sequence[Any]) -> tuple[Connection, Any]:
         busy = conn.pending_replies
         try:
             fut = conn.submit(args)
@@ -292,12 +322,12 @@ class Sharing:
 
     def _give_back(self, conn: Connection) -> None:
         """Hand ``conn`` back to the pool if it is still shared (once)."""
-        if self._shared.pop(conn, _MISSING) is _MISSING:
+        if self._shared.pop(conn, NOT_GIVEN) is NOT_GIVEN:
             return  # already given back by another rider
         if self._last is conn:
             self._last = None
         conn.last_used_at = time.monotonic()  # its last reply: idle from now on
-        self._pool._checkin(conn)
+        self._pool.give_back(conn)
 
     def _settle_later(self, conn: Connection) -> None:
         """A rider left: make sure the connection goes back once its replies are read."""
@@ -322,3 +352,14 @@ class Sharing:
             self._settling.discard(conn)
         if not conn.pending_replies or conn.is_closed:
             self._give_back(conn)
+
+
+def _usable(conn: Connection, generation: int) -> bool:
+    """Open, not expired (``expire_all``) and not past its lifetime: fit for new riders.
+
+    An expired or retired connection gets no new riders, so it drains and is
+    closed at check-in, however busy the pool (a Sentinel failover relies on it).
+    """
+    return (
+        not conn.is_closed and conn.generation == generation and time.monotonic() < conn.retire_at
+    )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import TypeAlias
+
+from .._types import EncodableT
 
 __all__ = ["EncodableT", "encode_command", "encode_commands"]
 
-#: What may be passed as a command argument.  ``bool`` is refused: Redis has no
-#: boolean argument type and ``True`` could mean ``1``, ``"true"`` or a flag.
-EncodableT: TypeAlias = bytes | bytearray | memoryview | str | int | float
+# What may be passed as a command argument: EncodableT.  ``bool`` is refused:
+# Redis has no boolean argument type and ``True`` could mean ``1``, ``"true"`` or a flag.
 
 _CRLF = b"\r\n"
 _CACHE_SIZE = 1024

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from .._types import NOT_GIVEN, NotGiven
 from ..client import Redis, Retry
 from ..client.base import Callback
+from ..client.cache_config import URL_KEYS as CACHE_URL_KEYS
 from ..connection import Connection
 from ..errors import ConfigError, ConnectionError, ReadOnlyError
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
@@ -22,6 +24,7 @@ from .watch import Watcher
 __all__ = ["Sentinel", "SentinelRedis", "SentinelStats"]
 
 _CLIENT_KEYS = frozenset({"retries", "deadline", "retry_on_timeout"})
+_CLIENT_KEYS |= CACHE_URL_KEYS  # client-side cache: master_for(..., cache=...) (issue 15)
 #: Keyword arguments of :class:`Sentinel` itself, as opposed to data-node options.
 _OWN_KEYS = (
     "watch",
@@ -62,7 +65,7 @@ class SentinelRedis(Redis):
         self, pool: Pool, service: Service, *, primary: bool, retry: Retry | None = None
     ) -> None:
         super().__init__(pool=pool, retry=retry)
-        self._owns_pool = True  # made for this client alone: closed with it
+        self._owns_executor = True  # made for this client alone: closed with it
         self._service = service
         self._primary = primary
 
@@ -73,7 +76,7 @@ class SentinelRedis(Redis):
 
     def __repr__(self) -> str:
         kind = "primary" if self._primary else "replica"
-        return f"<SentinelRedis {self._service.name} {kind} {self._pool!r}>"
+        return f"<SentinelRedis {self._service.name} {kind} {self.pool!r}>"
 
     def _cmd(
         self,
@@ -88,7 +91,10 @@ class SentinelRedis(Redis):
         return self._guard(lambda: run(args, callback, retryable=retryable))
 
     async def execute_command(
-        self, *args: Any, retryable: bool | None = None, timeout: float | None = None
+        self,
+        *args: Any,
+        retryable: bool | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> Any:
         """Run any command by name (see :meth:`Redis.execute_command`)."""
         run = super().execute_command

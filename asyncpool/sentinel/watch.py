@@ -116,11 +116,12 @@ class Watcher:
                 service.switch((host, int(port)), SWITCH_CHANNEL)
 
     async def _poll(self, interval: float) -> None:
+        first = True
         while not self._closed:
-            await asyncio.sleep(interval)
             for service in self._services():
                 try:
-                    await service.rediscover("poll")
+                    if not first:  # the first round only learns the other sentinels
+                        await service.rediscover("poll")
                     await self._nodes.refresh(service.name)
                 except RedisError as exc:
                     log.info("sentinel poll of %r failed: %s", service.name, exc)
@@ -130,6 +131,8 @@ class Watcher:
                 for address in list(self._listeners):
                     if address not in self._nodes.addresses:
                         self._listeners.pop(address).cancel()
+            first = False
+            await asyncio.sleep(interval)
 
     async def aclose(self) -> None:
         """Stop every task and subscription."""

@@ -88,3 +88,49 @@ async def pinned(text: Redis[str]) -> None:
     async with text.connection() as conn:
         assert_type(conn, asyncpool.PinnedConnection[str])
         assert_type(await conn.get("k"), str | None)
+
+
+async def locks(text: Redis[str]) -> None:
+    lock = text.lock("jobs", timeout=10, blocking_timeout=1)
+    assert_type(lock, asyncpool.Lock)
+    assert_type(await lock.acquire(blocking=False), bool)
+    async with lock as held:
+        assert_type(held, asyncpool.Lock)
+        assert_type(await held.extend(5), bool)
+
+
+async def monitors(raw: Redis[bytes]) -> None:
+    async with raw.monitor() as monitor:
+        assert_type(await monitor.next_command(), dict[str, Any])
+
+
+async def count_and_flag_overloads(raw: Redis[bytes], text: Redis[str]) -> None:
+    assert_type(await text.set("k", "v"), bool | None)
+    assert_type(await text.set("k", "v", get=True), str | None)
+    assert_type(await raw.lpop("l"), bytes | None)
+    assert_type(await raw.lpop("l", 2), list[bytes] | None)
+    assert_type(await text.rpop("l", 2), list[str] | None)
+    assert_type(await text.spop("s"), str | None)
+    assert_type(await text.spop("s", 3), set[str])
+    assert_type(await raw.srandmember("s", 2), list[bytes])
+    assert_type(await text.zrangebyscore("z", 0, 1, withscores=True), list[tuple[str, float]])
+    assert_type(await raw.zrevrange("z", 0, 1), list[bytes])
+    assert_type(await text.zunion(["a", "b"], withscores=True), list[tuple[str, float]])
+    assert_type(await text.zinter(["a", "b"]), list[str])
+    assert_type(await raw.zdiff(["a", "b"], withscores=True), list[tuple[bytes, float]])
+    assert_type(await text.hgetdel("h", "f"), list[str | None])
+    assert_type(await text.config_get("maxmemory"), dict[str, str])
+    assert_type(await raw.acl_whoami(), str)
+    assert_type(await raw.geohash("g", "m"), list[str | None])
+
+
+async def pipeline_arguments_are_checked(text: Redis[str]) -> None:
+    async with text.pipeline() as pipe:
+        assert_type(pipe.get("k"), PipelineChain[str])
+        assert_type(pipe.zrange("z", 0, -1, withscores=True).hgetall("h"), PipelineChain[str])
+        pipe.incr("k", "one")  # type: ignore[arg-type]
+        pipe.set("k", "v", nx=True, no_such_option=1)  # type: ignore[call-arg]
+        pipe.scan_iter()  # type: ignore[attr-defined]
+        await pipe.watch("k")
+        value = await pipe.get("k")  # watch mode: runs at once
+        assert_type(value, Any)

@@ -19,18 +19,28 @@ def _words(value: str | Iterable[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def _rules(value: Any) -> list[str]:
+    if isinstance(value, (list, set, tuple)):
+        return [replies.to_str(v) for v in value]
+    text = replies.to_str(value)
+    return text.split(" ") if text else []
+
+
 def _getuser(reply: Any) -> dict[str, Any] | None:
-    """ACL GETUSER with ``str`` keys; flags, passwords and selectors as lists, the
-    commands/keys/channels rules as ``str``."""
+    """ACL GETUSER in redis-py's shape: ``str`` keys; ``flags``, ``passwords``,
+    ``keys``, ``channels`` lists of ``str``; the command rules split into
+    ``commands`` and ``categories`` (``@`` rules); ``enabled``; ``selectors``
+    as dicts of ``str``."""
     if reply is None:
         return None
     user = replies.to_str_dict(reply)
-    for key in ("flags", "passwords"):
+    for key in ("flags", "passwords", "keys", "channels"):
         if key in user:
-            user[key] = [replies.to_str(v) for v in user[key]]
-    for key in ("commands", "keys", "channels"):
-        if key in user and not isinstance(user[key], list):
-            user[key] = replies.to_str(user[key])
+            user[key] = _rules(user[key])
+    rules = _rules(user.get("commands", ""))
+    user["commands"] = [rule for rule in rules if "@" not in rule]
+    user["categories"] = [rule for rule in rules if "@" in rule]
+    user["enabled"] = "on" in user.get("flags", ())
     if "selectors" in user:
         user["selectors"] = [
             {k: replies.to_str(v) for k, v in replies.to_str_dict(sel).items()}
@@ -40,13 +50,18 @@ def _getuser(reply: Any) -> dict[str, Any] | None:
 
 
 def _acl_log(reply: Any) -> list[dict[str, Any]]:
+    """ACL LOG entries as redis-py gives them: ``str`` keys and text values,
+    ``age-seconds`` a ``float``, ``client-info`` parsed (counters as ``int``)."""
     entries = []
     for item in reply:
-        entry = replies.to_str_dict(item)
+        entry = {
+            k: replies.to_str(v) if isinstance(v, (bytes, str)) else v
+            for k, v in replies.to_str_dict(item).items()
+        }
         if "age-seconds" in entry:
             entry["age-seconds"] = float(entry["age-seconds"])
         if "client-info" in entry:
-            entry["client-info"] = replies.parse_client_list(entry["client-info"])[0]
+            entry["client-info"] = replies.parse_client_info(entry["client-info"])
         entries.append(entry)
     return entries
 

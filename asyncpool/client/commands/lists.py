@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from ...errors import ConfigError
 from .. import replies
@@ -42,12 +42,20 @@ class ListCommands(CommandMixin[StrT]):
         """RPUSH values at the tail; the new length."""
         return self._cmd(("RPUSH", name, *values))
 
+    @overload
+    def lpop(self, name: KeyT, count: None = None) -> Reply[StrT | None]: ...
+    @overload
+    def lpop(self, name: KeyT, count: int) -> Reply[list[StrT] | None]: ...
     def lpop(self, name: KeyT, count: int | None = None) -> Reply[StrT | list[StrT] | None]:
         """LPOP: the head element (or ``None``); with ``count`` a list (or ``None``)."""
         if count is None:
             return self._cmd(("LPOP", name))
         return self._cmd(("LPOP", name, count))
 
+    @overload
+    def rpop(self, name: KeyT, count: None = None) -> Reply[StrT | None]: ...
+    @overload
+    def rpop(self, name: KeyT, count: int) -> Reply[list[StrT] | None]: ...
     def rpop(self, name: KeyT, count: int | None = None) -> Reply[StrT | list[StrT] | None]:
         """RPOP: the tail element (or ``None``); with ``count`` a list (or ``None``)."""
         if count is None:

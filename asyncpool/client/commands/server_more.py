@@ -15,19 +15,6 @@ from ._util import keys_list
 
 __all__ = ["ServerMoreCommands"]
 
-_CLIENT_INT_FIELDS = frozenset(
-    "id age idle db sub psub ssub multi qbuf qbuf-free obl oll omem tot-mem argv-mem"
-    " multi-mem rbs rbp io-thread watch tot-net-in tot-net-out tot-cmds".split()
-)
-
-
-def _client_info(reply: Any) -> dict[str, str | int]:
-    (entry,) = replies.parse_client_list(reply) or [{}]
-    return {
-        k: int(v) if k in _CLIENT_INT_FIELDS and v.lstrip("-").isdigit() else v
-        for k, v in entry.items()
-    }
-
 
 def _true(reply: Any) -> bool:
     return True
@@ -138,7 +125,7 @@ class ServerMoreCommands(CommandMixin[StrT]):
     # -- CLIENT -------------------------------------------------------------------------
     def client_info(self) -> Reply[dict[str, str | int]]:
         """CLIENT INFO (Redis 6.2) about the connection that ran it; counters as ``int``."""
-        return self._cmd(("CLIENT", "INFO"), _client_info)
+        return self._cmd(("CLIENT", "INFO"), replies.parse_client_info)
 
     def client_getredir(self) -> Reply[int]:
         """CLIENT GETREDIR: the client id tracking invalidations go to (-1: none)."""

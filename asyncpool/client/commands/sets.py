@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import Any, overload
 
 from .. import replies
 from ..base import EncodableT, KeyT
@@ -79,12 +79,20 @@ class SetCommands(CommandMixin[StrT]):
         names = keys_list(keys)
         return self._cmd(("SINTERCARD", numkeys, *names, "LIMIT", limit))
 
+    @overload
+    def spop(self, name: KeyT, count: None = None) -> Reply[StrT | None]: ...
+    @overload
+    def spop(self, name: KeyT, count: int) -> Reply[set[StrT]]: ...
     def spop(self, name: KeyT, count: int | None = None) -> Reply[StrT | set[StrT] | None]:
         """SPOP: a random member removed (``None`` when empty); with ``count`` a set of them."""
         if count is None:
             return self._cmd(("SPOP", name))
         return self._cmd(("SPOP", name, count), replies.to_set)
 
+    @overload
+    def srandmember(self, name: KeyT, number: None = None) -> Reply[StrT | None]: ...
+    @overload
+    def srandmember(self, name: KeyT, number: int) -> Reply[list[StrT]]: ...
     def srandmember(self, name: KeyT, number: int | None = None) -> Reply[StrT | list[StrT] | None]:
         """SRANDMEMBER: a random member (or ``None``); with ``number`` a list of them
         (a negative ``number`` may repeat members)."""

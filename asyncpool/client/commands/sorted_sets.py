@@ -250,18 +250,28 @@ class SortedSetCommands(CommandMixin[StrT]):
         cursor: int = 0,
         match: EncodableT | None = None,
         count: int | None = None,
-    ) -> Reply[tuple[int, list[tuple[StrT, float]]]]:
+        score_cast_func: ScoreCastT = float,
+    ) -> Reply[tuple[int, list[tuple[StrT, Any]]]]:
         """ZSCAN one batch: ``(next cursor, [(member, score), ...])``."""
         args: tuple[Any, ...] = ("ZSCAN", name, cursor)
         if match is not None:
             args += ("MATCH", match)
         if count is not None:
             args += ("COUNT", count)
-        return self._cmd(args, replies.scan_pairs)
+        if score_cast_func is float:
+            return self._cmd(args, replies.scan_pairs)
+        pairs = _pairs_or_members(True, score_cast_func)
+        return self._cmd(args, lambda reply: (replies.to_int(reply[0]), pairs(reply[1])))
 
     def zscan_iter(
-        self, name: KeyT, match: EncodableT | None = None, count: int | None = None
-    ) -> AsyncIterator[tuple[StrT, float]]:
+        self,
+        name: KeyT,
+        match: EncodableT | None = None,
+        count: int | None = None,
+        score_cast_func: ScoreCastT = float,
+    ) -> AsyncIterator[tuple[StrT, Any]]:
         """Every ``(member, score)`` of the sorted set, iterating ZSCAN to the end."""
         check_runs_commands(self, "zscan_iter")
-        return scan_items(self, "zscan_iter", lambda c: self.zscan(name, c, match, count))
+        return scan_items(
+            self, "zscan_iter", lambda c: self.zscan(name, c, match, count, score_cast_func)
+        )

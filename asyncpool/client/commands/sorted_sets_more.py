@@ -313,6 +313,31 @@ class SortedSetMoreCommands(CommandMixin[StrT]):
         names = keys_list(keys)
         return self._cmd(("ZDIFFSTORE", dest, len(names), *names))
 
+    @overload
+    def zunion(
+        self,
+        keys: WeightedKeysT,
+        aggregate: str | None = None,
+        withscores: Literal[False] = False,
+        score_cast_func: ScoreCastT = float,
+    ) -> Reply[list[StrT]]: ...
+    @overload
+    def zunion(
+        self,
+        keys: WeightedKeysT,
+        aggregate: str | None = None,
+        *,
+        withscores: Literal[True],
+        score_cast_func: ScoreCastT = float,
+    ) -> Reply[list[tuple[StrT, float]]]: ...
+    @overload
+    def zunion(
+        self,
+        keys: WeightedKeysT,
+        aggregate: str | None = None,
+        withscores: bool = False,
+        score_cast_func: ScoreCastT = float,
+    ) -> Reply[Any]: ...
     def zunion(
         self,
         keys: WeightedKeysT,
@@ -326,6 +351,18 @@ class SortedSetMoreCommands(CommandMixin[StrT]):
             args.append("WITHSCORES")
         return self._cmd(tuple(args), _pairs_or_members(withscores, score_cast_func))
 
+    @overload
+    def zinter(
+        self, keys: WeightedKeysT, aggregate: str | None = None, withscores: Literal[False] = False
+    ) -> Reply[list[StrT]]: ...
+    @overload
+    def zinter(
+        self, keys: WeightedKeysT, aggregate: str | None = None, *, withscores: Literal[True]
+    ) -> Reply[list[tuple[StrT, float]]]: ...
+    @overload
+    def zinter(
+        self, keys: WeightedKeysT, aggregate: str | None = None, withscores: bool = False
+    ) -> Reply[Any]: ...
     def zinter(
         self, keys: WeightedKeysT, aggregate: str | None = None, withscores: bool = False
     ) -> Reply[Any]:
@@ -336,6 +373,12 @@ class SortedSetMoreCommands(CommandMixin[StrT]):
             args.append("WITHSCORES")
         return self._cmd(tuple(args), _pairs_or_members(withscores))
 
+    @overload
+    def zdiff(self, keys: KeysT, withscores: Literal[False] = False) -> Reply[list[StrT]]: ...
+    @overload
+    def zdiff(self, keys: KeysT, withscores: Literal[True]) -> Reply[list[tuple[StrT, float]]]: ...
+    @overload
+    def zdiff(self, keys: KeysT, withscores: bool = False) -> Reply[Any]: ...
     def zdiff(self, keys: KeysT, withscores: bool = False) -> Reply[Any]:
         """ZDIFF (Redis 6.2): the first set minus the others (``(member, score)`` with
         ``withscores``)."""

@@ -1,0 +1,241 @@
+"""Hand-made mutants of the pool, transport, connection and executor, and the tests that kill them.
+
+Run ``python tests/mutants.py`` (or name some mutants) from the repository root with
+the project's virtual environment: each mutant is applied to the source, its killing
+tests are run, and the source is restored.  A mutant *survives* when those tests still
+pass.  docs/reliability.md keeps the table this prints.
+
+Not collected by pytest (the name does not start with ``test_``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+    note: str = ""
+
+
+MUTANTS = [
+    Mutant(
+        "keep a cancelled blocking command's connection open",
+        "asyncpool/connection.py",
+        '                self.close(ConnectionError("blocking command cancelled"))',
+        "                pass",
+        ("tests/test_pool_cancellation.py::test_cancelled_blpop_does_not_swallow_a_later_push",),
+    ),
+    Mutant(
+        "drop the connection a leaving waiter was handed",
+        "asyncpool/pool/pool.py",
+        "                self._pass_on(fut.result())  # handed to us as we left: give it on",
+        "                pass",
+        ("tests/test_pool_cancellation.py::test_cancel_during_acquire_never_strands_a_permit",),
+    ),
+    Mutant(
+        "ignore connection_lost for idle connections",
+        "asyncpool/pool/pool.py",
+        '        """The peer closed a connection: drop it at once if it is idle."""\n',
+        '        """The peer closed a connection: drop it at once if it is idle."""\n'
+        "        return\n",
+        ("tests/test_pool_upkeep.py::test_server_closed_idle_connection_is_never_lent",),
+    ),
+    Mutant(
+        "transport never reports connection_lost upward",
+        "asyncpool/transport.py",
+        "        if callback is not None:\n            callback(reason)",
+        "        if callback is not None:\n            pass",
+        ("tests/test_pool_upkeep.py::test_server_closed_idle_connection_is_never_lent",),
+    ),
+    Mutant(
+        "drop the drain of replies owed to departed callers",
+        "asyncpool/pool/health.py",
+        "                await conn.protocol.wait_drained()",
+        "                pass",
+        (
+            "tests/test_pool_cancellation.py::test_a_connection_owing_a_reply_is_lent_only_once_drained",
+        ),
+    ),
+    Mutant(
+        "skip the reset of dirty state (WATCH, MULTI, SELECT)",
+        "asyncpool/pool/health.py",
+        "                if conn.is_dirty:\n                    await conn.reset()",
+        "                pass",
+        (
+            "tests/test_transaction.py::test_exception_while_watching_releases_and_resets",
+            "tests/test_pool_lending.py",
+        ),
+    ),
+    Mutant(
+        "off by one on the bound (dial at total == max)",
+        "asyncpool/pool/pool.py",
+        "                    if self._total < self._max:",
+        "                    if self._total <= self._max:",
+        ("tests/test_pool_faults.py::test_bound_holds_while_dialing_under_load",),
+    ),
+    Mutant(
+        "skip the discard of a connection returned broken",
+        "asyncpool/pool/pool.py",
+        '            self._discard(conn, "broken" if conn.is_closed else "replies switched off")',
+        "            pass",
+        ("tests/test_pool_faults.py::test_blackhole_times_out_and_discards_the_connection",),
+    ),
+    Mutant(
+        "a freed slot grants no permit to the queue",
+        "asyncpool/pool/pool.py",
+        '        log.debug("closed %r: %s", conn, why)\n        self._grant_permits()',
+        '        log.debug("closed %r: %s", conn, why)',
+        ("tests/test_pool_cancellation.py::test_cancel_during_acquire_never_strands_a_permit",),
+    ),
+    Mutant(
+        "a failed dial keeps its slot",
+        "asyncpool/pool/dialing.py",
+        "        if task.cancelled() or task.exception() is not None:\n"
+        "            self._total -= 1",
+        "        if task.cancelled() or task.exception() is not None:\n            pass",
+        ("tests/test_pool_faults.py::test_failed_dials_give_their_slot_back",),
+    ),
+    Mutant(
+        "a lost connection does not fail its waiters",
+        "asyncpool/transport.py",
+        "        reason = self.close_reason\n        self._fail_waiters(reason)",
+        "        reason = self.close_reason",
+        ("tests/test_pool_faults.py::test_kill_9_fails_fast_then_recovers_without_user_action",),
+    ),
+    Mutant(
+        "a timed-out reply leaves its connection open",
+        "asyncpool/connection.py",
+        "            self._note_error(exc)\n            self.close(exc)\n            raise",
+        "            self._note_error(exc)\n            raise",
+        ("tests/test_pool_faults.py::test_blackhole_times_out_and_discards_the_connection",),
+    ),
+    Mutant(
+        "MULTI is not tracked as connection state",
+        "asyncpool/connection.py",
+        '        if name == "MULTI":\n            self._in_multi = True',
+        '        if name == "MULTI":\n            pass',
+        ("tests/test_pool_lending.py::test_connection_released_inside_multi_is_reset",),
+    ),
+    Mutant(
+        "a stateful command cancelled before its reply leaves no mark",
+        "asyncpool/connection.py",
+        "                # may be in MULTI, on another db ... so the connection must be reset\n"
+        "                self._modified = True",
+        "                # may be in MULTI, on another db ... so the connection must be reset\n"
+        "                pass",
+        ("tests/test_pool_lending.py::test_cancelled_multi_is_reset_before_reuse",),
+    ),
+    Mutant(
+        "retry a write whose outcome is unknown",
+        "asyncpool/client/executor.py",
+        "                if not safe:\n                    raise OutcomeUnknownError(",
+        "                if False:\n                    raise OutcomeUnknownError(",
+        (
+            "tests/test_client_core.py::"
+            "test_non_idempotent_write_is_not_retried_after_the_request_was_sent",
+        ),
+    ),
+    Mutant(
+        "the executor never checks the connection back in",
+        "asyncpool/client/executor.py",
+        "                finally:\n                    pool._checkin(conn)",
+        "                finally:\n                    pass",
+        ("tests/test_pool_faults.py::test_bound_holds_while_dialing_under_load",),
+    ),
+    Mutant(
+        "any push may answer a request (stray confirmation)",
+        "asyncpool/transport.py",
+        "                        or waiters[0] not in self._confirmable\n",
+        "",
+        ("tests/test_hostile_server.py::test_a_stray_subscribe_confirmation_is_not_a_get_reply",),
+    ),
+    Mutant(
+        "an idle connection is lent to another event loop",
+        "asyncpool/pool/pool.py",
+        " or self._loop is not _running_loop():",
+        ":",
+        ("tests/test_event_loops.py",),
+    ),
+    Mutant(
+        "close() during a dial: the caller sees the dial's cancellation",
+        "asyncpool/pool/dialing.py",
+        "            await asyncio.wait((task,))",
+        "            await asyncio.shield(task)",
+        ("tests/test_pool_lending.py::test_aclose_during_dials_fails_callers_with_pool_closed",),
+    ),
+    Mutant(
+        "discarding a connection whose close raises loses the slot",
+        "asyncpool/pool/pool.py",
+        "        except Exception:\n"
+        '            log.debug("closing %r raised", conn, exc_info=True)\n'
+        "        finally:\n"
+        "            self._total -= 1\n"
+        "            self._closed_total += 1",
+        "        finally:\n            pass\n"
+        "        self._total -= 1\n        self._closed_total += 1",
+        ("tests/test_pool_lending.py::test_a_connection_whose_close_raises_still_frees_its_slot",),
+    ),
+    Mutant(
+        "hiredis path: bulk terminators unchecked",
+        "asyncpool/resp/hiredis_parser.py",
+        "        if not (suspicious or clean) and (bad := self._bulks.check(scanned, base)) >= 0:",
+        "        if False and (bad := self._bulks.check(scanned, base)) >= 0:",
+        ("tests/test_hostile_server.py::test_bulk_string_without_its_crlf_is_a_protocol_error",),
+    ),
+    Mutant(
+        "the handshake drops the server's refusal",
+        "asyncpool/handshake.py",
+        "            if isinstance(reply, ResponseError):\n                raise ConnectionError(",
+        "            if False:\n                raise ConnectionError(",
+        ("tests/test_pool_faults.py::test_server_refusal_at_maxclients_reaches_the_caller",),
+    ),
+]
+
+
+def run(mutant: Mutant) -> bool:
+    """Apply ``mutant``, run its tests, restore; True when the tests failed (killed)."""
+    path = ROOT / mutant.path
+    source = path.read_text()
+    if source.count(mutant.old) != 1:
+        raise SystemExit(f"{mutant.name}: the code to mutate is not found once in {mutant.path}")
+    path.write_text(source.replace(mutant.old, mutant.new))
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly", *mutant.tests],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=600,
+        )
+    except subprocess.TimeoutExpired:
+        return True  # hung: a user would notice too
+    finally:
+        path.write_text(source)
+    return result.returncode != 0
+
+
+def main(names: list[str]) -> int:
+    chosen = [m for m in MUTANTS if not names or any(n in m.name for n in names)]
+    survivors = 0
+    print("| mutant | file | killed by | result |\n|---|---|---|---|")
+    for mutant in chosen:
+        killed = run(mutant)
+        survivors += not killed
+        tests = ", ".join(f"`{t.removeprefix('tests/')}`" for t in mutant.tests)
+        verdict = "killed" if killed else "SURVIVED"
+        print(f"| {mutant.name} | `{mutant.path}` | {tests} | {verdict} |", flush=True)
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
