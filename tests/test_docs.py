@@ -107,7 +107,8 @@ def _has_top_level_await(code: str) -> bool:
 
 def test_the_docs_have_code_to_run() -> None:
     assert len(PROGRAMS) >= 20
-    assert sum(1 for p in PROGRAMS if p[0].mode == "no-run") <= 5, "keep no-run blocks rare"
+    # cluster examples need a cluster, which the docs test does not start
+    assert sum(1 for p in PROGRAMS if p[0].mode == "no-run") <= 7, "keep no-run blocks rare"
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p[0].name for p in PROGRAMS])
