@@ -71,7 +71,7 @@ class SentinelExecutor(PoolExecutor):
     def __repr__(self) -> str:
         return f"<SentinelExecutor {self.service.name} {self.pool!r}>"
 
-    def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
+    async def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
         if isinstance(error, ReadOnlyError):
             self.service.demoted()
             return Redirect(self.pool)
