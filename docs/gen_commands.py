@@ -171,7 +171,27 @@ Python shape under RESP2 and RESP3; strings are `bytes`, or `str` with
 `decode_responses=True` (and the client's type says which: `Redis[bytes]` / `Redis[str]`).
 Commands without a method run through `execute_command(*args)`.
 
-Locks: `redis.lock(name, timeout=...)` returns an [`asyncpool.Lock`](#locks).
+Locks: `redis.lock(name, timeout=...)` returns an [`asyncpool.Lock`](#locks) with
+redis-py's interface. It is a lease on one key of one server, released and extended by
+token: not Redlock, and no guarantee across a failover. A cancelled `acquire()` never
+leaves the lock held.
+
+```python
+lock = redis.lock("report:nightly", timeout=30, blocking_timeout=5)
+async with lock:  # LockError when it cannot be had within blocking_timeout
+    assert await lock.owned()
+    await lock.extend(30)  # 30 s more for a long job
+print(await lock.locked())  # False
+```
+
+`redis.monitor()` streams the commands the server runs (for debugging):
+
+```python
+async with redis.monitor() as monitor:
+    await redis.ping()
+    command = await monitor.next_command()
+    print(command["command"], command["client_type"])  # PING tcp
+```
 
 ## Every Redis command
 
