@@ -171,6 +171,32 @@ Python shape under RESP2 and RESP3; strings are `bytes`, or `str` with
 `decode_responses=True` (and the client's type says which: `Redis[bytes]` / `Redis[str]`).
 Commands without a method run through `execute_command(*args)`.
 
+## Types
+
+The client is generic in its string type, chosen by `decode_responses`: `Redis.from_url(url)`
+is a `Redis[bytes]` and `Redis.from_url(url, decode_responses=True)` a `Redis[str]` (for
+`Redis(pool=pool)` write the type, `Redis[str](pool=pool)`, when the pool decodes). Each
+method's return type follows: `await redis.get(k)` is `str | None` on a `Redis[str]`;
+flags that change a reply's shape are overloaded (`zrange(..., withscores=True)` is
+`list[tuple[str, float]]`, `lpop(k, 2)` a list, `set(..., get=True)` the old value).
+On a `Pipeline[str]` every command method takes the same arguments (checked) and returns
+the pipeline; `await pipe.execute()` is `list[Any]`.
+`redis.transaction(func, *keys, value_from_callable=True)` returns what `func` returns.
+The checks live in `tests/typecheck/assert_types.py` and run with `python dev.py check`.
+
+```python
+async def greet(redis: asyncpool.Redis[str]) -> str:
+    name = await redis.get("user:1:name")  # str | None
+    return f"hello {{name or 'nobody'}}"
+
+text = asyncpool.Redis.from_url("redis://localhost:6379", decode_responses=True)
+async with text:
+    await text.set("user:1:name", "Ada")
+    print(await greet(text))  # hello Ada
+```
+
+## Locks and MONITOR
+
 Locks: `redis.lock(name, timeout=...)` returns an [`asyncpool.Lock`](#locks) with
 redis-py's interface. It is a lease on one key of one server, released and extended by
 token: not Redlock, and no guarantee across a failover. A cancelled `acquire()` never
