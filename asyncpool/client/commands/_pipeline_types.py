@@ -750,7 +750,7 @@ if TYPE_CHECKING:
         def info(
             self,
             section: str | None = ...,
-            *sections: str,
+            *args: str,
         ) -> ChainT: ...
         def keys(
             self,
@@ -1091,7 +1091,7 @@ if TYPE_CHECKING:
         ) -> ChainT: ...
         def script_exists(
             self,
-            *shas: str,
+            *args: str,
         ) -> ChainT: ...
         def script_flush(
             self,
@@ -1332,6 +1332,7 @@ if TYPE_CHECKING:
             nomkstream: bool = ...,
             minid: StreamIdT | None = ...,
             limit: int | None = ...,
+            ref_policy: str | None = ...,
         ) -> ChainT: ...
         def xautoclaim(
             self,
