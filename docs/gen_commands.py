@@ -82,7 +82,6 @@ WHY: dict[str, str] = {
     "script|debug": "the Lua debugger needs a connection of its own",
     "cluster|": "Redis Cluster administration: `execute_command` (routing is the cluster client's)",
     "sentinel|": "Sentinel: the sentinel client's business",
-    "shutdown": "stops the server: `execute_command('SHUTDOWN', ...)`",
 }
 
 #: Method-name prefixes of module commands (not part of the core command set).
