@@ -47,6 +47,8 @@ METHODS: dict[str, str] = {
     "psubscribe": "PubSub.psubscribe",
     "unsubscribe": "PubSub.unsubscribe",
     "punsubscribe": "PubSub.punsubscribe",
+    "ssubscribe": "PubSub.ssubscribe",
+    "sunsubscribe": "PubSub.sunsubscribe",
     "script|load": "script_load, Redis.register_script",
     "monitor": "Redis.monitor",
 }
@@ -64,8 +66,6 @@ WHY: dict[str, str] = {
     "client|reply": "would desynchronise replies on a pooled connection",
     "client|tracking": "client-side caching: see the caching page",
     "client|caching": "client-side caching: see the caching page",
-    "ssubscribe": "sharded pub/sub: not in PubSub yet (`spublish` works)",
-    "sunsubscribe": "sharded pub/sub: not in PubSub yet",
     "sync": "replication protocol, not for clients",
     "psync": "replication protocol, not for clients",
     "replconf": "replication protocol, not for clients",
