@@ -12,9 +12,13 @@ are arrays) and RESP3 (push messages) both work.
 
 Messages are dicts in the redis-py shape ``{"type", "pattern", "channel",
 "data"}``; ``data`` is bytes, or str with ``decode_responses``.  Types:
-``message``, ``pmessage``, ``subscribe``, ``psubscribe``, ``unsubscribe``,
-``punsubscribe`` (the last four carry the subscription count in ``data``), and
-asyncpool's own :data:`RECONNECTED`.
+``message``, ``pmessage``, ``smessage`` (sharded), the (un)subscribe
+confirmations ``subscribe``, ``psubscribe``, ``ssubscribe``, ``unsubscribe``,
+``punsubscribe``, ``sunsubscribe`` (they carry the subscription count in
+``data``), and asyncpool's own :data:`RECONNECTED`.  A channel subscribed with
+a handler (``subscribe(news=handler)``) has its messages passed to the handler
+by whichever call reads them (:meth:`PubSub.get_message`, iteration,
+:meth:`PubSub.listen`, :meth:`PubSub.run`) instead of returned.
 
 Reconnection.  When the connection drops (CLIENT KILL, server restart,
 network), PubSub dials again with jittered exponential backoff, subscribes
