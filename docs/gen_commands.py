@@ -47,6 +47,8 @@ METHODS: dict[str, str] = {
     "psubscribe": "PubSub.psubscribe",
     "unsubscribe": "PubSub.unsubscribe",
     "punsubscribe": "PubSub.punsubscribe",
+    "ssubscribe": "PubSub.ssubscribe",
+    "sunsubscribe": "PubSub.sunsubscribe",
     "script|load": "script_load, Redis.register_script",
     "monitor": "Redis.monitor",
 }
@@ -64,8 +66,6 @@ WHY: dict[str, str] = {
     "client|reply": "would desynchronise replies on a pooled connection",
     "client|tracking": "client-side caching: see the caching page",
     "client|caching": "client-side caching: see the caching page",
-    "ssubscribe": "sharded pub/sub: not in PubSub yet (`spublish` works)",
-    "sunsubscribe": "sharded pub/sub: not in PubSub yet",
     "sync": "replication protocol, not for clients",
     "psync": "replication protocol, not for clients",
     "replconf": "replication protocol, not for clients",
@@ -82,7 +82,6 @@ WHY: dict[str, str] = {
     "script|debug": "the Lua debugger needs a connection of its own",
     "cluster|": "Redis Cluster administration: `execute_command` (routing is the cluster client's)",
     "sentinel|": "Sentinel: the sentinel client's business",
-    "shutdown": "stops the server: `execute_command('SHUTDOWN', ...)`",
 }
 
 #: Method-name prefixes of module commands (not part of the core command set).
@@ -171,7 +170,53 @@ Python shape under RESP2 and RESP3; strings are `bytes`, or `str` with
 `decode_responses=True` (and the client's type says which: `Redis[bytes]` / `Redis[str]`).
 Commands without a method run through `execute_command(*args)`.
 
-Locks: `redis.lock(name, timeout=...)` returns an [`asyncpool.Lock`](#locks).
+## Types
+
+The client is generic in its string type, chosen by `decode_responses`: `Redis.from_url(url)`
+is a `Redis[bytes]` and `Redis.from_url(url, decode_responses=True)` a `Redis[str]` (for
+`Redis(pool=pool)` write the type, `Redis[str](pool=pool)`, when the pool decodes). Each
+method's return type follows: `await redis.get(k)` is `str | None` on a `Redis[str]`;
+flags that change a reply's shape are overloaded (`zrange(..., withscores=True)` is
+`list[tuple[str, float]]`, `lpop(k, 2)` a list, `set(..., get=True)` the old value).
+On a `Pipeline[str]` every command method takes the same arguments (checked) and returns
+the pipeline; `await pipe.execute()` is `list[Any]`.
+`redis.transaction(func, *keys, value_from_callable=True)` returns what `func` returns.
+The checks live in `tests/typecheck/assert_types.py` and run with `python dev.py check`.
+
+```python
+async def greet(redis: asyncpool.Redis[str]) -> str:
+    name = await redis.get("user:1:name")  # str | None
+    return f"hello {{name or 'nobody'}}"
+
+text = asyncpool.Redis.from_url("redis://localhost:6379", decode_responses=True)
+async with text:
+    await text.set("user:1:name", "Ada")
+    print(await greet(text))  # hello Ada
+```
+
+## Locks and MONITOR
+
+Locks: `redis.lock(name, timeout=...)` returns an [`asyncpool.Lock`](#locks) with
+redis-py's interface. It is a lease on one key of one server, released and extended by
+token: not Redlock, and no guarantee across a failover. A cancelled `acquire()` never
+leaves the lock held.
+
+```python
+lock = redis.lock("report:nightly", timeout=30, blocking_timeout=5)
+async with lock:  # LockError when it cannot be had within blocking_timeout
+    assert await lock.owned()
+    await lock.extend(30)  # 30 s more for a long job
+print(await lock.locked())  # False
+```
+
+`redis.monitor()` streams the commands the server runs (for debugging):
+
+```python
+async with redis.monitor() as monitor:
+    await redis.ping()
+    command = await monitor.next_command()
+    print(command["command"], command["client_type"])  # PING tcp
+```
 
 ## Every Redis command
 

@@ -499,6 +499,7 @@ NOT_COMPARED: dict[str, str] = {
     "command": "the same table; redis-py's own parsing of COMMAND changes between releases",
     "command_docs": "redis-py leaves RESP2 COMMAND DOCS as nested flat lists",
     "flushall": "used between the runs",
+    "shutdown": "stops the server (tested in test_commands_server_more)",
     "save": "disk I/O; tested in test_commands_server_more",
     "bgsave": "races with the other run's background save",
     "bgrewriteaof": "races with the other run's background rewrite",

@@ -9,7 +9,7 @@ import pytest
 
 import asyncpool
 
-from ._commands import enc
+from ._commands import enc, need
 
 
 async def _poll(ps: asyncpool.PubSub, **kwargs: Any) -> Any:
@@ -155,3 +155,30 @@ async def test_run_needs_handlers_and_reports_errors(r: asyncpool.Redis, unique_
     assert [str(e) for e in failures] == ["handler failed"]
     with pytest.raises(asyncpool.ConfigError):
         await r.pubsub().subscribe(**{unique_key: "not callable"})  # type: ignore[arg-type]
+
+
+async def test_sharded_channels(client: asyncpool.Redis, unique_key: str) -> None:
+    await need(client, (7, 0), "sharded pub/sub")
+    got: list[Any] = []
+    async with client.pubsub() as ps:
+        await ps.ssubscribe(unique_key + "a", **{unique_key + "h": got.append})
+        confirmation = await _poll(ps)
+        assert (confirmation["type"], confirmation["data"]) == ("ssubscribe", 1)
+        assert ps.subscribed
+        assert await client.spublish(unique_key + "a", "one") == 1
+        message = await _poll(ps, ignore_subscribe_messages=True)
+        assert message == {
+            "type": "smessage",
+            "pattern": None,
+            "channel": enc(client, unique_key + "a"),
+            "data": enc(client, "one"),
+        }
+        await client.spublish(unique_key + "h", "handled")
+        deadline = asyncio.get_running_loop().time() + 5
+        while not got:
+            assert await ps.get_message(True, timeout=0.05) is None
+            assert asyncio.get_running_loop().time() < deadline
+        assert got[0]["data"] == enc(client, "handled")
+        await ps.sunsubscribe()
+        assert not ps.subscribed
+        assert await client.spublish(unique_key + "a", "nobody") == 0

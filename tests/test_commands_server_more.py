@@ -17,7 +17,7 @@ import asyncpool
 from asyncpool.testing import RedisServer
 from asyncpool.testing.discovery import find_redis_binary, redis_version
 
-from ._commands import decodes, enc, need
+from ._commands import decodes, enc, need, server_version
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +235,21 @@ async def test_config_set_several(admin: asyncpool.Redis) -> None:
     }
     with pytest.raises(asyncpool.ConfigError):
         admin.config_set("a", 1, "b")
+
+
+async def test_shutdown(private_redis_server: RedisServer, protocol: int) -> None:
+    async with asyncpool.Redis.from_url(private_redis_server.url, protocol=protocol) as r:
+        with pytest.raises(asyncpool.ConfigError):
+            r.shutdown(save=True, nosave=True)
+        async with r.pipeline() as pipe:
+            with pytest.raises(TypeError):
+                pipe.shutdown()
+        modern = await server_version(r) >= (7, 0)
+        if modern:  # ABORT and NOW are Redis 7
+            with pytest.raises(asyncpool.ResponseError, match="No shutdown in progress"):
+                await r.shutdown(abort=True)
+        assert await r.shutdown(nosave=True, now=modern) is None
+        deadline = asyncio.get_running_loop().time() + 10
+        while private_redis_server.is_running:
+            assert asyncio.get_running_loop().time() < deadline, "the server did not stop"
+            await asyncio.sleep(0.02)

@@ -76,6 +76,9 @@ async def test_xdelex_xackdel(client: asyncpool.Redis, stream: str) -> None:
     assert await client.xackdel(stream, "g", "2-0", ref_policy="ACKED") == [1]
     assert await client.xlen(stream) == 1
     assert await client.xtrim(stream, maxlen=0, approximate=False, ref_policy="KEEPREF") == 1
+    new_id = await client.xadd(stream, {"n": 9}, maxlen=1, approximate=False, ref_policy="DELREF")
+    assert new_id is not None
+    assert await client.xlen(stream) == 1
 
 
 def test_stream_bad_input(r: asyncpool.Redis) -> None:

@@ -12,9 +12,13 @@ are arrays) and RESP3 (push messages) both work.
 
 Messages are dicts in the redis-py shape ``{"type", "pattern", "channel",
 "data"}``; ``data`` is bytes, or str with ``decode_responses``.  Types:
-``message``, ``pmessage``, ``subscribe``, ``psubscribe``, ``unsubscribe``,
-``punsubscribe`` (the last four carry the subscription count in ``data``), and
-asyncpool's own :data:`RECONNECTED`.
+``message``, ``pmessage``, ``smessage`` (sharded), the (un)subscribe
+confirmations ``subscribe``, ``psubscribe``, ``ssubscribe``, ``unsubscribe``,
+``punsubscribe``, ``sunsubscribe`` (they carry the subscription count in
+``data``), and asyncpool's own :data:`RECONNECTED`.  A channel subscribed with
+a handler (``subscribe(news=handler)``) has its messages passed to the handler
+by whichever call reads them (:meth:`PubSub.get_message`, iteration,
+:meth:`PubSub.listen`, :meth:`PubSub.run`) instead of returned.
 
 Reconnection.  When the connection drops (CLIENT KILL, server restart,
 network), PubSub dials again with jittered exponential backoff, subscribes
@@ -100,6 +104,7 @@ class PubSub(ReplyDispatch):
         self._connecting: asyncio.Lock | None = None
         self._channels: dict[bytes, Any] = {}
         self._patterns: dict[bytes, Any] = {}
+        self._shard_channels: dict[bytes, Any] = {}
         #: per-channel / per-pattern handlers: ``("channel" | "pattern", key) -> handler``
         self._handlers: dict[tuple[str, bytes], Handler] = {}
         self._messages: asyncio.Queue[Any] = asyncio.Queue()
@@ -137,6 +142,7 @@ class PubSub(ReplyDispatch):
         self._closed = True
         self._channels.clear()  # nothing is subscribed any more (``subscribed`` is False)
         self._patterns.clear()
+        self._shard_channels.clear()
         self._handlers.clear()
         task, self._reconnect_task = self._reconnect_task, None
         if task is not None:
@@ -154,7 +160,7 @@ class PubSub(ReplyDispatch):
     @property
     def subscribed(self) -> bool:
         """True when at least one channel or pattern is subscribed."""
-        return bool(self._channels or self._patterns)
+        return bool(self._channels or self._patterns or self._shard_channels)
 
     @property
     def channels(self) -> list[Any]:
@@ -185,6 +191,18 @@ class PubSub(ReplyDispatch):
         self._set_handlers("pattern", handlers)
         names = [*patterns, *handlers]
         await self._change("PSUBSCRIBE", "psubscribe", self._patterns, names)
+
+    async def ssubscribe(self, *channels: Any, **handlers: Handler) -> None:
+        """SSUBSCRIBE shard ``channels`` (Redis 7; messages have type ``smessage``), with
+        handlers as :meth:`subscribe`.  On a cluster the channels must share a slot."""
+        self._set_handlers("shard", handlers)
+        names = [*channels, *handlers]
+        await self._change("SSUBSCRIBE", "ssubscribe", self._shard_channels, names)
+
+    async def sunsubscribe(self, *channels: Any) -> None:
+        """SUNSUBSCRIBE shard ``channels`` (none: every one); returns once confirmed."""
+        self._drop_handlers("shard", channels, self._shard_channels)
+        await self._change("SUNSUBSCRIBE", "sunsubscribe", self._shard_channels, channels)
 
     async def unsubscribe(self, *channels: Any) -> None:
         """UNSUBSCRIBE ``channels`` (none: every channel); returns once confirmed."""
@@ -339,7 +357,12 @@ class PubSub(ReplyDispatch):
         ``exception_handler(exc, pubsub)`` (sync or async) takes it.
         Cancel the task or :meth:`aclose` the PubSub to stop it.
         """
-        for kind, registry in (("channel", self._channels), ("pattern", self._patterns)):
+        registries = (
+            ("channel", self._channels),
+            ("pattern", self._patterns),
+            ("shard", self._shard_channels),
+        )
+        for kind, registry in registries:
             for key, name in registry.items():
                 if (kind, key) not in self._handlers:
                     raise ConfigError(f"{kind} {name!r} has no handler; run() needs one for each")
@@ -357,10 +380,12 @@ class PubSub(ReplyDispatch):
 
     async def _handled(self, message: PubSubMessage) -> bool:
         """Give ``message`` to its channel's (or pattern's) handler; False when it has none."""
-        if not self._handlers or message["type"] not in ("message", "pmessage"):
+        if not self._handlers or message["type"] not in ("message", "pmessage", "smessage"):
             return False
         if message["type"] == "pmessage":
             handler = self._handlers.get(("pattern", self._key(message["pattern"])))
+        elif message["type"] == "smessage":
+            handler = self._handlers.get(("shard", self._key(message["channel"])))
         else:
             handler = self._handlers.get(("channel", self._key(message["channel"])))
         if handler is None:
@@ -512,6 +537,7 @@ class PubSub(ReplyDispatch):
             for command, kind, registry in (
                 ("SUBSCRIBE", "subscribe", self._channels),
                 ("PSUBSCRIBE", "psubscribe", self._patterns),
+                ("SSUBSCRIBE", "ssubscribe", self._shard_channels),
             ):
                 names = list(registry.values())
                 if names:

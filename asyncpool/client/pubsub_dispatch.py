@@ -22,8 +22,10 @@ log = logging.getLogger("asyncpool.pubsub")
 #: ``type`` of the message PubSub delivers after it reconnected and re-subscribed.
 RECONNECTED = "reconnected"
 
-_SUBSCRIBE_KINDS = frozenset({"subscribe", "psubscribe", "unsubscribe", "punsubscribe"})
-_UNSUB = frozenset({"unsubscribe", "punsubscribe"})
+_SUBSCRIBE_KINDS = frozenset(
+    {"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe"}
+)
+_UNSUB = frozenset({"unsubscribe", "punsubscribe", "sunsubscribe"})
 _CLOSED: Any = object()
 
 
@@ -52,6 +54,7 @@ class ReplyDispatch:
     options: ConnectionOptions
     _channels: dict[bytes, Any]
     _patterns: dict[bytes, Any]
+    _shard_channels: dict[bytes, Any]
     _messages: asyncio.Queue[Any]
     _waiters: list[_Waiter]
     _internal: list[_Waiter]
@@ -72,6 +75,8 @@ class ReplyDispatch:
             kind = _text(reply[0]).lower()
             if kind == "message" and len(reply) >= 3:
                 self._deliver("message", None, reply[1], reply[2])
+            elif kind == "smessage" and len(reply) >= 3:
+                self._deliver("smessage", None, reply[1], reply[2])
             elif kind == "pmessage" and len(reply) >= 4:
                 self._deliver("pmessage", reply[1], reply[2], reply[3])
             elif kind in _SUBSCRIBE_KINDS and len(reply) >= 3:
@@ -117,7 +122,10 @@ class ReplyDispatch:
             if not waiter.future.done():
                 for kind, key in waiter.keys:
                     if kind not in _UNSUB:
-                        registry = self._channels if kind == "subscribe" else self._patterns
+                        registry = {
+                            "subscribe": self._channels,
+                            "ssubscribe": self._shard_channels,
+                        }.get(kind, self._patterns)
                         registry.pop(key, None)
                 waiter.future.set_exception(error)
                 return

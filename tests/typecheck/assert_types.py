@@ -134,3 +134,9 @@ async def pipeline_arguments_are_checked(text: Redis[str]) -> None:
         await pipe.watch("k")
         value = await pipe.get("k")  # watch mode: runs at once
         assert_type(value, Any)
+
+
+async def random_members(raw: Redis[bytes], text: Redis[str]) -> None:
+    assert_type(await text.hrandfield("h"), str | None)
+    assert_type(await raw.hrandfield("h", 2, withvalues=True), list[bytes])
+    assert_type(await text.zrandmember("z", 3), list[str])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from ...errors import ConfigError
 from .. import replies
@@ -105,6 +105,12 @@ class HashCommands(CommandMixin[StrT]):
         """HSTRLEN: the length of field ``key``'s value (0 when absent)."""
         return self._cmd(("HSTRLEN", name, key))
 
+    @overload
+    def hrandfield(
+        self, key: KeyT, count: None = None, withvalues: bool = False
+    ) -> Reply[StrT | None]: ...
+    @overload
+    def hrandfield(self, key: KeyT, count: int, withvalues: bool = False) -> Reply[list[StrT]]: ...
     def hrandfield(
         self, key: KeyT, count: int | None = None, withvalues: bool = False
     ) -> Reply[Any]:

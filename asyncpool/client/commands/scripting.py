@@ -33,9 +33,9 @@ class ScriptingCommands(CommandMixin[StrT]):
         """SCRIPT LOAD: cache a script; its SHA1 as ``str`` (whatever ``decode_responses`` says)."""
         return self._cmd(("SCRIPT", "LOAD", script), replies.to_str)
 
-    def script_exists(self, *shas: str) -> Reply[list[bool]]:
+    def script_exists(self, *args: str) -> Reply[list[bool]]:
         """SCRIPT EXISTS: whether each SHA1 is cached, in order."""
-        return self._cmd(("SCRIPT", "EXISTS", *shas), replies.to_bool_list)
+        return self._cmd(("SCRIPT", "EXISTS", *args), replies.to_bool_list)
 
     def script_flush(self, sync_type: str | None = None) -> Reply[bool]:
         """SCRIPT FLUSH the script cache; ``sync_type`` ``"ASYNC"`` or ``"SYNC"``."""

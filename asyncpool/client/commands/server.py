@@ -39,10 +39,10 @@ class ServerCommands(CommandMixin[StrT]):
         """ECHO: ``value`` sent back by the server."""
         return self._cmd(("ECHO", value))
 
-    def info(self, section: str | None = None, *sections: str) -> Reply[dict[str, Any]]:
+    def info(self, section: str | None = None, *args: str) -> Reply[dict[str, Any]]:
         """INFO: server information as a dict (numbers parsed), optionally for some sections."""
-        args: tuple[Any, ...] = ("INFO",) if section is None else ("INFO", section, *sections)
-        return self._cmd(args, replies.parse_info)
+        command = ("INFO",) if section is None else ("INFO", section, *args)
+        return self._cmd(command, replies.parse_info)
 
     def dbsize(self) -> Reply[int]:
         """DBSIZE: the number of keys in the selected database."""

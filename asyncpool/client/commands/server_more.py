@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ...errors import ConfigError
+from ...errors import ConfigError, ConnectionError, RedisError
 from .. import replies
 from ..base import EncodableT, KeyT
 from ._base import CommandMixin, Reply, StrT
-from ._util import keys_list
+from ._util import check_runs_commands, keys_list
 
 __all__ = ["ServerMoreCommands"]
 
@@ -97,6 +97,16 @@ def _histograms(reply: Any) -> dict[str, Any]:
 
 def _keys_and_flags(reply: Any) -> list[tuple[Any, set[str]]]:
     return [(key, {replies.to_str(f) for f in flags}) for key, flags in reply]
+
+
+async def _until_closed(pending: Any, abort: bool) -> None:
+    try:
+        await pending
+    except ConnectionError:
+        return None  # the server went away: that is a successful SHUTDOWN
+    if not abort:
+        raise RedisError("SHUTDOWN was answered: the server did not stop")
+    return None
 
 
 def _debug_object(reply: Any) -> dict[str, Any]:
@@ -359,6 +369,32 @@ class ServerMoreCommands(CommandMixin[StrT]):
         if auth is not None:
             args += ("AUTH", auth)
         return self._cmd((*args, "KEYS", *names))
+
+    def shutdown(
+        self,
+        save: bool = False,
+        nosave: bool = False,
+        now: bool = False,
+        force: bool = False,
+        abort: bool = False,
+    ) -> Reply[None]:
+        """SHUTDOWN the server (``save``/``nosave``; ``now``, ``force``, ``abort``: Redis 7).
+
+        Returns once the server closed the connection, as redis-py does; raises
+        :class:`~asyncpool.RedisError` when it answered instead of stopping.
+        ``abort=True`` cancels a shutdown in progress and returns normally.
+        Not available on pipelines.
+        """
+        if save and nosave:
+            raise ConfigError("shutdown: save and nosave are mutually exclusive")
+        check_runs_commands(self, "shutdown")
+        args: list[Any] = ["SHUTDOWN"]
+        for word, on in (("SAVE", save), ("NOSAVE", nosave), ("NOW", now), ("FORCE", force)):
+            if on:
+                args.append(word)
+        if abort:
+            args.append("ABORT")
+        return _until_closed(self._cmd(tuple(args), retryable=False), abort)
 
     def debug_object(self, key: KeyT) -> Reply[dict[str, Any]]:
         """DEBUG OBJECT (needs ``enable-debug-command``) as a dict, counters as ``int``."""

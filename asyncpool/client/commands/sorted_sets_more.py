@@ -279,6 +279,12 @@ class SortedSetMoreCommands(CommandMixin[StrT]):
             lambda reply: [replies.to_float_or_none(s) for s in reply],
         )
 
+    @overload
+    def zrandmember(
+        self, key: KeyT, count: None = None, withscores: bool = False
+    ) -> Reply[StrT | None]: ...
+    @overload
+    def zrandmember(self, key: KeyT, count: int, withscores: bool = False) -> Reply[list[StrT]]: ...
     def zrandmember(
         self, key: KeyT, count: int | None = None, withscores: bool = False
     ) -> Reply[Any]:

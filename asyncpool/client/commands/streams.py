@@ -80,6 +80,7 @@ class StreamCommands(CommandMixin[StrT]):
         nomkstream: Literal[False] = ...,
         minid: StreamIdT | None = ...,
         limit: int | None = ...,
+        ref_policy: str | None = ...,
     ) -> Reply[StrT]: ...
 
     @overload
@@ -93,6 +94,7 @@ class StreamCommands(CommandMixin[StrT]):
         nomkstream: bool = ...,
         minid: StreamIdT | None = ...,
         limit: int | None = ...,
+        ref_policy: str | None = ...,
     ) -> Reply[StrT | None]: ...
 
     def xadd(
@@ -105,15 +107,19 @@ class StreamCommands(CommandMixin[StrT]):
         nomkstream: bool = False,
         minid: StreamIdT | None = None,
         limit: int | None = None,
+        ref_policy: str | None = None,
     ) -> Reply[StrT | None]:
         """XADD an entry; its id, or ``None`` when ``nomkstream`` and the stream is missing.
 
-        ``maxlen`` or ``minid`` trim the stream (``~`` when ``approximate``).
+        ``maxlen`` or ``minid`` trim the stream (``~`` when ``approximate``);
+        ``ref_policy`` (Redis 8.2) says what trimming does to consumer groups'
+        references, as for :meth:`xtrim`.
         """
         args: list[Any] = ["XADD", name]
         if nomkstream:
             args.append("NOMKSTREAM")
         args += _trim_args("xadd", maxlen, minid, approximate, limit)
+        args += ref_policy_word("xadd", ref_policy)
         args += (id, *mapping_args("xadd", fields))
         return self._cmd(tuple(args))
 
