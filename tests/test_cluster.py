@@ -82,9 +82,20 @@ async def test_cross_slot_command_raises_before_sending(
 ) -> None:
     a, b = _keys_on_every_primary(redis_cluster, unique_key, per_node=1)[:2]
     assert hash_slot(a) != hash_slot(b)
+
+    def msetnx_seen() -> list[bytes]:
+        out = []
+        for node in redis_cluster.primaries():
+            stats = node.command("INFO", "commandstats")
+            assert isinstance(stats, bytes)
+            out += [line for line in stats.split(b"\r\n") if line.startswith(b"cmdstat_msetnx:")]
+        return out
+
+    before = msetnx_seen()
     with pytest.raises(asyncpool.CrossSlotError, match="different slots"):
         await rc.execute_command("MSETNX", a, "1", b, "2")
-    assert await rc.exists(a, b) == 0  # nothing was sent
+    assert msetnx_seen() == before  # no server saw it, not even to reject it
+    assert await rc.exists(a, b) == 0
     await rc.set(a, "x")
     with pytest.raises(asyncpool.CrossSlotError):
         await rc.rename(a, b)
