@@ -253,6 +253,7 @@ async def test_full_pool_times_out_with_pool_timeout(
             with pytest.raises(asyncpool.PoolTimeout):
                 await rc.get(key)
         assert await rc.get(key) == b"v"  # the node was not taken for failed
+        assert rc.nodes.recently_failed() == set()
         assert rc.nodes.refreshes == 1
 
 

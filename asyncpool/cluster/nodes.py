@@ -170,6 +170,11 @@ class ClusterNodes:
         self._down[address] = time.monotonic() + REPLICA_PENALTY
         self.schedule_refresh()
 
+    def recently_failed(self) -> set[Address]:
+        """Nodes whose connection failed in the last few seconds (replica reads skip them)."""
+        now = time.monotonic()
+        return {a for a, until in self._down.items() if until > now}
+
     # -- lifecycle -----------------------------------------------------------------------
     async def initialize(self) -> None:
         """Load the first topology (raises when no startup node answers)."""
