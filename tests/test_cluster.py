@@ -435,3 +435,24 @@ async def test_pipeline_watch_multi_exec_on_the_slot_primary(
     assert await rc.get(key) == b"100"
     for pool in rc.nodes.pools.values():
         assert pool.stats().in_use == 0
+
+
+async def test_lowest_latency_reads_pick_the_fastest_node_of_the_shard(
+    redis_cluster: LocalCluster, unique_key: str
+) -> None:
+    key = f"{unique_key}k"
+    primary = redis_cluster.owner(hash_slot(key))
+    replica = redis_cluster.replica_of(primary)
+    async with asyncpool.RedisCluster.from_url(redis_cluster.url, read_from="lowest_latency") as rc:
+        nodes = rc.nodes
+        assert set(nodes.latency) == {(n.host, n.port) for n in redis_cluster.nodes}
+        assert all(0 < rtt < 5 for rtt in nodes.latency.values())  # measured by PING
+        slot = hash_slot(key)
+        p, r = (primary.host, primary.port), (replica.host, replica.port)
+        nodes.latency[p], nodes.latency[r] = 0.010, 0.001
+        assert nodes.route(slot, readonly=True) == r
+        assert nodes.route(slot, readonly=False) == p  # writes stay on the primary
+        nodes.latency[p], nodes.latency[r] = 0.001, 0.010
+        assert nodes.route(slot, readonly=True) == p
+        await rc.set(key, "v")
+        assert await rc.get(key) == b"v"
