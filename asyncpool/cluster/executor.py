@@ -5,7 +5,7 @@ The loop of :func:`run`:
 1. The slot comes from the command's keys (:mod:`asyncpool.keyspec`); keys
    in different slots raise :class:`~asyncpool.CrossSlotError` before
    anything is sent.
-2. A connection is leased from that node's pool with ``pool.acquire()``.
+2. A connection is lent by that node's pool (``try_lend`` / ``lend`` / ``give_back``).
    A full pool *waits* (``acquire_timeout``); :class:`~asyncpool.PoolTimeout`
    is raised as is and never taken for a node failure.
 3. Replies that redirect are followed, at most ``max_redirects`` times in all:
@@ -125,13 +125,19 @@ async def run(
             address = nodes.route(slot, readonly)
         sent = False
         try:
-            async with nodes.pool(address).acquire() as conn:
+            pool = nodes.pool(address)
+            conn = pool.try_lend()  # the pool's lending API: no coroutine when one is idle
+            if conn is None:
+                conn = await pool.lend()
+            try:
                 sent = True
-                if ask is not None:
+                if ask is not None:  # ASKING and the command in one write, one connection
                     replies = await conn.send_many([("ASKING",), args], timeout=timeout)
                     reply = replies[1]
                 else:
                     reply = await conn.send_command(args, timeout=timeout)
+            finally:
+                pool.give_back(conn)
         except PoolClosed:
             if cluster._closed:
                 raise
@@ -204,9 +210,15 @@ async def run_on(
     while True:
         sent = False
         try:
-            async with cluster._nodes.pool(address).acquire() as conn:
+            pool = cluster._nodes.pool(address)
+            conn = pool.try_lend()
+            if conn is None:
+                conn = await pool.lend()
+            try:
                 sent = True
                 reply = await conn.send_command(args)
+            finally:
+                pool.give_back(conn)
         except ConnectionError as exc:
             cluster._nodes.node_failed(address)
             attempt += 1
