@@ -381,6 +381,15 @@ async def test_otel_metrics_for_every_node_pool(
                             str(dict(point.attributes or {})["db.client.connection.pool.name"])
                         )
     assert names == {f"127.0.0.1:{p.port}/0" for p in redis_cluster.primaries()}
+    durations: dict[str, int] = {}
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name == "db.client.operation.duration":
+                    for point in metric.data.data_points:
+                        port = str(dict(point.attributes or {}).get("server.port"))
+                        durations[port] = durations.get(port, 0) + point.count
+    assert durations == {str(p.port): 1 for p in redis_cluster.primaries()}  # one SET each
     for handle in handles:
         handle.uninstrument()
 

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..command import Command
 from ..command_info import command_name, is_safe_to_retry
 from ..errors import (
     AskError,
@@ -44,6 +46,7 @@ from ..errors import (
     TryAgainError,
 )
 from ..keyspec import key_indices
+from ..pool import Pool
 from ..pool.lease import DEFAULT
 from .slots import hash_slot
 from .topology import Address
@@ -51,7 +54,7 @@ from .topology import Address
 if TYPE_CHECKING:
     from .client import RedisCluster
 
-__all__ = ["redirect_address", "run", "run_on", "slot_of"]
+__all__ = ["observed_run", "redirect_address", "run", "run_on", "slot_of"]
 
 _REDIRECTS = (
     MovedError,
@@ -98,14 +101,38 @@ def _safe(args: Sequence[Any], retryable: bool | None) -> bool:
     return is_safe_to_retry(args) if retryable is None else retryable
 
 
+async def observed_run(
+    cluster: RedisCluster, args: Sequence[Any], retryable: bool | None, timeout: Any = DEFAULT
+) -> Any:
+    """:func:`run` timed as one operation (redirects included) for the observer of the pool
+    that answered, so ``db.client.operation.duration`` carries that node's address."""
+    where: list[Pool] = []
+    started = time.perf_counter()
+    error: BaseException | None = None
+    try:
+        return await run(cluster, args, retryable, timeout, where=where)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        observer = where[0].observer if where else None
+        if observer is not None:
+            elapsed = time.perf_counter() - started
+            observer.on_operation(where[0], Command(tuple(args)), elapsed, error)
+
+
 async def run(
     cluster: RedisCluster,
     args: Sequence[Any],
     retryable: bool | None,
     timeout: Any = DEFAULT,
     slot: int | Any | None = DEFAULT,
+    where: list[Pool] | None = None,
 ) -> Any:
-    """Run ``args`` on the node serving its slot; return the reply (errors raised)."""
+    """Run ``args`` on the node serving its slot; return the reply (errors raised).
+
+    ``where``, when given, is left holding the pool of the last node tried.
+    """
     nodes = cluster._nodes
     if nodes.topology is None:
         await cluster.initialize()
@@ -126,6 +153,8 @@ async def run(
         sent = False
         try:
             pool = nodes.pool(address)
+            if where is not None:
+                where[:] = [pool]
             conn = pool.try_lend()  # the pool's lending API: no coroutine when one is idle
             if conn is None:
                 conn = await pool.lend()
