@@ -82,9 +82,20 @@ async def test_cross_slot_command_raises_before_sending(
 ) -> None:
     a, b = _keys_on_every_primary(redis_cluster, unique_key, per_node=1)[:2]
     assert hash_slot(a) != hash_slot(b)
+
+    def msetnx_seen() -> list[bytes]:
+        out = []
+        for node in redis_cluster.primaries():
+            stats = node.command("INFO", "commandstats")
+            assert isinstance(stats, bytes)
+            out += [line for line in stats.split(b"\r\n") if line.startswith(b"cmdstat_msetnx:")]
+        return out
+
+    before = msetnx_seen()
     with pytest.raises(asyncpool.CrossSlotError, match="different slots"):
         await rc.execute_command("MSETNX", a, "1", b, "2")
-    assert await rc.exists(a, b) == 0  # nothing was sent
+    assert msetnx_seen() == before  # no server saw it, not even to reject it
+    assert await rc.exists(a, b) == 0
     await rc.set(a, "x")
     with pytest.raises(asyncpool.CrossSlotError):
         await rc.rename(a, b)
@@ -242,6 +253,7 @@ async def test_full_pool_times_out_with_pool_timeout(
             with pytest.raises(asyncpool.PoolTimeout):
                 await rc.get(key)
         assert await rc.get(key) == b"v"  # the node was not taken for failed
+        assert rc.nodes.recently_failed() == set()
         assert rc.nodes.refreshes == 1
 
 
@@ -369,6 +381,15 @@ async def test_otel_metrics_for_every_node_pool(
                             str(dict(point.attributes or {})["db.client.connection.pool.name"])
                         )
     assert names == {f"127.0.0.1:{p.port}/0" for p in redis_cluster.primaries()}
+    durations: dict[str, int] = {}
+    for resource in data.resource_metrics if data else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name == "db.client.operation.duration":
+                    for point in metric.data.data_points:
+                        port = str(dict(point.attributes or {}).get("server.port"))
+                        durations[port] = durations.get(port, 0) + point.count
+    assert durations == {str(p.port): 1 for p in redis_cluster.primaries()}  # one SET each
     for handle in handles:
         handle.uninstrument()
 
@@ -423,3 +444,24 @@ async def test_pipeline_watch_multi_exec_on_the_slot_primary(
     assert await rc.get(key) == b"100"
     for pool in rc.nodes.pools.values():
         assert pool.stats().in_use == 0
+
+
+async def test_lowest_latency_reads_pick_the_fastest_node_of_the_shard(
+    redis_cluster: LocalCluster, unique_key: str
+) -> None:
+    key = f"{unique_key}k"
+    primary = redis_cluster.owner(hash_slot(key))
+    replica = redis_cluster.replica_of(primary)
+    async with asyncpool.RedisCluster.from_url(redis_cluster.url, read_from="lowest_latency") as rc:
+        nodes = rc.nodes
+        assert set(nodes.latency) == {(n.host, n.port) for n in redis_cluster.nodes}
+        assert all(0 < rtt < 5 for rtt in nodes.latency.values())  # measured by PING
+        slot = hash_slot(key)
+        p, r = (primary.host, primary.port), (replica.host, replica.port)
+        nodes.latency[p], nodes.latency[r] = 0.010, 0.001
+        assert nodes.route(slot, readonly=True) == r
+        assert nodes.route(slot, readonly=False) == p  # writes stay on the primary
+        nodes.latency[p], nodes.latency[r] = 0.001, 0.010
+        assert nodes.route(slot, readonly=True) == p
+        await rc.set(key, "v")
+        assert await rc.get(key) == b"v"

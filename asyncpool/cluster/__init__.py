@@ -9,6 +9,7 @@ from __future__ import annotations
 from .client import RedisCluster
 from .nodes import ClusterNodes, ReadFrom
 from .pipeline import ClusterPipeline
+from .sharded import ShardedPubSub
 from .slots import SLOTS, hash_slot
 from .topology import Address, Shard, Topology
 
@@ -20,6 +21,7 @@ __all__ = [
     "ReadFrom",
     "RedisCluster",
     "Shard",
+    "ShardedPubSub",
     "Topology",
     "hash_slot",
 ]

@@ -20,7 +20,7 @@ from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOpt
 from ..pool import Hook, Pool, PoolStats
 from ..pool.lease import DEFAULT
 from .batch import SPLIT_NAMES, fan_out, split
-from .executor import run, run_on
+from .executor import observed_run, run, run_on
 from .nodes import ClusterNodes, ReadFrom
 from .slots import hash_slot
 from .topology import Address
@@ -135,6 +135,8 @@ class RedisCluster(Commands):
         self._reads_replicas = read_from != "primary"
         self._closed = False
         self._is_view = False
+        #: Set by ``asyncpool.otel.cluster.instrument_cluster``: time each operation.
+        self._observed = False
         #: Redirects (MOVED/ASK/TRYAGAIN/CLUSTERDOWN) followed per command, at most.
         self.max_redirects = max_redirects
         self.cluster_backoff = cluster_backoff
@@ -273,7 +275,10 @@ class RedisCluster(Commands):
     async def _run(
         self, args: tuple[Any, ...], callback: Callback | None, retryable: bool | None, timeout: Any
     ) -> Any:
-        reply = await run(self, args, retryable, timeout)
+        if self._observed:
+            reply = await observed_run(self, args, retryable, timeout)
+        else:
+            reply = await run(self, args, retryable, timeout)
         return reply if callback is None else callback(reply)
 
     async def _special(

@@ -5,7 +5,7 @@ The loop of :func:`run`:
 1. The slot comes from the command's keys (:mod:`asyncpool.keyspec`); keys
    in different slots raise :class:`~asyncpool.CrossSlotError` before
    anything is sent.
-2. A connection is leased from that node's pool with ``pool.acquire()``.
+2. A connection is lent by that node's pool (``try_lend`` / ``lend`` / ``give_back``).
    A full pool *waits* (``acquire_timeout``); :class:`~asyncpool.PoolTimeout`
    is raised as is and never taken for a node failure.
 3. Replies that redirect are followed, at most ``max_redirects`` times in all:
@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..command import Command
 from ..command_info import command_name, is_safe_to_retry
 from ..errors import (
     AskError,
@@ -44,6 +46,7 @@ from ..errors import (
     TryAgainError,
 )
 from ..keyspec import key_indices
+from ..pool import Pool
 from ..pool.lease import DEFAULT
 from .slots import hash_slot
 from .topology import Address
@@ -51,7 +54,7 @@ from .topology import Address
 if TYPE_CHECKING:
     from .client import RedisCluster
 
-__all__ = ["redirect_address", "run", "run_on", "slot_of"]
+__all__ = ["observed_run", "redirect_address", "run", "run_on", "slot_of"]
 
 _REDIRECTS = (
     MovedError,
@@ -98,14 +101,38 @@ def _safe(args: Sequence[Any], retryable: bool | None) -> bool:
     return is_safe_to_retry(args) if retryable is None else retryable
 
 
+async def observed_run(
+    cluster: RedisCluster, args: Sequence[Any], retryable: bool | None, timeout: Any = DEFAULT
+) -> Any:
+    """:func:`run` timed as one operation (redirects included) for the observer of the pool
+    that answered, so ``db.client.operation.duration`` carries that node's address."""
+    where: list[Pool] = []
+    started = time.perf_counter()
+    error: BaseException | None = None
+    try:
+        return await run(cluster, args, retryable, timeout, where=where)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        observer = where[0].observer if where else None
+        if observer is not None:
+            elapsed = time.perf_counter() - started
+            observer.on_operation(where[0], Command(tuple(args)), elapsed, error)
+
+
 async def run(
     cluster: RedisCluster,
     args: Sequence[Any],
     retryable: bool | None,
     timeout: Any = DEFAULT,
     slot: int | Any | None = DEFAULT,
+    where: list[Pool] | None = None,
 ) -> Any:
-    """Run ``args`` on the node serving its slot; return the reply (errors raised)."""
+    """Run ``args`` on the node serving its slot; return the reply (errors raised).
+
+    ``where``, when given, is left holding the pool of the last node tried.
+    """
     nodes = cluster._nodes
     if nodes.topology is None:
         await cluster.initialize()
@@ -125,13 +152,21 @@ async def run(
             address = nodes.route(slot, readonly)
         sent = False
         try:
-            async with nodes.pool(address).acquire() as conn:
+            pool = nodes.pool(address)
+            if where is not None:
+                where[:] = [pool]
+            conn = pool.try_lend()  # the pool's lending API: no coroutine when one is idle
+            if conn is None:
+                conn = await pool.lend()
+            try:
                 sent = True
-                if ask is not None:
+                if ask is not None:  # ASKING and the command in one write, one connection
                     replies = await conn.send_many([("ASKING",), args], timeout=timeout)
                     reply = replies[1]
                 else:
                     reply = await conn.send_command(args, timeout=timeout)
+            finally:
+                pool.give_back(conn)
         except PoolClosed:
             if cluster._closed:
                 raise
@@ -204,9 +239,15 @@ async def run_on(
     while True:
         sent = False
         try:
-            async with cluster._nodes.pool(address).acquire() as conn:
+            pool = cluster._nodes.pool(address)
+            conn = pool.try_lend()
+            if conn is None:
+                conn = await pool.lend()
+            try:
                 sent = True
                 reply = await conn.send_command(args)
+            finally:
+                pool.give_back(conn)
         except ConnectionError as exc:
             cluster._nodes.node_failed(address)
             attempt += 1

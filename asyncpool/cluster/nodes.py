@@ -41,7 +41,7 @@ __all__ = ["ClusterNodes", "ReadFrom"]
 log = logging.getLogger("asyncpool.cluster")
 
 #: Where read-only commands go: see docs/cluster.md.
-ReadFrom = Literal["primary", "prefer_replica", "round_robin"]
+ReadFrom = Literal["primary", "prefer_replica", "round_robin", "lowest_latency"]
 
 #: Seconds a replica that failed is skipped by replica reads.
 REPLICA_PENALTY = 5.0
@@ -85,6 +85,8 @@ class ClusterNodes:
         self._rr = 0
         self._closed = False
         self._pool_hooks: list[Callable[[Pool], None]] = []
+        #: Round-trip seconds per node (a moving average of PINGs), for lowest_latency reads.
+        self.latency: dict[Address, float] = {}
 
     # -- pools ---------------------------------------------------------------------
     def pool(self, address: Address) -> Pool:
@@ -142,6 +144,13 @@ class ClusterNodes:
             return shard.primary
         now = time.monotonic()
         replicas = [r for r in shard.replicas if self._down.get(r, 0.0) <= now]
+        if self.read_from == "lowest_latency":
+            latency = self.latency
+            best = shard.primary
+            for replica in replicas:
+                if latency.get(replica, float("inf")) < latency.get(best, float("inf")):
+                    best = replica
+            return best
         choices = replicas if self.read_from == "prefer_replica" else [shard.primary, *replicas]
         if not choices:
             return shard.primary
@@ -169,6 +178,11 @@ class ClusterNodes:
         """A connection to ``address`` failed: skip it for replica reads, refresh soon."""
         self._down[address] = time.monotonic() + REPLICA_PENALTY
         self.schedule_refresh()
+
+    def recently_failed(self) -> set[Address]:
+        """Nodes whose connection failed in the last few seconds (replica reads skip them)."""
+        now = time.monotonic()
+        return {a for a, until in self._down.items() if until > now}
 
     # -- lifecycle -----------------------------------------------------------------------
     async def initialize(self) -> None:
@@ -221,7 +235,27 @@ class ClusterNodes:
         topology = await self._discover()
         if topology is not None:
             self._apply(topology)
+            if self.read_from == "lowest_latency":
+                await self._measure(topology)
         return self.topology
+
+    async def _measure(self, topology: Topology) -> None:
+        """PING every node of ``topology`` and fold the round trip into :attr:`latency`."""
+
+        async def ping(address: Address) -> None:
+            try:
+                async with timeout(self.topology_timeout), self.pool(address).acquire() as conn:
+                    started = time.perf_counter()
+                    reply = await conn.send_command(("PING",))
+                    elapsed = time.perf_counter() - started
+            except (RedisError, OSError, *TIMEOUT_ERRORS):  # type: ignore[misc]
+                return
+            if isinstance(reply, ResponseError):
+                return
+            old = self.latency.get(address)
+            self.latency[address] = elapsed if old is None else 0.7 * old + 0.3 * elapsed
+
+        await asyncio.gather(*(ping(a) for a in sorted(topology.addresses())))
 
     async def _periodic_refresh(self) -> None:
         interval = self.refresh_interval

@@ -22,4 +22,5 @@ def instrument_cluster(cluster: RedisCluster, **options: Any) -> list[Instrument
         raise TypeError("instrument_cluster() names each pool after its node; drop pool_name")
     handles: list[Instrumentation] = []
     cluster.nodes.on_new_pool(lambda pool: handles.append(instrument(pool, **options)))
+    cluster._observed = True  # operations (redirects included) are timed per answering node
     return handles
