@@ -165,6 +165,11 @@ def _split(url: str) -> tuple[str, str, str, str]:
     scheme = scheme.lower()
     if not sep or scheme not in _TCP_SCHEMES + _UNIX_SCHEMES:
         shown = scheme if sep else "(none)"
+        if scheme.endswith("+sentinel"):  # redact_url misses sentinel_password=: not shown
+            raise InvalidURL(
+                f"{scheme}:// URLs name sentinels, not a server:"
+                " use asyncpool.Sentinel.from_url(url).master_for()"
+            )
         raise InvalidURL(
             f"unsupported URL scheme {shown!r} in {redact_url(url)!r}: "
             "use redis://, rediss://, unix:// or redis+unix://"

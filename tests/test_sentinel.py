@@ -281,3 +281,11 @@ def test_rediss_sentinel_url_uses_tls_for_data_nodes_and_sentinels() -> None:
     assert context is not None
     assert sentinel.nodes.options.ssl is context
     assert Sentinel.from_url("redis+sentinel://h1/mymaster").nodes.options.ssl is None
+
+
+def test_redis_from_url_points_sentinel_urls_to_sentinel() -> None:
+    url = "redis+sentinel://:pw@h1/mymaster?sentinel_password=secret"
+    with pytest.raises(asyncpool.InvalidURL, match=r"Sentinel\.from_url") as info:
+        asyncpool.Redis.from_url(url)
+    assert "secret" not in str(info.value)
+    assert "pw" not in str(info.value)

@@ -266,6 +266,15 @@ async def test_readonly_from_a_demoted_primary_rediscovers(
         assert failover.source == "readonly"
         assert (failover.old, failover.new) == ((old.host, old.port), (new.host, new.port))
         assert failover.switch_seconds is not None
+        # demoted again, but now the sentinels still name it: READONLY is the answer
+        assert primary.pool.stats().idle == 1  # open to `new`
+        assert old.command("REPLICAOF", "NO", "ONE") == "OK"
+        assert new.command("REPLICAOF", old.host, str(old.port)) == "OK"
+        with pytest.raises(asyncpool.ReadOnlyError):
+            await primary.set(unique_key, "refused")
+        assert primary.pool.stats().idle == 0  # its connections were expired
+        assert len(sentinel.failovers()) == 1
+        assert b"refused" not in (old.command("GET", unique_key), new.command("GET", unique_key))
 
 
 async def test_kill_9_of_the_primary(

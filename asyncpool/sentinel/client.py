@@ -55,10 +55,10 @@ class SentinelExecutor(PoolExecutor):
     """The executor of a primary client: ``READONLY`` is followed like a redirect.
 
     A ``READONLY`` reply means the server was demoted and did not run the
-    command.  The service is told (its pools' connections expire and the
-    sentinels are asked again before the next dial), and the operation is
-    sent once more, within the same deadline, on a fresh connection; the
-    ``ROLE`` check makes sure that one reaches the primary.
+    command.  The service's pools expire their connections and the sentinels
+    are asked again; when they name another primary the operation is sent
+    once more there, within the same deadline, on a fresh ``ROLE``-checked
+    connection, else the ``READONLY`` error is raised.
     """
 
     __slots__ = ("service",)
@@ -72,10 +72,17 @@ class SentinelExecutor(PoolExecutor):
         return f"<SentinelExecutor {self.service.name} {self.pool!r}>"
 
     async def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
-        if isinstance(error, ReadOnlyError):
-            self.service.demoted()
-            return Redirect(self.pool)
-        return None
+        if not isinstance(error, ReadOnlyError):
+            return None
+        service = self.service
+        before = service.master
+        service.demoted()
+        try:
+            after = await service.rediscover("readonly")
+        except ConnectionError:
+            return None  # no sentinel answers: the READONLY error stands
+        # the same address: the sentinels have not moved yet, so READONLY is the answer
+        return Redirect(self.pool) if after != before else None
 
 
 class SentinelRedis(Redis):
