@@ -10,6 +10,8 @@
 """
 
 import logging as _std_logging
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from . import errors as _errors
 from .client import (
@@ -25,7 +27,6 @@ from .client import (
     Retry,
     Script,
 )
-from .cluster import ClusterPipeline, RedisCluster
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
@@ -65,3 +66,17 @@ __all__ = [
     "__version__",
     *_errors.__all__,
 ]
+
+
+if _TYPE_CHECKING:
+    from .cluster import ClusterPipeline, RedisCluster
+
+
+def __getattr__(name: str) -> _Any:
+    # The cluster package (and its command table) loads on first use, so that
+    # ``import asyncpool`` stays as quick as before for single-server users.
+    if name in ("RedisCluster", "ClusterPipeline"):
+        from . import cluster
+
+        return getattr(cluster, name)
+    raise AttributeError(f"module 'asyncpool' has no attribute {name!r}")

@@ -83,3 +83,21 @@ async def test_a_client_without_cache_reports_no_cache_metrics(redis_url: str) -
         instrument(client, provider)
         await client.get("x")
         assert not set(_collect(reader)) & set(CACHE_METRICS)
+
+
+async def test_a_miss_is_observed_as_the_read_and_a_hit_not_at_all(
+    redis_url: str, unique_key: str
+) -> None:
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    async with asyncpool.Redis.from_url(redis_url, cache=True) as client:
+        instrument(client, provider)
+        await client.get(unique_key)  # a miss: GET and PTTL in one operation
+        await client.get(unique_key)  # a hit: no operation
+        await client.get(unique_key)
+        duration = _collect(reader)["db.client.operation.duration"]
+        names = {
+            dict(p.attributes or {}).get("db.operation.name"): p.count
+            for p in duration.data.data_points
+        }
+        assert names == {"GET": 1}

@@ -371,3 +371,55 @@ async def test_otel_metrics_for_every_node_pool(
     assert names == {f"127.0.0.1:{p.port}/0" for p in redis_cluster.primaries()}
     for handle in handles:
         handle.uninstrument()
+
+
+async def test_retryable_view_shares_the_nodes_and_closes_nothing(
+    rc: asyncpool.RedisCluster, unique_key: str
+) -> None:
+    view = rc.retryable()
+    assert await view.incr(f"{unique_key}n") == 1
+    await view.aclose()
+    assert await rc.incr(f"{unique_key}n") == 2
+    assert view.nodes is rc.nodes
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_resp2_and_resp3_with_decoded_replies(
+    redis_cluster: LocalCluster, unique_key: str, protocol: int
+) -> None:
+    async with asyncpool.RedisCluster.from_url(
+        redis_cluster.url, protocol=protocol, decode_responses=True
+    ) as rc:
+        topology = rc.nodes.topology
+        assert topology is not None
+        assert len(topology.shards) == 3
+        assert len(topology.addresses()) == 6  # CLUSTER SHARDS/SLOTS parsed in this protocol
+        keys = _keys_on_every_primary(redis_cluster, unique_key, per_node=2)
+        await rc.mset({k: f"v{i}" for i, k in enumerate(keys)})
+        assert await rc.mget(keys) == [f"v{i}" for i in range(len(keys))]
+        assert sorted([k async for k in rc.scan_iter(match=f"{unique_key}*")]) == sorted(keys)
+
+
+async def test_pipeline_watch_multi_exec_on_the_slot_primary(
+    rc: asyncpool.RedisCluster, redis_cluster: LocalCluster, unique_key: str
+) -> None:
+    key = f"{{{unique_key}}}n"
+    await rc.set(key, 1)
+    async with rc.pipeline() as pipe:
+        await pipe.watch(key)
+        value = int(await pipe.get(key))  # runs at once while watching
+        pipe.multi()
+        pipe.set(key, value + 1).get(key)
+        with pytest.raises(asyncpool.CrossSlotError):
+            pipe.set(_keys_on_every_primary(redis_cluster, unique_key, 1)[0], "x")
+        assert await pipe.execute() == [True, b"2"]
+    async with rc.pipeline() as pipe:
+        await pipe.watch(key)
+        await rc.set(key, 100)  # another client changes the watched key
+        pipe.multi()
+        pipe.set(key, 3)
+        with pytest.raises(asyncpool.WatchError):
+            await pipe.execute()
+    assert await rc.get(key) == b"100"
+    for pool in rc.nodes.pools.values():
+        assert pool.stats().in_use == 0

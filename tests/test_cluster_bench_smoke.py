@@ -12,8 +12,8 @@ async def test_cluster_benchmark_runs_every_workload_for_both_clients(
     results = await bench.run(redis_cluster.url, tasks=2, warmup=0.05, duration=0.2)
     assert set(results) == {"GET", "SET+GET", "pipeline 100", "MGET 10 slots"}
     for row in results.values():
-        assert set(row) == {"asyncpool", "redis-py"}
+        assert {"asyncpool", "redis-py"} <= set(row) <= {"asyncpool", "redis-py", "coredis"}
         assert all(rate > 0 for rate in row.values())
     table = bench.report(results)
-    assert "ratio" in table
+    assert "vs redis-py" in table
     assert "MGET 10 slots" in table

@@ -129,8 +129,10 @@ async def test_manual_failover_under_load(
     slot = hash_slot(keys[0])
     old = cluster.owner(slot)
     replica = cluster.replica_of(old)
+    piped = [f"{unique_key}p{i}" for i in range(60)]  # pipelines spanning every node
     load = Load()
     tasks = [asyncio.ensure_future(_counter_task(rc, keys[j::50], load)) for j in range(50)]
+    tasks += [asyncio.ensure_future(_pipeline_task(rc, piped[j::4], load)) for j in range(4)]
     try:
         await _wait(lambda: load.ops > 1000, "load before the failover")
         started = time.monotonic()
@@ -187,7 +189,8 @@ async def test_kill_primary_under_load_writes_resume(
         await asyncio.gather(*tasks)
         await asyncio.to_thread(cluster.restart, victim)
     assert rc.nodes.primary_of(0) == (promoted.host, promoted.port)
-    assert all(isinstance(e, (asyncpool.ConnectionError, asyncpool.TimeoutError)) for e in errors)
+    outage = (asyncpool.ConnectionError, asyncpool.TimeoutError, asyncpool.ClusterDownError)
+    assert all(isinstance(e, outage) for e in errors)  # what an outage may look like, only
     assert await rc.set(victim_keys[0], "after") is True
     assert await rc.get(victim_keys[0]) == b"after"
     for pool in rc.nodes.pools.values():  # nothing leaked while nodes failed
@@ -316,7 +319,8 @@ async def test_redirects_are_bounded_by_count_and_deadline(
         async with asyncpool.RedisCluster.from_url(cluster.url, max_redirects=3) as rc:
             with pytest.raises(asyncpool.TryAgainError):
                 await rc.mget([a, b])
-            assert rc.nodes.redirects["TRYAGAIN"] == 4  # the first try and 3 more
+            assert sum(rc.nodes.redirects.values()) == 4  # the first try and 3 more
+            assert rc.nodes.redirects["TRYAGAIN"] >= 2
         async with asyncpool.RedisCluster.from_url(
             cluster.url, max_redirects=10_000, retry=asyncpool.Retry(deadline=0.3)
         ) as rc:
@@ -328,3 +332,35 @@ async def test_redirects_are_bounded_by_count_and_deadline(
         while await asyncio.to_thread(cluster.migrate_keys, slot, source, target):
             pass
         await asyncio.to_thread(cluster.finish_migration, slot, target)
+
+
+async def test_sharded_pubsub_follows_its_slot_when_it_moves(
+    rc: asyncpool.RedisCluster, cluster: LocalCluster, unique_key: str
+) -> None:
+    if cluster.nodes[0].version < (7, 0, 0):
+        pytest.skip("sharded pub/sub needs Redis 7.0")
+    channels = [f"{unique_key}ch{i}" for i in range(12)]
+    moving = channels[0]
+    slot = hash_slot(moving)
+    source = cluster.owner(slot)
+    target = next(p for p in cluster.primaries() if p.port != source.port)
+    async with rc.sharded_pubsub() as ps:
+        await ps.ssubscribe(*channels)
+        homes = {a for a in ps.channels.values()}
+        assert len(homes) == 3  # twelve channels land on every primary
+        for ch in channels:
+            assert await rc.execute_command("SPUBLISH", ch, f"hello {ch}") == 1
+        got = [await ps.get_message(timeout=5) for _ in channels]
+        assert sorted(m["data"] for m in got if m) == sorted(
+            f"hello {c}".encode() for c in channels
+        )
+
+        await asyncio.to_thread(cluster.begin_migration, slot, source, target)
+        await asyncio.to_thread(cluster.finish_migration, slot, target)
+        await _wait(
+            lambda: ps.channels.get(moving.encode()) == (target.host, target.port), "re-home"
+        )
+        assert await rc.execute_command("SPUBLISH", moving, "after the move") == 1
+        message = await ps.get_message(timeout=5)
+        assert message is not None
+        assert message["data"] == b"after the move"

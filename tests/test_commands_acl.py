@@ -34,6 +34,7 @@ async def test_acl_users_lifecycle(client: asyncpool.Redis, unique_key: str) -> 
             keys=["cache:*"],
             channels=["news.*"],
             reset=True,
+            reset_channels=True,  # Redis 6.2 starts a reset user with every channel
         )
         assert ok is True
         user = await client.acl_getuser(name)
@@ -43,8 +44,8 @@ async def test_acl_users_lifecycle(client: asyncpool.Redis, unique_key: str) -> 
         assert user["enabled"] is True
         assert user["categories"] == ["-@all", "+@string"]
         assert user["commands"] == ["-append"]
-        assert user["keys"] == ["~cache:*"]
-        assert user["channels"] == ["&news.*"]
+        assert user["keys"] in (["~cache:*"], ["cache:*"])  # Redis 6.2 drops the ~ and &
+        assert user["channels"] in (["&news.*"], ["news.*"])
         assert await client.acl_setuser(name, passwords=["-first"], nopass=False) is True
         assert len((await client.acl_getuser(name))["passwords"]) == 1  # type: ignore[index]
         await need(client, (7, 0), "ACL DRYRUN and selectors")

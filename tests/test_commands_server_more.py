@@ -15,7 +15,7 @@ import pytest
 
 import asyncpool
 from asyncpool.testing import RedisServer
-from asyncpool.testing.discovery import find_redis_binary
+from asyncpool.testing.discovery import find_redis_binary, redis_version
 
 from ._commands import decodes, enc, need
 
@@ -25,7 +25,9 @@ def admin_server() -> Iterator[RedisServer]:
     binary = find_redis_binary()
     if binary is None:
         pytest.skip("no redis-server binary")
-    server = RedisServer(binary, extra_args=["--enable-debug-command", "yes"]).start()
+    # DEBUG is off by default from Redis 7 on (and the option unknown before it)
+    debug = ["--enable-debug-command", "yes"] if redis_version(binary) >= (7, 0, 0) else []
+    server = RedisServer(binary, extra_args=debug).start()
     try:
         yield server
     finally:
@@ -52,6 +54,7 @@ async def test_client_introspection(client: asyncpool.Redis) -> None:
 
 
 async def test_client_per_connection_modes(client: asyncpool.Redis) -> None:
+    await need(client, (7, 0), "CLIENT NO-EVICT")
     async with client.connection() as conn:
         assert await conn.client_no_evict("on") == enc(client, "OK")
         await need(client, (7, 2), "CLIENT NO-TOUCH / SETINFO")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -33,7 +34,7 @@ class RedirectingExecutor(PoolExecutor):
         self.prelude = prelude
         self.redirects = 0
 
-    def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
+    async def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
         if isinstance(error, ResponseError) and error.code == "WRONGTYPE":
             self.redirects += 1
             return Redirect(self.away, self.prelude)
@@ -157,3 +158,21 @@ async def test_timeout_none_means_no_timeout(fault_proxy: Any) -> None:
             with pytest.raises(asyncpool.TimeoutError):
                 await pinned.execute_command("PING")
         fault_proxy.delay(0)
+
+
+async def test_a_release_hook_cut_short_by_close_still_gives_the_connection_back(
+    redis_server: Any,
+) -> None:
+    started, never = asyncio.Event(), asyncio.Event()
+
+    async def on_release(conn: asyncpool.Connection) -> None:
+        started.set()
+        await never.wait()  # a hook that never finishes
+
+    pool = asyncpool.Pool(host=redis_server.host, port=redis_server.port, on_release=on_release)
+    assert await asyncpool.Redis(pool=pool).ping() is True
+    await asyncio.wait_for(started.wait(), 10)  # give_back ran the hook in a task
+    assert pool.stats().in_use == 1
+    await pool.close(timeout=0.1)  # cancels the hook's task
+    assert (pool.stats().in_use, pool.stats().total) == (0, 0)
+    pool.check_invariants(settled=True)

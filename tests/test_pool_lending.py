@@ -334,3 +334,15 @@ async def test_a_connection_whose_close_raises_still_frees_its_slot(
             conn.close()  # for real this time
         assert pool.stats().total == 0
         assert len(await client_ids(pool, 2)) == 2  # both slots usable again
+
+
+async def test_close_right_after_a_dirty_release_frees_the_slot(redis_server: Any) -> None:
+    # The release starts a reset task; close() cancels it before its first step,
+    # when none of its own cleanup can run: the slot must be freed all the same.
+    pool = make_pool(redis_server, max_connections=1)
+    async with pool:
+        async with pool.acquire() as lease:
+            await lease.execute_command("SELECT", 3)  # dirty: reset before reuse
+        assert len(pool._recovering) == 1
+    stats = pool.stats()
+    assert (stats.total, stats.in_use, stats.closed_total) == (0, 0, 1)

@@ -36,21 +36,22 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._types import NOT_GIVEN, NotGiven
 from ..command import Command, TimedCommand
-from ..errors import ConfigError, ConnectionError, RedisError, ResponseError, TimeoutError
+from ..errors import ConfigError, ConnectionError, RedisError, TimeoutError
 from .base import Callback
 from .cache_config import CacheConfig
 from .cache_keys import CACHEABLE, FLUSHES, READ_ONLY, WRITE_KEYS, KeyFinder, key_bytes
 from .cache_store import CacheStore, Entry, ReadToken, estimate_size
 from .cache_tracking import TrackingConnection
-from .pipeline import Client, Pipeline
+from .pipeline import Client
 
 if TYPE_CHECKING:
+    from ..connection import Connection
     from ..pool import Pool
 
 
@@ -389,16 +390,15 @@ class ClientCache:
     async def _fetch(
         self, args: Sequence[Any], keys: tuple[bytes, ...], retryable: bool | None
     ) -> tuple[Any, list[Any]]:
-        """The read's reply and each key's PTTL, in one round trip."""
-        pipe = Pipeline(self._client, retryable=retryable)
-        pipe.execute_command(*args)
-        for key in keys:
-            pipe.execute_command("PTTL", key)
-        replies = await pipe.execute(raise_on_error=False)
-        value = replies[0]
-        if isinstance(value, RedisError):
-            raise value.__cause__ if isinstance(value.__cause__, ResponseError) else value
-        return value, replies[1:]
+        """The read's reply and each key's PTTL, in one round trip.
+
+        One executor operation (retries, deadline, observer apply as to the
+        read alone, and it is observed under the read's own name).
+        """
+        result: tuple[Any, list[Any]] = await self._client.executor.run(
+            _ReadWithTTL(args, keys, retryable)
+        )
+        return result
 
     def _store_reply(
         self,
@@ -528,6 +528,32 @@ class ClientCache:
             except (RedisError, OSError) as exc:  # ConfigError, auth errors: keep trying
                 log.info("cache tracking reconnect failed: %s", exc)
                 delay = min(delay * 2, 2.0)
+
+
+class _ReadWithTTL:
+    """An executor operation: a cacheable read and ``PTTL`` of each of its keys, in one write."""
+
+    __slots__ = ("_wire", "command", "retry_safe")
+
+    pins_connection = False
+
+    def __init__(
+        self, args: Sequence[Any], keys: tuple[bytes, ...], retryable: bool | None
+    ) -> None:
+        #: Names the operation (``GET``) to observers and in errors.
+        self.command = Command(tuple(args), None, retryable)
+        #: Reads are safe to repeat unless the caller said otherwise.
+        self.retry_safe = retryable is not False
+        self._wire = [self.command.args, *(("PTTL", key) for key in keys)]
+
+    def send(self, conn: Connection) -> Awaitable[Any]:
+        return conn.send_many(self._wire)
+
+    def result(self, replies: list[Any]) -> tuple[Any, list[Any]]:
+        value = replies[0]
+        if isinstance(value, RedisError):
+            raise value
+        return value, replies[1:]
 
 
 class _OwnerLeft(Exception):

@@ -18,7 +18,8 @@ writes one:
 
 * :meth:`RetryingExecutor._route` picks the lender (pool) for an operation;
   it is asked again before every retry, so a changed topology is followed.
-* :meth:`RetryingExecutor._redirect` sees every error reply first.  Returning
+* :meth:`RetryingExecutor._redirect` (a coroutine: it may refresh the slot
+  map or ask the sentinels) sees every error reply first.  Returning
   a :class:`Redirect` (for ``MOVED``: the new owner's pool; for ``ASK``: the
   importing node's pool and ``prelude=Command(("ASKING",))``) sends the
   operation again there, within the same deadline and without counting a
@@ -132,8 +133,13 @@ class RetryingExecutor:
         """The lender (pool) that should run ``op``."""
         raise NotImplementedError
 
-    def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
-        """Where to send ``op`` after the error reply ``error``, or ``None`` to raise it."""
+    async def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
+        """Where to send ``op`` after the error reply ``error``, or ``None`` to raise it.
+
+        Awaited only for error replies (never on the hot path), so it may
+        refresh a topology or ask the sentinels first; the overall deadline
+        keeps running meanwhile.
+        """
         return None
 
     def _observer(self) -> tuple[Pool, PoolObserver] | None:
@@ -214,7 +220,7 @@ class RetryingExecutor:
                     raise
             else:
                 if isinstance(reply, RedisError):
-                    redirect = self._redirect(op, reply)
+                    redirect = await self._redirect(op, reply)
                     if redirect is None or redirects >= self.max_redirects:
                         raise reply
                     redirects += 1

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..client.pubsub import PubSub
     from ..client.script import Script
     from .pipeline import ClusterPipeline
+    from .sharded import ShardedPubSub
 
 __all__ = ["RedisCluster"]
 
@@ -133,6 +134,7 @@ class RedisCluster(Commands):
         self._retryable: bool | None = None
         self._reads_replicas = read_from != "primary"
         self._closed = False
+        self._is_view = False
         #: Redirects (MOVED/ASK/TRYAGAIN/CLUSTERDOWN) followed per command, at most.
         self.max_redirects = max_redirects
         self.cluster_backoff = cluster_backoff
@@ -198,7 +200,9 @@ class RedisCluster(Commands):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop the background refresh and close every node's pool."""
+        """Stop the background refresh and close every node's pool (a view closes nothing)."""
+        if self._is_view:
+            return
         self._closed = True
         await self._nodes.aclose()
 
@@ -317,6 +321,7 @@ class RedisCluster(Commands):
         view = object.__new__(type(self))
         view.__dict__.update(self.__dict__)
         view._retryable = retryable
+        view._is_view = True
         return view
 
     # -- higher-level features --------------------------------------------------------
@@ -348,6 +353,16 @@ class RedisCluster(Commands):
         else:
             address = self._nodes.any_primary()
         return PubSub(self._nodes.pool(address), **kwargs)
+
+    def sharded_pubsub(self) -> ShardedPubSub:
+        """Sharded pub/sub: ``SSUBSCRIBE`` on each channel's slot owner, re-homed when it moves.
+
+        See :class:`~asyncpool.cluster.sharded.ShardedPubSub`; publish with
+        ``spublish`` / ``execute_command("SPUBLISH", channel, message)``.
+        """
+        from .sharded import ShardedPubSub
+
+        return ShardedPubSub(self)
 
     def register_script(self, script: str | bytes) -> Script:
         """A :class:`~asyncpool.Script`: EVALSHA routed by keys, SCRIPT LOAD to every node."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..client.base import Callback, CommandRunner
 from ..client.commands import Commands
 from ..client.executor import within_deadline
+from ..client.pipeline import Pipeline
 from ..client.redis import Redis
 from ..command_info import command_name
 from ..errors import (
@@ -61,10 +62,7 @@ class ClusterPipeline(_Base):
         ok_a, ok_b, a = await pipe.execute()
     """
 
-    __slots__ = ("_cluster", "_queue", "_retryable", "_transaction")
-
-    #: Commands queue here; cursor helpers (``scan_iter``) refuse to run.
-    _queues_commands = True
+    __slots__ = ("_cluster", "_inner", "_queue", "_retryable", "_slot", "_transaction")
 
     if TYPE_CHECKING:
 
@@ -77,6 +75,9 @@ class ClusterPipeline(_Base):
         self._transaction = transaction
         self._retryable = cluster._retryable if retryable is None else retryable
         self._queue: list[_Queued] = []
+        #: After :meth:`watch`: the MULTI/EXEC pipeline pinned to the keys' primary.
+        self._inner: Pipeline | None = None
+        self._slot: int | None = None
 
     def __repr__(self) -> str:
         mode = "transaction" if self._transaction else "pipeline"
@@ -98,10 +99,59 @@ class ClusterPipeline(_Base):
         tb: TracebackType | None,
     ) -> None:
         self.reset()
+        if self._inner is not None:
+            inner, self._inner = self._inner, None
+            await inner.reset()
 
     def reset(self) -> None:
-        """Drop the queued commands."""
+        """Drop the queued commands (a watching pipeline: await :meth:`unwatch`)."""
         self._queue = []
+
+    @property
+    def _queues_commands(self) -> bool:
+        """True while calls queue (cursor helpers such as ``scan_iter`` refuse to run)."""
+        return self._inner is None or self._inner._queues_commands
+
+    async def watch(self, *keys: Any) -> None:
+        """WATCH ``keys`` (one slot) on a connection of that slot's primary.
+
+        Like :meth:`Pipeline.watch <asyncpool.Pipeline.watch>`: commands then run
+        at once on that connection until :meth:`multi`; :meth:`execute` sends
+        MULTI/EXEC there and raises :class:`~asyncpool.WatchError` on a conflict.
+        """
+        slot = _one_slot([("WATCH", *keys)])
+        if self._inner is None:
+            cluster = self._cluster
+            if cluster._nodes.topology is None:
+                await cluster.initialize()
+            if slot is None:
+                raise RedisError("watch() needs at least one key")
+            address = cluster._nodes.primary_of(slot)
+            node = Redis(pool=cluster._nodes.pool(address), retry=cluster._retry)
+            self._inner = node.pipeline(transaction=True, retryable=self._retryable)
+            self._slot = slot
+        elif slot != self._slot:
+            raise CrossSlotError(
+                "CROSSSLOT every watched key must be in one slot with the others", "CROSSSLOT"
+            )
+        await self._inner.watch(*keys)
+
+    def multi(self) -> None:
+        """Start queueing the transaction's commands (after :meth:`watch`)."""
+        if self._inner is None:
+            raise RedisError(
+                "multi() on a cluster pipeline follows watch(); else pass transaction=True"
+            )
+        self._inner.multi()
+
+    async def unwatch(self) -> None:
+        """UNWATCH and release the pinned connection."""
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            try:
+                await inner.unwatch()
+            finally:
+                await inner.reset()
 
     def _cmd(
         self,
@@ -110,6 +160,14 @@ class ClusterPipeline(_Base):
         *,
         retryable: bool | None = None,
     ) -> Any:
+        inner = self._inner
+        if inner is not None:
+            if inner._queues_commands and slot_of(args) not in (None, self._slot):
+                raise CrossSlotError(
+                    f"CROSSSLOT {command_name(args)} is not in the watched keys' slot", "CROSSSLOT"
+                )
+            result = inner._cmd(args, callback, retryable=retryable)
+            return self if result is inner else result
         self._queue.append(_Queued(args, callback, retryable))
         return self
 
@@ -124,6 +182,13 @@ class ClusterPipeline(_Base):
         reply was read, its message naming the command's index; otherwise
         errors stand in the list.  The queue is empty afterwards.
         """
+        inner = self._inner
+        if inner is not None:  # watch mode: MULTI/EXEC on the pinned connection
+            self._inner = None
+            try:
+                return await inner.execute(raise_on_error=raise_on_error)
+            finally:
+                await inner.reset()
         queue, self._queue = self._queue, []
         if not queue:
             return []

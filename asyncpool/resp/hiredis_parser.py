@@ -177,11 +177,12 @@ class HiredisParser:
         base = self._stream - len(tail)  # stream offset of scanned[0]
         self._stream += len(data)
         py = self._py
-        clean = py is None and self._bulks.all_clean(scanned, base)
+        clean_to = 0 if py is not None else self._bulks.clean_prefix(scanned, base)
+        clean = clean_to == len(scanned)
         if clean:
             dirty = None  # the common case: one regex match, no guard needed
-        else:
-            dirty = self._guard.search(scanned)
+        else:  # clean items hold no suspicious header: guard from the CRLF before the rest
+            dirty = self._guard.search(scanned, max(clean_to - 2, 0))
             if dirty is not None:
                 last = dirty
                 for last in self._guard.finditer(scanned, dirty.start() + 1):  # noqa: B007

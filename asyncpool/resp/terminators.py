@@ -26,6 +26,7 @@ header, and the start of the line being received is always known.
 from __future__ import annotations
 
 import re
+import sys
 
 from .base import MAX_LINE
 
@@ -34,6 +35,9 @@ __all__ = ["TerminatorCheck"]
 #: Bulks up to this size are checked by the one-regex fast path.
 _FAST_MAX = 999
 _CLEAN: dict[tuple[int, int, int, int], re.Pattern[bytes]] = {}
+#: The items never overlap, so nothing is lost by never backtracking into them;
+#: a possessive repeat (Python 3.11+) skips saving the states to do so.
+_REPEAT = b"*+" if sys.version_info >= (3, 11) else b"*"
 #: A bulk or verbatim header (at a line start).
 _HEADER_HERE = re.compile(rb"[$=]([0-9]+)\r\n")
 
@@ -43,7 +47,7 @@ def _lengths(prefix: str, largest: int) -> bytes:
     alternatives: list[bytes] = []
     if prefix:
         size = int(prefix)
-        alternatives.append(rb"\r\n[\s\S]{%d}\r\n" % size if size else rb"\r\n\r\n")
+        alternatives.append(rb"\r\n(?s:.{%d})\r\n" % size if size else rb"\r\n\r\n")
     if prefix != "0":
         for digit in "0123456789":
             longer = prefix + digit
@@ -78,8 +82,8 @@ def clean_items(array: int, pairs: int, bulk: int, line: int) -> re.Pattern[byte
 
         largest = min(_FAST_MAX, 10 ** (bulk - 1) - 1)
         pattern = _CLEAN[key] = re.compile(
-            rb"(?:[^$=!~(|>*%%\r\n][^\r\n]{0,%d}\r\n|\*%b\r\n|%%%b\r\n|[$=](?:-1\r\n|%b))*"
-            % (line - 1, counts(array), counts(pairs), _lengths("", largest))
+            rb"(?:[^$=!~(|>*%%\r\n][^\r\n]{0,%d}\r\n|\*%b\r\n|%%%b\r\n|[$=](?:-1\r\n|%b))%b"
+            % (line - 1, counts(array), counts(pairs), _lengths("", largest), _REPEAT)
         )
     return pattern
 
@@ -105,20 +109,28 @@ class TerminatorCheck:
         self._line_start = offset
         self._terminator = -1
 
-    def all_clean(self, scanned: bytes, base: int) -> bool:
-        """True (and all checked) when ``scanned`` ends in whole, clean items from a line start.
+    def clean_prefix(self, scanned: bytes, base: int) -> int:
+        """Consume the whole, clean items that start ``scanned`` at the known line start.
 
-        The fast path: one regex match, and neither the guard nor :meth:`check`
-        is needed for this chunk.
+        Returns the index in ``scanned`` where they end: ``len(scanned)`` (the
+        common case: one regex match, and the chunk needs neither the guard nor
+        :meth:`check`), else where :meth:`check` and the guard must look on, or
+        0 while the line start is not in ``scanned`` (inside a payload or a long
+        line).  A payload cut by the last chunk is finished first.
         """
-        start = self._line_start - base  # negative while a terminator is awaited
+        terminator = self._terminator
+        if terminator >= 0:  # first the end of the payload the last chunk cut
+            at = terminator - base
+            if at + 2 > len(scanned) or scanned[at] != 13 or scanned[at + 1] != 10:
+                return 0  # still in it, or a bad terminator: check() says which
+            self._terminator = -1
+            self._line_start = terminator + 2
+        start = self._line_start - base  # negative inside a long line
         if start < 0:
-            return False
-        size = len(scanned)
-        if self._clean.match(scanned, start).end() != size:  # type: ignore[union-attr]
-            return False
-        self._line_start = base + size
-        return True
+            return 0
+        end = self._clean.match(scanned, start).end()  # type: ignore[union-attr]
+        self._line_start = base + end
+        return end
 
     def check(self, scanned: bytes, base: int) -> int:
         """Check ``scanned``; return the stream offset past a bad spot, or -1.

@@ -7,7 +7,7 @@ connection with ``ROLE``, and learns of failovers from ``+switch-master``
 events (with a slow poll behind them).  See docs/sentinel.md.
 """
 
-from .client import Sentinel, SentinelRedis, SentinelStats
+from .client import Sentinel, SentinelExecutor, SentinelRedis, SentinelStats
 from .nodes import Address
 from .service import Failover, Service
 from .url import SentinelURL, parse_sentinel_url, redact_sentinel_url
@@ -16,6 +16,7 @@ __all__ = [
     "Address",
     "Failover",
     "Sentinel",
+    "SentinelExecutor",
     "SentinelRedis",
     "SentinelStats",
     "SentinelURL",

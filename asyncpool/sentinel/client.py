@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import ssl as _ssl
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from .._types import NOT_GIVEN, NotGiven
 from ..client import Redis, Retry
-from ..client.base import Callback
 from ..client.cache_config import URL_KEYS as CACHE_URL_KEYS
+from ..client.executing import Operation, Redirect
+from ..client.executor import PoolExecutor
 from ..connection import Connection
-from ..errors import ConfigError, ConnectionError, ReadOnlyError
+from ..errors import ConfigError, ConnectionError, ReadOnlyError, RedisError
 from ..options import CONNECTION_FIELDS, POOL_FIELDS, ConnectionOptions, PoolOptions
 from ..pool import Hook, Pool
 from .nodes import Address, SentinelNodes
@@ -21,7 +21,7 @@ from .service import Failover, Service
 from .url import parse_sentinel_url
 from .watch import Watcher
 
-__all__ = ["Sentinel", "SentinelRedis", "SentinelStats"]
+__all__ = ["Sentinel", "SentinelExecutor", "SentinelRedis", "SentinelStats"]
 
 _CLIENT_KEYS = frozenset({"retries", "deadline", "retry_on_timeout"})
 _CLIENT_KEYS |= CACHE_URL_KEYS  # client-side cache: master_for(..., cache=...) (issue 15)
@@ -51,23 +51,51 @@ class SentinelStats:
     failovers: tuple[Failover, ...]
 
 
+class SentinelExecutor(PoolExecutor):
+    """The executor of a primary client: ``READONLY`` is followed like a redirect.
+
+    A ``READONLY`` reply means the server was demoted and did not run the
+    command.  The service is told (its pools' connections expire and the
+    sentinels are asked again before the next dial), and the operation is
+    sent once more, within the same deadline, on a fresh connection; the
+    ``ROLE`` check makes sure that one reaches the primary.
+    """
+
+    __slots__ = ("service",)
+
+    def __init__(self, pool: Pool, retry: Retry, service: Service) -> None:
+        super().__init__(pool, retry)
+        #: The service whose primary this executor follows.
+        self.service = service
+
+    def __repr__(self) -> str:
+        return f"<SentinelExecutor {self.service.name} {self.pool!r}>"
+
+    async def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
+        if isinstance(error, ReadOnlyError):
+            self.service.demoted()
+            return Redirect(self.pool)
+        return None
+
+
 class SentinelRedis(Redis):
     """A :class:`~asyncpool.Redis` whose pool dials through the sentinels.
 
-    On a primary client, a ``READONLY`` error (the server was demoted) makes
-    the client ask the sentinels again; when they name another primary the
-    command (refused, so not applied) runs once more there.
+    A primary client runs on a :class:`SentinelExecutor`: a ``READONLY``
+    error (the server was demoted) makes it ask the sentinels again and run
+    the command (refused, so not applied) once more on the primary they name.
     """
 
-    __slots__ = ("_primary", "_service")
+    __slots__ = ("_service",)
 
     def __init__(
         self, pool: Pool, service: Service, *, primary: bool, retry: Retry | None = None
     ) -> None:
         super().__init__(pool=pool, retry=retry)
         self._owns_executor = True  # made for this client alone: closed with it
+        if primary:
+            self._executor = SentinelExecutor(pool, self.retry, service)
         self._service = service
-        self._primary = primary
 
     @property
     def service(self) -> Service:
@@ -75,54 +103,14 @@ class SentinelRedis(Redis):
         return self._service
 
     def __repr__(self) -> str:
-        kind = "primary" if self._primary else "replica"
+        kind = "primary" if isinstance(self._executor, SentinelExecutor) else "replica"
         return f"<SentinelRedis {self._service.name} {kind} {self.pool!r}>"
-
-    def _cmd(
-        self,
-        args: tuple[Any, ...],
-        callback: Callback | None = None,
-        *,
-        retryable: bool | None = None,
-    ) -> Any:
-        run = super()._cmd
-        if not self._primary:
-            return run(args, callback, retryable=retryable)
-        return self._guard(lambda: run(args, callback, retryable=retryable))
-
-    async def execute_command(
-        self,
-        *args: Any,
-        retryable: bool | None = None,
-        timeout: float | NotGiven | None = NOT_GIVEN,
-    ) -> Any:
-        """Run any command by name (see :meth:`Redis.execute_command`)."""
-        run = super().execute_command
-        if not self._primary:
-            return await run(*args, retryable=retryable, timeout=timeout)
-        return await self._guard(lambda: run(*args, retryable=retryable, timeout=timeout))
-
-    async def _guard(self, call: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-        try:
-            return await call()
-        except ReadOnlyError:
-            service = self._service
-            before = service.master
-            service.demoted()
-            try:
-                after = await service.rediscover("readonly")
-            except ConnectionError:
-                raise  # the READONLY error, with the sentinels' failure as context
-            if after == before:
-                raise
-            return await call()  # refused before, so it was not applied: safe to run again
 
     def retryable(self, retryable: bool = True) -> SentinelRedis:
         """A view whose commands are all (not) retried; see :meth:`Redis.retryable`."""
         view = super().retryable(retryable)
         assert isinstance(view, SentinelRedis)
         view._service = self._service
-        view._primary = self._primary
         return view
 
 

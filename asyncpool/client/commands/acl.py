@@ -19,8 +19,19 @@ def _words(value: str | Iterable[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+#: The order Redis lists a user's flags in; RESP3 sends them as a set, which has none.
+_FLAG_ORDER = ("on", "off", "allkeys", "allchannels", "allcommands", "nopass",
+               "skip-sanitize-payload", "sanitize-payload")  # fmt: skip
+
+
+def _flag_rank(flag: str) -> tuple[int, str]:
+    return (_FLAG_ORDER.index(flag) if flag in _FLAG_ORDER else len(_FLAG_ORDER), flag)
+
+
 def _rules(value: Any) -> list[str]:
-    if isinstance(value, (list, set, tuple)):
+    if isinstance(value, (set, frozenset)):
+        return sorted((replies.to_str(v) for v in value), key=_flag_rank)
+    if isinstance(value, (list, tuple)):
         return [replies.to_str(v) for v in value]
     text = replies.to_str(value)
     return text.split(" ") if text else []

@@ -12,13 +12,13 @@ from ._base import CommandMixin, Reply, StrT
 
 __all__ = ["GeoCommands"]
 
-_UNITS = ("M", "KM", "MI", "FT")
+_UNITS = ("m", "km", "mi", "ft")  # Redis 6.2 takes lower case only
 
 
 def _unit(command: str, unit: str | None) -> list[str]:
     if unit is None:
-        return ["M"]
-    word = unit.upper()
+        return ["m"]
+    word = unit.lower()
     if word not in _UNITS:
         raise ConfigError(f"{command}: unit must be m, km, mi or ft, not {unit!r}")
     return [word]
