@@ -14,6 +14,11 @@ from typing import Any
 import pytest
 
 import asyncpool
+from asyncpool._compat import timeout as compat_timeout
+from asyncpool.client.executing import Operation, Redirect
+from asyncpool.client.executor import PoolExecutor
+from asyncpool.command import Command
+from asyncpool.errors import RedisError
 from asyncpool.pool.sharing import shareable_name
 from asyncpool.testing import FaultProxy
 
@@ -70,7 +75,8 @@ async def owed(redis: asyncpool.Redis, count: int) -> None:
 @pytest.mark.parametrize(
     "name",
     ["BLPOP", "BRPOP", "XREAD", "WAIT", "MULTI", "EXEC", "WATCH", "SELECT", "SUBSCRIBE",
-     "PSUBSCRIBE", "SSUBSCRIBE", "CLIENT", "MONITOR", "HELLO", "AUTH", "RESET", "QUIT"],
+     "PSUBSCRIBE", "SSUBSCRIBE", "CLIENT", "MONITOR", "HELLO", "AUTH", "RESET", "QUIT",
+     "SCRIPT", "FUNCTION"],
 )  # fmt: skip
 def test_commands_that_must_not_share(name: str) -> None:
     assert not shareable_name(name)
@@ -357,3 +363,53 @@ async def test_an_expired_connection_gets_no_new_riders(redis_server: Any, uniqu
             timeout=5,
             what="the expired connection closed",
         )
+
+
+async def test_script_kill_does_not_queue_behind_the_script_it_kills(
+    private_redis_server: Any,
+) -> None:
+    """A KILL riding the busy script's connection would wait for the script to end."""
+    # pre-warmed: the busy script would hold up the handshake of a new connection
+    pool = make_pool(private_redis_server, multiplex=True, max_connections=2, min_idle=2)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        await redis.execute_command("CONFIG", "SET", "lua-time-limit", 50)  # BUSY after 50 ms
+        blocker = asyncio.ensure_future(redis.execute_command("EVAL", SLOW, 0, 5000))
+        await owed(redis, 1)
+        async with compat_timeout(3):  # the script would run for 5 s
+            while True:
+                try:
+                    await redis.execute_command("SCRIPT", "KILL")
+                    break
+                except asyncpool.ResponseError:  # NOTBUSY: the script has not started yet
+                    await asyncio.sleep(0.01)
+        with pytest.raises(asyncpool.ResponseError):
+            await blocker  # killed
+
+
+class _Redirecting(PoolExecutor):
+    """WRONGTYPE on ``home`` -> run again on ``away`` after ``SELECT 2`` (a stand-in for ASK)."""
+
+    def __init__(self, home: asyncpool.Pool, away: asyncpool.Pool) -> None:
+        super().__init__(home, asyncpool.Retry())
+        self.away = away
+
+    async def _redirect(self, op: Operation, error: RedisError) -> Redirect | None:
+        if isinstance(error, asyncpool.ResponseError) and error.code == "WRONGTYPE":
+            return Redirect(self.away, Command(("SELECT", 2)))
+        return None
+
+
+async def test_a_redirected_command_leaves_the_shared_path(
+    redis_server: Any, unique_key: str
+) -> None:
+    """After a redirect the command runs on the new lender, prelude first: not shared."""
+    home = make_pool(redis_server, multiplex=True)
+    away = make_pool(redis_server, multiplex=True, db=1)
+    async with home, away:
+        await asyncpool.Redis(pool=home).lpush(unique_key, "x")  # GET on it: WRONGTYPE
+        async with away.acquire() as lease:
+            await lease.execute_command("SELECT", 2)
+            await lease.execute_command("SET", unique_key, "in-db-2")
+        redis = asyncpool.Redis(executor=_Redirecting(home, away))
+        assert await redis.get(unique_key) == b"in-db-2"
+        assert home.stats().in_use == away.stats().in_use == 0

@@ -225,6 +225,7 @@ class RetryingExecutor:
                         raise reply
                     redirects += 1
                     lender, prelude = redirect.lender, redirect.prelude
+                    sharing = None  # another lender, maybe a prelude: an exclusive connection
                     continue
                 if plain:
                     callback = op.callback  # type: ignore[attr-defined]

@@ -84,7 +84,11 @@ __all__ = ["Sharing", "SharingStats", "shareable_name"]
 
 #: Beyond :data:`STATEFUL` and :data:`BLOCKING`: commands that end or take over
 #: the connection, or whose replies do not follow the one-reply-per-command rule.
-NEVER_SHARED = frozenset({"QUIT", "SYNC", "PSYNC", "REPLCONF", "SHUTDOWN", "DEBUG"})
+#: ``SCRIPT KILL`` / ``FUNCTION KILL`` must not queue behind the script they stop
+#: (so ``SCRIPT`` and ``FUNCTION``, rare admin commands, keep a connection each).
+NEVER_SHARED = frozenset(
+    {"QUIT", "SYNC", "PSYNC", "REPLCONF", "SHUTDOWN", "DEBUG", "SCRIPT", "FUNCTION"}
+)
 _NAME_TYPES = (str, bytes)
 #: Command names whose decision is cached (each name object once).
 _MAX_DECISIONS = 1024
