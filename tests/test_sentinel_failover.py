@@ -285,7 +285,10 @@ async def test_kill_9_of_the_primary(
     """The primary dies (SIGKILL): writes fail for a while, then resume on the promoted replica."""
     group = sentinel_group_factory(down_after_ms=500, failover_timeout_ms=2000)
     load = await _run_load_through(group, group.primary.kill, record_property, "killed", caplog)
-    # SETs in flight when it died were not repeated on the new primary behind the caller's
-    # back: their callers were told the outcome is unknown (reads were retried, then failed)
-    assert any(isinstance(e, asyncpool.OutcomeUnknownError) for e in load.errors)
+    # writes failed while there was no primary, each with a connection error: those in
+    # flight when it died as OutcomeUnknownError (never repeated on the new primary
+    # behind the caller's back), the rest as refused dials.  Whether any was in flight
+    # at the instant of the kill depends on scheduling, so it is not asserted here
+    # (tests/test_pool_faults.py cuts a connection after the request, deterministically).
+    assert load.errors
     assert all(isinstance(e, asyncpool.ConnectionError) for e in load.errors)
