@@ -149,6 +149,8 @@ async def test_falls_back_when_primary_fails_and_returns_after(
 ) -> None:
     # No background probing after startup: the test runs each probe round itself.
     async with running_stack(private_redis_server, probe_interval=3600) as s:
+        # the startup round must not see the failure below (it would mark primary down first)
+        await asyncio.wait_for(s.gateway.prober.first_round.wait(), 30)
         await s.client.post(f"{s.primary.url}/admin/fail")
         reply = await s.get("quotes/3")
         assert reply.status_code == 200

@@ -55,6 +55,8 @@ class HealthProber:
         self._registry = registry
         self._settings = settings
         self._task: asyncio.Task[None] | None = None
+        #: Set once the first round has finished (well or not).
+        self.first_round = asyncio.Event()
 
     def start(self) -> None:
         """Start the background task."""
@@ -75,6 +77,7 @@ class HealthProber:
                 await self.probe_all()
             except Exception:  # a bad round must not end probing
                 log.exception("health probe round failed")
+            self.first_round.set()
             await asyncio.sleep(self._settings.probe_interval)
 
     async def probe_all(self) -> None:
