@@ -47,11 +47,15 @@ class LogThrottle:
         """Seconds between two records of one key."""
         return REPEAT_INTERVAL if self._interval is None else self._interval
 
-    def log(self, key: Hashable, level: int, msg: str, *args: object) -> bool:
+    def log(
+        self, key: Hashable, level: int, msg: str, *args: object, exc_info: bool = False
+    ) -> bool:
         """Log ``msg % args`` unless ``key`` was logged less than an interval ago.
 
         A left-out record is counted; the next one logged for ``key`` ends with
-        ``(N more like this in the last S s)``.  Returns whether it was logged.
+        ``(N more like this in the last S s)``.  ``exc_info`` adds the exception
+        being handled (its traceback) to a record that is logged.  Returns whether
+        it was logged.
         """
         now = time.monotonic()
         entry = self._entries.get(key)
@@ -62,7 +66,8 @@ class LogThrottle:
             msg += " (%d more like this in the last %.0fs)"
             args = (*args, entry.repeats, now - entry.logged_at)
         self._entries[key] = _Entry(now)
-        self.logger.log(level, msg, *args, stacklevel=2)  # the caller's file and line
+        # stacklevel: the record names the caller's file and line
+        self.logger.log(level, msg, *args, exc_info=exc_info, stacklevel=2)
         return True
 
     def hold(self, key: Hashable) -> None:

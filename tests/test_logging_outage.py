@@ -200,3 +200,105 @@ def test_records_point_at_the_code_that_logged() -> None:
         logger.removeHandler(handler)
     assert [r.getMessage() for r in records] == ["event x"]
     assert records[0].filename == "test_logging_outage.py"
+
+
+def info_matching(caplog: pytest.LogCaptureFixture, pattern: str) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.name.startswith("asyncpool")
+        and r.levelno >= logging.INFO
+        and re.search(pattern, r.getMessage())
+    ]
+
+
+def assert_throttled(records: list[logging.LogRecord], interval: float) -> int:
+    """Records of one repeating event are an interval apart; returns the repeats they count."""
+    counted = 0
+    for earlier, later in itertools.pairwise(records):
+        assert later.created - earlier.created >= interval * 0.9  # never more often
+        match = re.search(r"\((\d+) more like this in the last \d+s\)$", later.getMessage())
+        assert match, later.getMessage()
+        counted += int(match[1])
+    return counted
+
+
+async def test_pubsub_reconnect_failures_repeat_once_per_interval_with_a_count(
+    redis_server: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if redis_server.password or redis_server.tls_port:
+        pytest.skip("needs a plain server")
+    interval = 0.3
+    monkeypatch.setattr(_log_throttle, "REPEAT_INTERVAL", interval)
+    caplog.set_level(logging.INFO, logger="asyncpool")
+    async with FaultProxy(redis_server.host, redis_server.port) as proxy:
+        pool = fast_probing_pool("127.0.0.1", proxy.port)
+        async with (
+            pool,
+            asyncpool.Redis(pool=pool).pubsub(
+                reconnect_backoff=0.005, reconnect_backoff_max=0.02
+            ) as ps,
+        ):
+            await ps.subscribe("log-throttle")
+            proxy.refuse(True)
+            proxy.cut()
+            await wait_until(
+                lambda: len(info_matching(caplog, r"pubsub reconnect attempt")) >= 3,
+                what="three reconnect failure records",
+            )
+            proxy.refuse(False)
+            await wait_until(
+                lambda: bool(info_matching(caplog, r"pubsub reconnected")), what="reconnected"
+            )
+
+    failed = info_matching(caplog, r"pubsub reconnect attempt \d+ to .* failed")
+    attempts = [int(re.search(r"attempt (\d+)", r.getMessage())[1]) for r in failed]  # type: ignore[index]
+    assert attempts[0] == 1  # the first failure at once
+    counted = assert_throttled(failed, interval)
+    for (earlier, later), record in zip(itertools.pairwise(attempts), failed[1:], strict=True):
+        match = re.search(r"\((\d+) more like", record.getMessage())
+        assert match is not None
+        assert int(match[1]) == later - earlier - 1  # the count is exactly what was left out
+    assert counted >= len(failed)  # attempts ran every ~20 ms: most were left out
+    back = info_matching(caplog, r"pubsub reconnected")
+    assert len(back) == 1  # the state change: once
+    total = int(re.search(r"after (\d+) attempt", back[0].getMessage())[1])  # type: ignore[index]
+    assert total > attempts[-1]
+    assert len(info_matching(caplog, r"pubsub connection to .* lost")) == 1
+
+
+async def test_cache_tracking_reconnect_failures_repeat_once_per_interval_with_a_count(
+    redis_server: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if redis_server.password or redis_server.tls_port:
+        pytest.skip("needs a plain server")
+    interval = 0.3
+    monkeypatch.setattr(_log_throttle, "REPEAT_INTERVAL", interval)
+    caplog.set_level(logging.INFO, logger="asyncpool")
+    async with (
+        FaultProxy(redis_server.host, redis_server.port) as proxy,
+        asyncpool.Redis(host="127.0.0.1", port=proxy.port, cache=True) as client,
+    ):
+        cache = client.cache
+        assert cache is not None
+        await client.get("log-throttle")
+        await wait_until(lambda: cache.stats().tracking, what="tracking on")
+        proxy.refuse(True)
+        proxy.cut()
+        # the reconnect backs off 50 ms, 100 ms, ... 2 s: two records take about 2 s
+        await wait_until(
+            lambda: len(info_matching(caplog, r"cache tracking reconnect failed")) >= 2,
+            what="two reconnect failure records",
+        )
+        proxy.refuse(False)
+        await wait_until(lambda: cache.stats().tracking, what="tracking on again")
+        refused = proxy.connections_refused
+
+    failed = info_matching(caplog, r"cache tracking reconnect failed")
+    counted = assert_throttled(failed, interval)
+    assert counted >= 1  # the first backoffs are shorter than the interval
+    back = info_matching(caplog, r"cache tracking on again")
+    assert len(back) == 1
+    total = int(re.search(r"\((\d+) failed reconnect", back[0].getMessage())[1])  # type: ignore[index]
+    assert total >= counted + len(failed)
+    assert total <= refused  # no more failures than refused connections

@@ -40,6 +40,7 @@ from collections.abc import Awaitable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._log_throttle import LogThrottle
 from .._types import NOT_GIVEN, NotGiven
 from ..command import Command, TimedCommand
 from ..errors import ConfigError, ConnectionError, RedisError, TimeoutError
@@ -159,6 +160,8 @@ class ClientCache:
         self._tracker: TrackingConnection | None = None
         self._starting: asyncio.Future[None] | None = None
         self._reconnect: asyncio.Task[None] | None = None
+        #: Reconnect failures repeat through an outage: logged once per interval, counted.
+        self._throttle = LogThrottle(log)
         self._write_seq = 0
         #: Reads in flight, by cache key, that a concurrent identical read may share.
         self._pending: dict[Any, _Pending] = {}
@@ -521,13 +524,25 @@ class ClientCache:
 
     async def _reconnect_loop(self) -> None:
         delay = 0.05
+        failures = 0
         while self._state is _DOWN:
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             try:
                 await self._connect()
             except (RedisError, OSError) as exc:  # ConfigError, auth errors: keep trying
-                log.info("cache tracking reconnect failed: %s", exc)
+                self._throttle.log(
+                    "reconnect", logging.INFO, "cache tracking reconnect failed: %s", exc
+                )
                 delay = min(delay * 2, 2.0)
+                failures += 1
+                continue
+            logged = self._throttle.forget("reconnect") is not None
+            if logged and self._state is _UP:  # "reconnect failed" was logged: say it is over
+                log.info(
+                    "cache tracking on again for %s (%d failed reconnect(s))",
+                    self._client.pool.name,
+                    failures,
+                )
 
 
 class _ReadWithTTL:

@@ -41,6 +41,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
+from .._log_throttle import LogThrottle
 from .._types import NOT_GIVEN, NotGiven
 from ..connection import Connection
 from ..errors import ConfigError, ConnectionError, PoolClosed, RedisError, TimeoutError
@@ -115,6 +116,8 @@ class PubSub(ReplyDispatch):
         self._resubscribing = False
         self._notice: PubSubMessage | None = None
         self._closed = False
+        #: Reconnect failures repeat through an outage: logged once per interval, counted.
+        self._throttle = LogThrottle(log)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("connected" if self.connected else "idle")
@@ -498,7 +501,9 @@ class PubSub(ReplyDispatch):
                 return
             except Exception as exc:  # RedisError mostly; anything else must not end healing
                 self._drop_connection(exc)
-                log.info(
+                self._throttle.log(
+                    "reconnect",
+                    logging.INFO,
                     "pubsub reconnect attempt %d to %s failed: %s",
                     attempt,
                     self.options.address,
@@ -516,8 +521,11 @@ class PubSub(ReplyDispatch):
                 continue
             break
         self._reconnect_task = None
+        repeats = self._throttle.forget("reconnect")
         if self._closed:
             return
+        if repeats is not None:  # "attempt failed" was logged: say once that it is over
+            log.info("pubsub reconnected to %s after %d attempt(s)", self.options.address, attempt)
         self._notify_reconnected()
         callback = self.on_reconnect
         if callback is not None:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from .._compat import TIMEOUT_ERRORS, timeout
+from .._log_throttle import LogThrottle
 from ..connection import Connection
 from ..errors import ConnectionError, RedisError, ResponseError
 from ..options import ConnectionOptions, PoolOptions
@@ -87,6 +88,9 @@ class ClusterNodes:
         self._pool_hooks: list[Callable[[Pool], None]] = []
         #: Round-trip seconds per node (a moving average of PINGs), for lowest_latency reads.
         self.latency: dict[Address, float] = {}
+        #: Refresh failures repeat through an outage: logged once per interval, counted.
+        self._throttle = LogThrottle(log)
+        self._refresh_failures = 0
 
     # -- pools ---------------------------------------------------------------------
     def pool(self, address: Address) -> Pool:
@@ -265,7 +269,14 @@ class ClusterNodes:
             try:
                 await self.refresh()
             except Exception:  # a failed periodic check must not end the loop
-                log.exception("periodic cluster topology refresh failed")
+                self._throttle.log(
+                    "periodic",
+                    logging.ERROR,
+                    "periodic cluster topology refresh failed",
+                    exc_info=True,
+                )
+            else:
+                self._throttle.forget("periodic")
 
     def _candidates(self) -> list[Address]:
         out: list[Address] = []
@@ -289,12 +300,32 @@ class ClusterNodes:
                 errors.append(f"{address[0]}:{address[1]}: {exc}")
                 continue
             if topology.covered() == len(topology.table):
+                self._refresh_works(errors)
                 return topology
             if best is None or topology.covered() > best.covered():
                 best = topology
         if best is None:
-            log.warning("cluster topology refresh failed: %s", "; ".join(errors) or "no nodes")
+            self._refresh_failures += 1
+            self._throttle.log(
+                "refresh",
+                logging.WARNING,
+                "cluster topology refresh failed: %s",
+                "; ".join(errors) or "no nodes",
+            )
+        else:
+            self._refresh_works(errors)
         return best
+
+    def _refresh_works(self, errors: list[str]) -> None:
+        """A node answered: if "refresh failed" was logged, say once that it is over."""
+        failures, self._refresh_failures = self._refresh_failures, 0
+        if self._throttle.forget("refresh") is not None:
+            log.warning(
+                "cluster topology refresh works again (%d failed refresh(es);"
+                " %d node(s) did not answer this time)",
+                failures,
+                len(errors),
+            )
 
     async def _ask(self, address: Address) -> Topology:
         host, port = address

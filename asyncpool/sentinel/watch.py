@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from .._log_throttle import LogThrottle
 from ..client import RECONNECTED, PubSub
 from ..errors import RedisError
 from .nodes import Address, SentinelNodes, text
@@ -49,6 +50,9 @@ class Watcher:
         self._closed = False
         #: Sentinels whose ``+switch-master`` subscription is confirmed and open.
         self.subscribed_to: set[Address] = set()
+        #: Poll failures repeat while sentinels are down: logged once per interval, counted.
+        self._throttle = LogThrottle(log)
+        self._poll_failures: dict[str, int] = {}
 
     @property
     def running(self) -> bool:
@@ -124,7 +128,23 @@ class Watcher:
                         await service.rediscover("poll")
                     await self._nodes.refresh(service.name)
                 except RedisError as exc:
-                    log.info("sentinel poll of %r failed: %s", service.name, exc)
+                    self._poll_failures[service.name] = self._poll_failures.get(service.name, 0) + 1
+                    self._throttle.log(
+                        ("poll", service.name),
+                        logging.INFO,
+                        "sentinel poll of %r failed: %s",
+                        service.name,
+                        exc,
+                    )
+                    continue
+                failures = self._poll_failures.pop(service.name, 0)
+                if self._throttle.forget(("poll", service.name)) is not None:
+                    # "poll failed" was logged: say once that it is over
+                    log.info(
+                        "sentinel poll of %r works again (%d failed poll(s))",
+                        service.name,
+                        failures,
+                    )
             if self._subscribe:
                 for address in self._nodes.addresses:
                     self._listen_to(address)
