@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
@@ -66,6 +67,18 @@ async def test_a_repeated_read_is_a_hit_served_without_the_server(
             private_redis_server.resume()
         stats = _stats(client)
         assert (stats.hits, stats.misses, stats.entries) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("name", ["get", "Get", b"GET"])
+async def test_a_read_named_in_any_case_is_cached_and_a_write_in_any_case_invalidates(
+    cached: asyncpool.Redis, unique_key: str, name: Any
+) -> None:
+    await cached.set(unique_key, "v1")
+    assert await cached.execute_command(name, unique_key) == b"v1"  # miss, now cached
+    assert await cached.execute_command(name, unique_key) == b"v1"  # hit
+    assert (_stats(cached).hits, _stats(cached).misses) == (1, 1)
+    await cached.execute_command("Set", unique_key, "v2")  # our own write, mixed case
+    assert await cached.execute_command(name, unique_key) == b"v2"
 
 
 @pytest.mark.parametrize("decode", [False, True], ids=["bytes", "str"])

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .._log_throttle import LogThrottle
 from .._types import NOT_GIVEN, NotGiven
-from ..command import Command, TimedCommand
+from ..command import Command, TimedCommand, command_name
 from ..errors import ConfigError, ConnectionError, RedisError, TimeoutError
 from .base import Callback
 from .cache_config import CacheConfig
@@ -118,22 +118,6 @@ class CacheStats:
         return (self.hits + self.joins) / total
 
 
-def _forms(names: Iterable[str]) -> set[Any]:
-    out: set[Any] = set()
-    for name in names:
-        for form in (name.upper(), name.lower()):
-            out.add(form)
-            out.add(form.encode())
-    return out
-
-
-_READ_ONLY_FORMS = frozenset(_forms(READ_ONLY))
-_FLUSH_FORMS = frozenset(_forms(FLUSHES))
-_WRITE_FINDERS: dict[Any, KeyFinder] = {
-    form: finder for name, finder in WRITE_KEYS.items() for form in _forms([name])
-}
-
-
 class ClientCache:
     """The client-side cache of one :class:`~asyncpool.Redis` client (``redis.cache``)."""
 
@@ -149,10 +133,10 @@ class ClientCache:
         self._generation = client.pool._generation
         self.config = config
         self._store = CacheStore(config.max_entries, config.max_bytes, config.entry_limit)
-        self._finders: dict[Any, KeyFinder] = {
-            form: CACHEABLE[name] for name in config.command_names for form in _forms([name])
+        #: By upper-case name (``command_name`` normalises case, str and bytes).
+        self._finders: dict[str, KeyFinder] = {
+            name: CACHEABLE[name] for name in config.command_names
         }
-        self._cached_forms = frozenset(_forms(CACHEABLE))
         self._prefixes = config.prefix_bytes
         self._ttl = config.ttl
         self._state = _NEW
@@ -266,7 +250,7 @@ class ClientCache:
         timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> Coroutine[Any, Any, Any]:
         """The client's command path when caching is on; returns the coroutine to await."""
-        name = args[0] if args else None
+        name = command_name(args)
         finder = self._finders.get(name)
         if finder is not None and timeout is NOT_GIVEN:
             return self._read(args, finder, callback, retryable)
@@ -275,7 +259,7 @@ class ClientCache:
         else:
             command = TimedCommand(tuple(args), callback, retryable, timeout=timeout)
         coro = self._client.executor.run(command)
-        if name in _READ_ONLY_FORMS or name in self._cached_forms:
+        if name in READ_ONLY or name in CACHEABLE:
             return coro
         return self._write(args, coro)
 
@@ -297,13 +281,13 @@ class ClientCache:
         for args in commands:
             if not args:
                 continue
-            name = args[0]
-            if name in _READ_ONLY_FORMS or name in self._cached_forms:
+            name = command_name(args)
+            if name in READ_ONLY or name in CACHEABLE:
                 continue
-            finder = _WRITE_FINDERS.get(name)
+            finder = WRITE_KEYS.get(name)
             if finder is not None:
                 store.invalidate([key_bytes(k) for k in finder(args)])
-            elif name in _FLUSH_FORMS or _upper(name) in FLUSHES:
+            elif name in FLUSHES:
                 self._flush()
             else:
                 fence = True
@@ -590,12 +574,6 @@ class _Pending:
 def _retrieve(fut: asyncio.Future[Any]) -> None:
     if not fut.cancelled():
         fut.exception()
-
-
-def _upper(name: Any) -> str:
-    if isinstance(name, bytes):
-        return name.decode("ascii", "replace").upper()
-    return str(name).upper()
 
 
 def _cache_key(args: Sequence[Any]) -> Any:
