@@ -17,15 +17,14 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._types import Callback
-from ..command import Command, TimedCommand
+from ..command import Command
 from .executing import Lender, Operation, RetryingExecutor, within_deadline
 from .retry import Retry
 
 if TYPE_CHECKING:
     from ..pool import AcquireContext, Pool, PoolObserver
 
-__all__ = ["Executor", "PoolExecutor", "execute", "within_deadline"]
+__all__ = ["Executor", "PoolExecutor", "within_deadline"]
 
 
 class Executor(Protocol):
@@ -93,23 +92,3 @@ class PoolExecutor(RetryingExecutor):
     async def aclose(self) -> None:
         """Close the pool."""
         await self.pool.close()
-
-
-def execute(
-    pool: Pool,
-    args: tuple[Any, ...],
-    callback: Callback | None,
-    retry: Retry,
-    retryable: bool | None,
-    timeout_override: float | None = None,
-) -> Coroutine[Any, Any, Any]:
-    """Run ``args`` once on ``pool`` under ``retry`` (the pre-executor call, kept for callers).
-
-    Prefer ``redis.executor.run(Command(args, callback, retryable))``.
-    ``timeout_override`` ``None`` keeps ``socket_timeout``.
-    """
-    if timeout_override is None:
-        command: Command = Command(args, callback, retryable)
-    else:
-        command = TimedCommand(args, callback, retryable, timeout=timeout_override)
-    return PoolExecutor(pool, retry).run(command)
