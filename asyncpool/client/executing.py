@@ -150,9 +150,18 @@ class RetryingExecutor:
     def run(self, op: Operation) -> Coroutine[Any, Any, Any]:
         """The coroutine that runs ``op`` to its result (retries, deadline, observer).
 
-        One coroutine frame on the hot path; a deadline or an observer adds one each.
+        One coroutine frame on the hot path, observed or not; a deadline adds one.
         """
-        return self.wrap(op.command, self._attempts(op, self._route(op)))
+        return self._start(op, self._route(op))
+
+    def _start(self, op: Operation, lender: Lender) -> Coroutine[Any, Any, Any]:
+        """:meth:`_attempts` on ``lender``, observed and under the deadline."""
+        if self.retry.deadline is None:
+            observing = self._observer()
+            if observing is None:
+                return self._attempts(op, lender)
+            return self._attempts(op, lender, observing[1], observing[0])
+        return self.wrap(op.command, self._attempts(op, lender))
 
     def wrap(self, command: Command, coro: Coroutine[Any, Any, Any]) -> Coroutine[Any, Any, Any]:
         """``coro`` under the overall deadline and the observer, named by ``command``.
@@ -168,72 +177,98 @@ class RetryingExecutor:
             coro = observed(observing[0], observing[1], command, coro)
         return coro
 
-    async def _attempts(self, op: Operation, lender: Lender) -> Any:
-        """The retry loop, starting on ``lender`` (``_route(op)``)."""
-        retry = self.retry
-        prelude: Command | None = None
-        attempt = 1
-        redirects = 0
-        plain = op.__class__ is Command  # the common case, sent without indirection
-        sharing = self._sharing
-        if sharing is not None and (not plain or not sharing.shareable(cast(Command, op))):
-            sharing = None  # batches, WATCH, per-call timeouts, stateful or blocking commands
-        while True:
-            sent = False
-            try:
-                if sharing is not None:  # held for the write only (see pool/sharing.py)
-                    command = cast(Command, op)
-                    ride = sharing.ride(command) or await sharing.board(command)
-                    sent = True
-                    reply = await sharing.wait(*ride)
-                else:
-                    conn = lender.try_lend()  # the hot path: no coroutine when one is idle
-                    if conn is None:
-                        conn = await lender.lend()
-                    try:
+    async def _attempts(
+        self,
+        op: Operation,
+        lender: Lender,
+        observer: PoolObserver | None = None,
+        observed_pool: Pool | None = None,
+    ) -> Any:
+        """The retry loop, starting on ``lender`` (``_route(op)``).
+
+        With ``observer``, the whole loop is timed for it in this frame (what
+        :func:`observed` does around a coroutine, without a second frame on an
+        instrumented pool's hot path).
+        """
+        started = time.perf_counter() if observer is not None else 0.0
+        error: BaseException | None = None
+        try:
+            retry = self.retry
+            prelude: Command | None = None
+            attempt = 1
+            redirects = 0
+            plain = op.__class__ is Command  # the common case, sent without indirection
+            sharing = self._sharing
+            if sharing is not None and (not plain or not sharing.shareable(op)):  # type: ignore[arg-type]
+                sharing = None  # batches, WATCH, per-call timeouts, stateful or blocking commands
+            while True:
+                sent = False
+                try:
+                    if sharing is not None:  # held for the write only (see pool/sharing.py)
+                        ride = sharing.ride(op) or await sharing.board(op)  # type: ignore[arg-type]
                         sent = True
-                        if prelude is not None:
-                            await conn.send_command(prelude)
-                        if plain:
-                            reply = await conn.send_command(op)  # type: ignore[arg-type]
-                        else:
-                            reply = await op.send(conn)
-                    except BaseException:
-                        lender.give_back(conn)
-                        raise
-                    if op.pins_connection and not isinstance(reply, RedisError):
-                        cast("PinningOperation", op).adopt(conn, lender)  # it gives it back
+                        try:  # awaited here, not in a coroutine of Sharing: one frame less
+                            reply = await ride[1]
+                        except BaseException as exc:
+                            sharing.abandoned(ride[0], exc)
+                            raise
+                        sharing.replied(ride[0])
                     else:
-                        lender.give_back(conn)
-            except ConnectionError as exc:
-                if sent and not exc.request_not_sent and not op.retry_safe:
-                    raise OutcomeUnknownError(
-                        f"connection failed after {op.command.name} was sent; the server"
-                        f" may or may not have applied it ({exc})"
-                    ) from exc
-                if attempt >= retry.attempts:
-                    raise
-            except TimeoutError:
-                if not sent or not retry.retry_on_timeout or attempt >= retry.attempts:
-                    raise
-                if not op.retry_safe:
-                    raise
-            else:
-                if isinstance(reply, RedisError):
-                    redirect = await self._redirect(op, reply)
-                    if redirect is None or redirects >= self.max_redirects:
-                        raise reply
-                    redirects += 1
-                    lender, prelude = redirect.lender, redirect.prelude
-                    sharing = None  # another lender, maybe a prelude: an exclusive connection
-                    continue
-                if plain:
-                    callback = op.callback  # type: ignore[attr-defined]
-                    return reply if callback is None else callback(reply)
-                return op.result(reply)
-            await asyncio.sleep(retry.delay(attempt))
-            attempt += 1
-            lender, prelude = self._route(op), None
+                        conn = lender.try_lend()  # the hot path: no coroutine when one is idle
+                        if conn is None:
+                            conn = await lender.lend()
+                        try:
+                            sent = True
+                            if prelude is not None:
+                                await conn.send_command(prelude)
+                            if plain:
+                                reply = await conn.send_command(op)  # type: ignore[arg-type]
+                            else:
+                                reply = await op.send(conn)
+                        except BaseException:
+                            lender.give_back(conn)
+                            raise
+                        if op.pins_connection and not isinstance(reply, RedisError):
+                            cast("PinningOperation", op).adopt(conn, lender)  # it gives it back
+                        else:
+                            lender.give_back(conn)
+                except ConnectionError as exc:
+                    if sent and not exc.request_not_sent and not op.retry_safe:
+                        raise OutcomeUnknownError(
+                            f"connection failed after {op.command.name} was sent; the server"
+                            f" may or may not have applied it ({exc})"
+                        ) from exc
+                    if attempt >= retry.attempts:
+                        raise
+                except TimeoutError:
+                    if not sent or not retry.retry_on_timeout or attempt >= retry.attempts:
+                        raise
+                    if not op.retry_safe:
+                        raise
+                else:
+                    if isinstance(reply, RedisError):
+                        redirect = await self._redirect(op, reply)
+                        if redirect is None or redirects >= self.max_redirects:
+                            raise reply
+                        redirects += 1
+                        lender, prelude = redirect.lender, redirect.prelude
+                        sharing = None  # another lender, maybe a prelude: an exclusive connection
+                        continue
+                    if plain:
+                        callback = op.callback  # type: ignore[attr-defined]
+                        return reply if callback is None else callback(reply)
+                    return op.result(reply)
+                await asyncio.sleep(retry.delay(attempt))
+                attempt += 1
+                lender, prelude = self._route(op), None
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if observer is not None:
+                seconds = time.perf_counter() - started
+                observer.on_operation(observed_pool, op.command, seconds, error)  # type: ignore[arg-type]
+                error = None  # no cycle through the traceback
 
 
 async def observed(

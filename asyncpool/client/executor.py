@@ -70,8 +70,11 @@ class PoolExecutor(RetryingExecutor):
     def run(self, op: Operation) -> Coroutine[Any, Any, Any]:
         """The coroutine that runs ``op`` (see :meth:`RetryingExecutor.run`)."""
         pool = self.pool
-        if self.retry.deadline is None and pool._observer is None:
-            return self._attempts(op, pool)  # the hot path: one coroutine frame
+        if self.retry.deadline is None:  # the hot path: one coroutine frame
+            observer = pool._observer
+            if observer is None:
+                return self._attempts(op, pool)
+            return self._attempts(op, pool, observer, pool)
         return self.wrap(op.command, self._attempts(op, pool))
 
     def _route(self, op: Operation) -> Lender:

@@ -52,12 +52,13 @@ class Series:
     a value arriving at that same instant may miss its interval's min/max.
     """
 
-    __slots__ = ("_bounds", "_taken", "_taken_sum", "attrs", "counts", "max", "min", "sum")
+    __slots__ = ("_taken", "_taken_sum", "attrs", "bounds", "counts", "max", "min", "sum")
 
     def __init__(self, attrs: dict[str, Any], bounds: Sequence[float]) -> None:
         self.attrs = attrs
-        self._bounds = tuple(bounds)
-        self.counts = [0] * (len(self._bounds) + 1)
+        #: Upper bounds of the buckets (``counts`` has one more, for the rest).
+        self.bounds = tuple(bounds)
+        self.counts = [0] * (len(self.bounds) + 1)
         self.sum = 0.0
         self.min = math.inf
         self.max = -math.inf
@@ -66,7 +67,7 @@ class Series:
 
     def add(self, value: float) -> None:
         """Count one measured value (seconds)."""
-        self.counts[bisect_left(self._bounds, value)] += 1
+        self.counts[bisect_left(self.bounds, value)] += 1
         self.sum += value
         if value < self.min:
             self.min = value

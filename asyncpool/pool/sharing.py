@@ -90,6 +90,8 @@ NEVER_SHARED = frozenset(
     {"QUIT", "SYNC", "PSYNC", "REPLCONF", "SHUTDOWN", "DEBUG", "SCRIPT", "FUNCTION"}
 )
 _NAME_TYPES = (str, bytes)
+#: ``retire_at`` of a connection without ``max_lifetime``: no clock read needed.
+_NEVER = float("inf")
 #: Command names whose decision is cached (each name object once).
 _MAX_DECISIONS = 1024
 
@@ -165,7 +167,7 @@ class Sharing:
     # -- the executor's calls ------------------------------------------------------
     def shareable(self, args: Command | Sequence[Any], timeout_override: Any = None) -> bool:
         """Whether ``args`` rides a shared connection (no per-call timeout either)."""
-        if isinstance(args, Command):  # classified once already
+        if args.__class__ is Command or isinstance(args, Command):  # classified once already
             info = args.info
             return not (info.stateful or info.blocking or info.name in NEVER_SHARED)
         if timeout_override is not None or not args:
@@ -193,18 +195,19 @@ class Sharing:
         conn = self._last
         if conn is not None and not exclusive_waiting:
             protocol = conn.protocol_or_none
-            if (
-                protocol is not None
-                and protocol.pending < limit
-                and not protocol.closed
-                and conn.generation == generation
-                and time.monotonic() < conn.retire_at
-            ):
-                return self._send(conn, args)
+            if protocol is not None:
+                owed = protocol.pending
+                if (
+                    owed < limit
+                    and not protocol.closed
+                    and conn.generation == generation
+                    and (conn.retire_at == _NEVER or time.monotonic() < conn.retire_at)
+                ):
+                    return self._send(conn, args, owed)
         conn = pool.try_lend()
         if conn is not None:
             self._shared[conn] = None
-            return self._send(conn, args)
+            return self._send(conn, args, 0)
         best = None
         if exclusive_waiting:
             # Pile onto the busiest connection with room, so the others drain and
@@ -266,26 +269,37 @@ class Sharing:
                 pool.give_back(checkout.result())
 
     async def wait(self, conn: Connection, fut: asyncio.Future[Any]) -> Any:
-        """Await the reply of a command sent by :meth:`ride` or :meth:`board`."""
+        """Await the reply of a command sent by :meth:`ride` or :meth:`board`.
+
+        The executor does the same inline (``await fut``, then :meth:`replied`
+        or :meth:`abandoned`), saving a coroutine per command.
+        """
         try:
             reply = await fut
-        except asyncio.CancelledError:
-            self._settle_later(conn)
+        except BaseException as exc:
+            self.abandoned(conn, exc)
             raise
-        except TimeoutError as exc:
-            # The socket cannot be trusted any more; the other riders get a
-            # ConnectionError (their own retry rules apply), this one its timeout.
-            conn.close(ConnectionError(f"shared connection closed after a reply timed out: {exc}"))
-            self._give_back(conn)
-            raise
-        except BaseException:
-            self._give_back(conn)
-            raise
+        self.replied(conn)
+        return reply
+
+    def replied(self, conn: Connection) -> None:
+        """A rider got its reply from ``conn``: wake boarders, hand it back once drained."""
         if self._room is not None:
             self._wake()
         if not conn.pending_replies:
             self._give_back(conn)
-        return reply
+
+    def abandoned(self, conn: Connection, exc: BaseException) -> None:
+        """A rider stopped waiting for its reply on ``conn`` because of ``exc``."""
+        if isinstance(exc, asyncio.CancelledError):
+            self._settle_later(conn)  # its reply is read and dropped
+        elif isinstance(exc, TimeoutError):
+            # The socket cannot be trusted any more; the other riders get a
+            # ConnectionError (their own retry rules apply), this one its timeout.
+            conn.close(ConnectionError(f"shared connection closed after a reply timed out: {exc}"))
+            self._give_back(conn)
+        else:
+            self._give_back(conn)
 
     # -- introspection ----------------------------------------------------------------
     def stats(self) -> SharingStats:
@@ -300,8 +314,11 @@ class Sharing:
         )
 
     # -- internals ---------------------------------------------------------------------
-    def _send(self, conn: Connection, args: Command | Sequence[Any]) -> tuple[Connection, Any]:
-        busy = conn.pending_replies
+    def _send(
+        self, conn: Connection, args: Command | Sequence[Any], busy: int | None = None
+    ) -> tuple[Connection, Any]:
+        if busy is None:
+            busy = conn.pending_replies
         try:
             fut = conn.submit(args)
         except BaseException:
@@ -365,5 +382,7 @@ def _usable(conn: Connection, generation: int) -> bool:
     closed at check-in, however busy the pool (a Sentinel failover relies on it).
     """
     return (
-        not conn.is_closed and conn.generation == generation and time.monotonic() < conn.retire_at
+        not conn.is_closed
+        and conn.generation == generation
+        and (conn.retire_at == _NEVER or time.monotonic() < conn.retire_at)
     )
