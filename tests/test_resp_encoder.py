@@ -107,3 +107,36 @@ def test_round_trip_through_the_parser(args: list[bytes | str | int | float]) ->
             assert float(decoded[len(expected)]) == arg  # type: ignore[index]
             expected.append(decoded[len(expected)])  # type: ignore[index]
     assert decoded == expected
+
+
+@given(
+    st.lists(
+        st.one_of(st.binary(max_size=64), st.text(max_size=16), st.integers()),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_the_c_fast_path_writes_what_the_python_path_writes(
+    args: list[bytes | str | int],
+) -> None:
+    """A tuple of exact bytes/str/int is packed by hiredis; a list takes the Python path."""
+    packed = encode_command(tuple(args))
+    assert packed == encode_command(args)
+    parser = make_parser("python")
+    parser.feed(packed)
+    assert parser.gets() == [a if isinstance(a, bytes) else str(a).encode() for a in args]
+
+
+def test_what_the_c_fast_path_would_get_wrong_takes_the_python_path() -> None:
+    """NaN (hiredis sends ``nan``), bool and buffer types behave as without hiredis."""
+    with pytest.raises(ValueError, match="NaN"):
+        encode_command(("SET", "k", float("nan")))
+    with pytest.raises(TypeError, match="argument 2: bool"):
+        encode_command(("SET", "k", True))
+    assert encode_command(("SET", "k", bytearray(b"v"))) == encode_command(["SET", "k", b"v"])
+    assert (
+        encode_command(("INCRBYFLOAT", "k", 1.5))
+        == b"*3\r\n$11\r\nINCRBYFLOAT\r\n$1\r\nk\r\n$3\r\n1.5\r\n"
+    )
+    with pytest.raises(ValueError, match="empty"):
+        encode_command(())
