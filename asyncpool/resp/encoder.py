@@ -13,10 +13,12 @@ the errors documented below.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from .._types import EncodableT
 
+_pack: Callable[[tuple[Any, ...]], bytes] | None
 try:
     from hiredis import pack_command as _pack
 except ImportError:  # pragma: no cover - hiredis is a dependency
@@ -75,7 +77,7 @@ def encode_command(args: Sequence[EncodableT]) -> bytes:
                 break
         else:
             if args:
-                return _pack(args)  # type: ignore[no-any-return]
+                return _pack(args)
     count = len(args)
     if not count:
         raise ValueError("cannot encode an empty command")
