@@ -6,7 +6,10 @@ Two views, against a throwaway redis-server:
   functions by own time, in microseconds per GET (cProfile inflates small
   functions; read it for ranking, the micro costs for magnitudes);
 * ``micro``: the cost of each piece of the path in isolation (encode, the
-  per-command timer, futures, checkout/checkin, coroutine frames), in ns.
+  per-command timer, futures, checkout/checkin, coroutine frames), in ns;
+* ``calls``: function calls per GET (C functions included) for workload 1 or 3,
+  plain and with OpenTelemetry metrics on, and what OTel adds: a count, so it
+  does not move with the machine's load (``--shared`` for ``multiplex=True``).
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import pstats
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from benchmarks.clients import AsyncpoolAdapter
+from benchmarks.clients import AsyncpoolAdapter, AsyncpoolSharedAdapter
 from benchmarks.workloads import VALUE_100, WORKLOADS, drive
 
 
@@ -232,9 +236,43 @@ async def profiled(host: str, port: int, workload: str, duration: float) -> tupl
     return buf.getvalue(), sample.ops
 
 
+async def call_counts(
+    host: str, port: int, workload: str, shared: bool, otel: bool, gets: int = 10_000
+) -> dict[str, float]:
+    """Calls per GET by function (cProfile's counts), over ``gets`` GETs of ``workload``."""
+    wl = next(w for w in WORKLOADS if w.key == workload)
+    adapter_class = AsyncpoolSharedAdapter if shared else AsyncpoolAdapter
+    adapter_class = type("Counted", (adapter_class,), {"otel": otel, "collect_every": 3600.0})
+    async with adapter_class(host, port, wl.pool) as adapter:
+        redis = adapter.client
+        await redis.set(b"bench:key", VALUE_100)
+
+        async def worker(n: int) -> None:
+            for _ in range(n):
+                await redis.get(b"bench:key")
+
+        await asyncio.gather(*(worker(20) for _ in range(wl.tasks)))  # warm: the pool fills
+        prof = cProfile.Profile()
+        prof.enable()
+        await asyncio.gather(*(worker(gets // wl.tasks) for _ in range(wl.tasks)))
+        prof.disable()
+    stats: Any = pstats.Stats(prof)
+    return {f"{Path(key[0]).name}:{key[2]}": value[1] / gets for key, value in stats.stats.items()}
+
+
+def _print_counts(plain: dict[str, float], otel: dict[str, float]) -> None:
+    print(f"calls per GET: plain {sum(plain.values()):.1f}, with OTel {sum(otel.values()):.1f}")
+    print("added by OTel:")
+    for name in sorted(set(plain) | set(otel), key=lambda n: plain.get(n, 0) - otel.get(n, 0)):
+        added = otel.get(name, 0) - plain.get(name, 0)
+        if abs(added) >= 0.05:
+            print(f"  {added:+6.2f}  {name}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__)
-    p.add_argument("mode", choices=("micro", "cprofile"), nargs="?", default="micro")
+    p.add_argument("mode", choices=("micro", "cprofile", "calls"), nargs="?", default="micro")
+    p.add_argument("--shared", action="store_true", help="calls: multiplex=True")
     p.add_argument("--workload", default="serial", choices=("get50", "serial"))
     p.add_argument("--duration", type=float, default=3.0)
     p.add_argument("--uvloop", action="store_true")
@@ -254,6 +292,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("      wall   client CPU  (ns per call)")
                 for name, wall, cpu in loop.run_until_complete(micro(server.host, server.port)):
                     print(f"{wall:10,.0f} {cpu:10,.0f}   {name}")
+            elif args.mode == "calls":
+                counts = [
+                    loop.run_until_complete(
+                        call_counts(server.host, server.port, args.workload, args.shared, otel)
+                    )
+                    for otel in (False, True)
+                ]
+                _print_counts(*counts)
             else:
                 text, ops = loop.run_until_complete(
                     profiled(server.host, server.port, args.workload, args.duration)

