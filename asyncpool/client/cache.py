@@ -36,8 +36,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._log_throttle import LogThrottle
@@ -47,12 +46,14 @@ from ..errors import ConfigError, ConnectionError, RedisError, TimeoutError
 from .base import Callback
 from .cache_config import CacheConfig
 from .cache_keys import CACHEABLE, FLUSHES, READ_ONLY, WRITE_KEYS, KeyFinder, key_bytes
+from .cache_reads import MUTABLE, OwnerLeft, Pending, ReadWithTTL, copy_reply
+from .cache_reads import cache_key as key_of
+from .cache_stats import CacheStats
 from .cache_store import CacheStore, Entry, ReadToken, estimate_size
 from .cache_tracking import TrackingConnection
 from .pipeline import Client
 
 if TYPE_CHECKING:
-    from ..connection import Connection
     from ..pool import Pool
 
 
@@ -69,53 +70,6 @@ log = logging.getLogger("asyncpool.cache")
 
 _INF = float("inf")
 _NEW, _UP, _DOWN, _UNSUPPORTED, _CLOSED = "new", "up", "down", "unsupported", "closed"
-_MUTABLE = (list, dict, set)
-
-
-@dataclass(frozen=True)
-class CacheStats:
-    """A snapshot of a client-side cache's counters and gauges."""
-
-    #: Reads answered from the cache.
-    hits: int
-    #: Cacheable reads sent to the server while the cache was usable.
-    misses: int
-    #: Reads that shared the reply of an identical read already in flight.
-    joins: int
-    #: Cacheable reads sent to the server because the cache could not be used
-    #: (tracking down, a fence pending, a key outside ``prefixes``).
-    bypasses: int
-    #: Entries dropped to stay within ``max_entries`` / ``max_bytes``.
-    evictions: int
-    #: Entries dropped because their keys changed (server or own writes).
-    invalidations: int
-    #: Entries dropped because their TTL passed.
-    expirations: int
-    #: Times the whole cache was dropped (FLUSHALL/FLUSHDB, stream lost, closed).
-    flushes: int
-    #: Replies not stored because an invalidation crossed them in flight.
-    races: int
-    #: Entries held now.
-    entries: int
-    #: Estimated bytes held now.
-    bytes: int
-    max_entries: int
-    max_bytes: int
-    #: True while the invalidation stream is up (the cache serves hits).
-    tracking: bool
-    #: Times the tracking connection was (re)established.
-    tracking_connects: int
-
-    @property
-    def hit_rate(self) -> float:
-        """Share of cacheable reads that needed no round trip of their own.
-
-        ``(hits + joins) / (hits + joins + misses + bypasses)``; 0.0 before any read.
-        """
-        total = self.hits + self.joins + self.misses + self.bypasses
-        if not total:
-            return 0.0
-        return (self.hits + self.joins) / total
 
 
 class ClientCache:
@@ -148,7 +102,7 @@ class ClientCache:
         self._throttle = LogThrottle(log)
         self._write_seq = 0
         #: Reads in flight, by cache key, that a concurrent identical read may share.
-        self._pending: dict[Any, _Pending] = {}
+        self._pending: dict[Any, Pending] = {}
         self._fenced_seq = 0
         self._fence_scheduled = False
         self.hits = 0
@@ -307,14 +261,14 @@ class ClientCache:
             self._target_changed()  # a failover (pool.expire_all): this stream is the old server's
         store = self._store
         usable = self._state is _UP
-        cache_key = _cache_key(args)
+        cache_key = key_of(args)
         if usable and self._fenced_seq == self._write_seq:
             entry = store.get(cache_key)
             if entry is not None:
                 self.hits += 1
                 value = entry.value
-                if value.__class__ in _MUTABLE:
-                    value = _copy(value)
+                if value.__class__ in MUTABLE:
+                    value = copy_reply(value)
                 return value if callback is None else callback(value)
         keys = tuple(key_bytes(k) for k in finder(args))
         prefixes = self._prefixes
@@ -329,16 +283,16 @@ class ClientCache:
             # was sent: share its reply, as a hit would share a stored one.
             try:
                 value = await asyncio.shield(pending.future)
-            except _OwnerLeft:
+            except OwnerLeft:
                 pass
             else:
                 self.joins += 1
-                if value.__class__ in _MUTABLE:
-                    value = _copy(value)
+                if value.__class__ in MUTABLE:
+                    value = copy_reply(value)
                 return value if callback is None else callback(value)
         value = await self._miss(cache_key, args, keys, retryable)
-        if value.__class__ in _MUTABLE:
-            value = _copy(value)
+        if value.__class__ in MUTABLE:
+            value = copy_reply(value)
         return value if callback is None else callback(value)
 
     async def _miss(
@@ -348,7 +302,7 @@ class ClientCache:
         self.misses += 1
         store = self._store
         token = store.begin(keys)
-        pending = _Pending(token, self._write_seq)
+        pending = Pending(token, self._write_seq)
         current = self._pending.get(cache_key)
         if current is None or not self._joinable(current):
             self._pending[cache_key] = pending
@@ -358,7 +312,7 @@ class ClientCache:
             self._store_reply(cache_key, args, keys, value, ttls, started, token)
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
-                pending.future.set_exception(_OwnerLeft())
+                pending.future.set_exception(OwnerLeft())
             else:
                 pending.future.set_exception(exc)
             raise
@@ -370,7 +324,7 @@ class ClientCache:
                 del self._pending[cache_key]
         return value
 
-    def _joinable(self, pending: _Pending) -> bool:
+    def _joinable(self, pending: Pending) -> bool:
         """True when nothing the in-flight read depends on changed since it was sent."""
         return pending.write_seq == self._write_seq and self._store.may_store(pending.token)
 
@@ -383,7 +337,7 @@ class ClientCache:
         read alone, and it is observed under the read's own name).
         """
         result: tuple[Any, list[Any]] = await self._client.executor.run(
-            _ReadWithTTL(args, keys, retryable)
+            ReadWithTTL(args, keys, retryable)
         )
         return result
 
@@ -527,77 +481,3 @@ class ClientCache:
                     self._client.pool.name,
                     failures,
                 )
-
-
-class _ReadWithTTL:
-    """An executor operation: a cacheable read and ``PTTL`` of each of its keys, in one write."""
-
-    __slots__ = ("_wire", "command", "retry_safe")
-
-    pins_connection = False
-
-    def __init__(
-        self, args: Sequence[Any], keys: tuple[bytes, ...], retryable: bool | None
-    ) -> None:
-        #: Names the operation (``GET``) to observers and in errors.
-        self.command = Command(tuple(args), None, retryable)
-        #: Reads are safe to repeat unless the caller said otherwise.
-        self.retry_safe = retryable is not False
-        self._wire = [self.command.args, *(("PTTL", key) for key in keys)]
-
-    def send(self, conn: Connection) -> Awaitable[Any]:
-        return conn.send_many(self._wire)
-
-    def result(self, replies: list[Any]) -> tuple[Any, list[Any]]:
-        value = replies[0]
-        if isinstance(value, RedisError):
-            raise value
-        return value, replies[1:]
-
-
-class _OwnerLeft(Exception):
-    """The read being shared was cancelled: its sharers read for themselves."""
-
-
-class _Pending:
-    """A read in flight that identical reads may wait for instead of sending their own."""
-
-    __slots__ = ("future", "token", "write_seq")
-
-    def __init__(self, token: ReadToken, write_seq: int) -> None:
-        self.token = token
-        self.write_seq = write_seq
-        self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.future.add_done_callback(_retrieve)
-
-
-def _retrieve(fut: asyncio.Future[Any]) -> None:
-    if not fut.cancelled():
-        fut.exception()
-
-
-def _cache_key(args: Sequence[Any]) -> Any:
-    """``args`` itself when every part is str/bytes (the common case), else a typed tuple.
-
-    Typing keeps ``1`` and ``1.0`` (equal in Python, different on the wire) apart.
-    """
-    for arg in args:
-        kind = arg.__class__
-        if kind is not str and kind is not bytes:
-            return tuple(
-                a if a.__class__ in (str, bytes) else (a.__class__.__name__, key_bytes(a))
-                for a in args
-            )
-    return args if args.__class__ is tuple else tuple(args)
-
-
-def _copy(value: Any) -> Any:
-    """A copy of a mutable reply, so a caller cannot change the cached one."""
-    kind = value.__class__
-    if kind is list:
-        return [_copy(v) if v.__class__ in _MUTABLE else v for v in value]
-    if kind is dict:
-        return {k: _copy(v) if v.__class__ in _MUTABLE else v for k, v in value.items()}
-    if kind is set:
-        return set(value)
-    return value
