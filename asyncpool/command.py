@@ -137,13 +137,19 @@ _SAFE = frozenset(SAFE_TO_RETRY_NAMES)
 _READ_ONLY = frozenset(READ_ONLY_NAMES)
 _BLOCKING = frozenset([*BLOCKING_TIMEOUT_INDEX, *_STREAM_BLOCKING])
 _STATEFUL = frozenset(STATEFUL_NAMES)
+#: Neither blocking nor stateful, yet never on a shared connection (see
+#: :mod:`asyncpool.pool.sharing`): ``SCRIPT KILL`` must not queue behind the
+#: script it stops, replication and shutdown commands end the conversation.
+NEVER_SHARED = frozenset(
+    {"QUIT", "SYNC", "PSYNC", "REPLCONF", "SHUTDOWN", "DEBUG", "SCRIPT", "FUNCTION"}
+)
 
 
 # -- per-name classification ------------------------------------------------------------
 class CommandInfo:
     """What asyncpool knows about one command name (shared by every call of it)."""
 
-    __slots__ = ("blocking", "name", "read_only", "retry_safe", "stateful")
+    __slots__ = ("blocking", "exclusive", "name", "read_only", "retry_safe", "stateful")
 
     def __init__(self, name: str) -> None:
         #: Upper-case name (``""`` for an empty command).
@@ -156,6 +162,8 @@ class CommandInfo:
         self.stateful = name in _STATEFUL
         #: Never writes data.
         self.read_only = name in _READ_ONLY
+        #: Needs a connection to itself even in shared-connection mode.
+        self.exclusive = self.blocking or self.stateful or name in NEVER_SHARED
 
     def __repr__(self) -> str:
         return f"<CommandInfo {self.name}>"

@@ -199,7 +199,7 @@ class RetryingExecutor:
             redirects = 0
             plain = op.__class__ is Command  # the common case, sent without indirection
             sharing = self._sharing
-            if sharing is not None and (not plain or not sharing.shareable(op)):  # type: ignore[arg-type]
+            if sharing is not None and (not plain or op.info.exclusive):  # type: ignore[attr-defined]
                 sharing = None  # batches, WATCH, per-call timeouts, stateful or blocking commands
             while True:
                 sent = False

@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._types import NOT_GIVEN
-from ..command import BLOCKING, STATEFUL, Command, command_name
+from ..command import BLOCKING, NEVER_SHARED, STATEFUL, Command, command_name
 from ..connection import Connection
 from ..errors import ConnectionError, TimeoutError
 
@@ -86,9 +86,6 @@ __all__ = ["Sharing", "SharingStats", "shareable_name"]
 #: the connection, or whose replies do not follow the one-reply-per-command rule.
 #: ``SCRIPT KILL`` / ``FUNCTION KILL`` must not queue behind the script they stop
 #: (so ``SCRIPT`` and ``FUNCTION``, rare admin commands, keep a connection each).
-NEVER_SHARED = frozenset(
-    {"QUIT", "SYNC", "PSYNC", "REPLCONF", "SHUTDOWN", "DEBUG", "SCRIPT", "FUNCTION"}
-)
 _NAME_TYPES = (str, bytes)
 #: ``retire_at`` of a connection without ``max_lifetime``: no clock read needed.
 _NEVER = float("inf")
@@ -168,8 +165,7 @@ class Sharing:
     def shareable(self, args: Command | Sequence[Any], timeout_override: Any = None) -> bool:
         """Whether ``args`` rides a shared connection (no per-call timeout either)."""
         if args.__class__ is Command or isinstance(args, Command):  # classified once already
-            info = args.info
-            return not (info.stateful or info.blocking or info.name in NEVER_SHARED)
+            return not args.info.exclusive
         if timeout_override is not None or not args:
             return False
         name = args[0]
@@ -203,7 +199,15 @@ class Sharing:
                     and conn.generation == generation
                     and (conn.retire_at == _NEVER or time.monotonic() < conn.retire_at)
                 ):
-                    return self._send(conn, args, owed)
+                    try:  # _send, inlined: the busiest path of all
+                        fut = conn.submit(args)
+                    except BaseException:
+                        self._give_back(conn)
+                        raise
+                    self._rides += 1
+                    if owed:
+                        self._busy += 1
+                    return conn, fut
         conn = pool.try_lend()
         if conn is not None:
             self._shared[conn] = None
