@@ -15,10 +15,18 @@ uvloop = pytest.importorskip("uvloop")
 
 
 def _run(coro: Any) -> Any:
+    """Run ``coro`` on a new uvloop loop, then end it as ``asyncio.run()`` / ``uvloop.run()`` do."""
     loop = uvloop.new_event_loop()
     try:
         return loop.run_until_complete(coro)
     finally:
+        # what is still pending (the pool's maintenance task) is cancelled before
+        # the loop closes, or asyncio reports it destroyed while pending
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
 
 
