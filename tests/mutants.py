@@ -149,8 +149,8 @@ MUTANTS = [
     Mutant(
         "the executor never checks the connection back in",
         "asyncpool/client/executing.py",
-        "                    else:\n                        lender.give_back(conn)\n",
-        "                    else:\n                        pass\n",
+        "                        else:\n                            lender.give_back(conn)\n",
+        "                        else:\n                            pass\n",
         ("tests/test_pool_faults.py::test_bound_holds_while_dialing_under_load",),
     ),
     Mutant(
@@ -215,6 +215,38 @@ MUTANTS = [
         "            if isinstance(reply, ResponseError):\n                raise ConnectionError(",
         "            if False:\n                raise ConnectionError(",
         ("tests/test_pool_faults.py::test_server_refusal_at_maxclients_reaches_the_caller",),
+    ),
+    Mutant(
+        "the observer never hears that an operation failed",
+        "asyncpool/client/executing.py",
+        "observer.on_operation(observed_pool, op.command, seconds, error)",
+        "observer.on_operation(observed_pool, op.command, seconds, None)",
+        ("tests/test_otel.py::test_failed_operations_carry_error_type_and_status_code",),
+    ),
+    Mutant(
+        "blocking and state-changing commands ride shared connections",
+        "asyncpool/client/executing.py",
+        "(not plain or op.info.exclusive)",
+        "(not plain)",
+        (
+            "tests/test_sharing.py::"
+            "test_blocking_and_state_changing_commands_keep_a_connection_to_themselves",
+        ),
+    ),
+    Mutant(
+        "a cancelled rider's connection is never handed back",
+        "asyncpool/pool/sharing.py",
+        "            self._settle_later(conn)  # its reply is read and dropped",
+        "            pass",
+        ("tests/test_sharing.py::test_when_the_last_rider_leaves_the_connection_still_comes_back",),
+    ),
+    Mutant(
+        "a timed-out shared reply leaves its connection open under the others",
+        "asyncpool/pool/sharing.py",
+        "            conn.close(ConnectionError("
+        'f"shared connection closed after a reply timed out: {exc}"))\n',
+        "",
+        ("tests/test_sharing.py::test_a_timed_out_reply_closes_the_connection_under_every_rider",),
     ),
 ]
 
