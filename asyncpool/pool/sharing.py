@@ -272,22 +272,13 @@ class Sharing:
             ):
                 pool.give_back(checkout.result())
 
-    async def wait(self, conn: Connection, fut: asyncio.Future[Any]) -> Any:
-        """Await the reply of a command sent by :meth:`ride` or :meth:`board`.
-
-        The executor does the same inline (``await fut``, then :meth:`replied`
-        or :meth:`abandoned`), saving a coroutine per command.
-        """
-        try:
-            reply = await fut
-        except BaseException as exc:
-            self.abandoned(conn, exc)
-            raise
-        self.replied(conn)
-        return reply
-
     def replied(self, conn: Connection) -> None:
-        """A rider got its reply from ``conn``: wake boarders, hand it back once drained."""
+        """A rider got its reply from ``conn``: wake boarders, hand it back once drained.
+
+        The executor awaits the future :meth:`ride` or :meth:`board` returned
+        itself (no coroutine of this class per command), then calls this, or
+        :meth:`abandoned` when the await raised.
+        """
         if self._room is not None:
             self._wake()
         if not conn.pending_replies:
