@@ -119,13 +119,18 @@ async def test_a_killed_server_logs_each_state_change_once(
     assert len(lost) <= 1  # two idle connections died at once: one record
 
 
-async def test_a_long_outage_repeats_at_most_once_per_interval_with_a_count(
-    redis_server: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def interval(redis_server: Any, monkeypatch: pytest.MonkeyPatch) -> float:
+    """A plain server (the proxy speaks no TLS or AUTH) and a short log-repeat interval."""
     if redis_server.password or redis_server.tls_port:
         pytest.skip("needs a plain server")
-    interval = 0.3
-    monkeypatch.setattr(_log_throttle, "REPEAT_INTERVAL", interval)
+    monkeypatch.setattr(_log_throttle, "REPEAT_INTERVAL", 0.3)
+    return 0.3
+
+
+async def test_a_long_outage_repeats_at_most_once_per_interval_with_a_count(
+    redis_server: Any, caplog: pytest.LogCaptureFixture, interval: float
+) -> None:
     caplog.set_level(logging.WARNING, logger="asyncpool")
     async with FaultProxy(redis_server.host, redis_server.port) as proxy:
         pool = fast_probing_pool("127.0.0.1", proxy.port)
@@ -224,12 +229,8 @@ def assert_throttled(records: list[logging.LogRecord], interval: float) -> int:
 
 
 async def test_pubsub_reconnect_failures_repeat_once_per_interval_with_a_count(
-    redis_server: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    redis_server: Any, caplog: pytest.LogCaptureFixture, interval: float
 ) -> None:
-    if redis_server.password or redis_server.tls_port:
-        pytest.skip("needs a plain server")
-    interval = 0.3
-    monkeypatch.setattr(_log_throttle, "REPEAT_INTERVAL", interval)
     caplog.set_level(logging.INFO, logger="asyncpool")
     async with FaultProxy(redis_server.host, redis_server.port) as proxy:
         pool = fast_probing_pool("127.0.0.1", proxy.port)
@@ -268,12 +269,8 @@ async def test_pubsub_reconnect_failures_repeat_once_per_interval_with_a_count(
 
 
 async def test_cache_tracking_reconnect_failures_repeat_once_per_interval_with_a_count(
-    redis_server: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    redis_server: Any, caplog: pytest.LogCaptureFixture, interval: float
 ) -> None:
-    if redis_server.password or redis_server.tls_port:
-        pytest.skip("needs a plain server")
-    interval = 0.3
-    monkeypatch.setattr(_log_throttle, "REPEAT_INTERVAL", interval)
     caplog.set_level(logging.INFO, logger="asyncpool")
     async with (
         FaultProxy(redis_server.host, redis_server.port) as proxy,
