@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._types import NOT_GIVEN
-from ..command import BLOCKING, NEVER_SHARED, STATEFUL, Command, command_name
+from ..command import Command, classify
 from ..connection import Connection
 from ..errors import ConnectionError, TimeoutError
 
@@ -82,20 +82,19 @@ class Pool(Protocol):
 
 __all__ = ["Sharing", "SharingStats", "shareable_name"]
 
-#: Beyond :data:`STATEFUL` and :data:`BLOCKING`: commands that end or take over
-#: the connection, or whose replies do not follow the one-reply-per-command rule.
-#: ``SCRIPT KILL`` / ``FUNCTION KILL`` must not queue behind the script they stop
-#: (so ``SCRIPT`` and ``FUNCTION``, rare admin commands, keep a connection each).
 _NAME_TYPES = (str, bytes)
 #: ``retire_at`` of a connection without ``max_lifetime``: no clock read needed.
 _NEVER = float("inf")
-#: Command names whose decision is cached (each name object once).
-_MAX_DECISIONS = 1024
 
 
 def shareable_name(name: str) -> bool:
-    """Whether the command ``name`` (upper case) may ride a shared connection."""
-    return name not in STATEFUL and name not in BLOCKING and name not in NEVER_SHARED
+    """Whether the command ``name`` may ride a shared connection.
+
+    Not blocking, not state-changing (:data:`~asyncpool.command.STATEFUL`,
+    :data:`~asyncpool.command.BLOCKING`) and not in
+    :data:`~asyncpool.command.NEVER_SHARED`: ``CommandInfo.exclusive``.
+    """
+    return not classify(name).exclusive
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,6 @@ class Sharing:
     __slots__ = (
         "_boarding",
         "_busy",
-        "_decided",
         "_last",
         "_max",
         "_pool",
@@ -143,7 +141,6 @@ class Sharing:
         self._shared: dict[Connection, None] = {}
         #: The connection written last: joining its open cork coalesces writes.
         self._last: Connection | None = None
-        self._decided: dict[Any, bool] = {}
         self._settling: set[Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._rides = 0
@@ -171,12 +168,7 @@ class Sharing:
         name = args[0]
         if name.__class__ not in _NAME_TYPES:
             return False
-        found = self._decided.get(name)
-        if found is None:
-            found = shareable_name(command_name(args))
-            if len(self._decided) < _MAX_DECISIONS:
-                self._decided[name] = found
-        return found
+        return not classify(name).exclusive  # classified once per name, and cached
 
     def ride(self, args: Command | Sequence[Any]) -> tuple[Connection, asyncio.Future[Any]] | None:
         """Write ``args`` on a connection now (steps 1-3), or ``None``: use :meth:`board`."""
