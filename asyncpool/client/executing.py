@@ -152,10 +152,7 @@ class RetryingExecutor:
 
         One coroutine frame on the hot path, observed or not; a deadline adds one.
         """
-        return self._start(op, self._route(op))
-
-    def _start(self, op: Operation, lender: Lender) -> Coroutine[Any, Any, Any]:
-        """:meth:`_attempts` on ``lender``, observed and under the deadline."""
+        lender = self._route(op)
         if self.retry.deadline is None:
             observing = self._observer()
             if observing is None:
