@@ -407,6 +407,22 @@ def test_deep_nesting_within_default_limit(kind: str) -> None:
         drain(make_parser(kind), [b"*1\r\n" + wire])  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_deep_nesting_counted_across_chunks(kind: str) -> None:
+    """The nesting arrives after the first chunk that crossed the depth threshold."""
+    pad = _bulk(b"$", b"x" * 300)  # the first chunk alone is past 4 * (max_depth + 1) bytes
+
+    def chunks(levels: int) -> list[bytes]:
+        nested = b"*1\r\n" * levels + b":1\r\n"
+        return [b"*2\r\n" + pad] + [nested[i : i + 16] for i in range(0, len(nested), 16)]
+
+    value = drain(make_parser(kind), chunks(63))[0]  # type: ignore[arg-type]
+    assert len(value) == 2  # depth 64: the limit
+    assert value[0] == b"x" * 300
+    with pytest.raises(ProtocolError):
+        drain(make_parser(kind), chunks(64))  # type: ignore[arg-type]
+
+
 def test_hiredis_parser_goes_back_to_fast_path() -> None:
     """After a RESP3 set or push the guard hands the stream back to hiredis."""
     if not HIREDIS_AVAILABLE:

@@ -84,6 +84,17 @@ def _reply_error(message: str) -> ResponseError:
     return error_from_reply(message)
 
 
+def _aggregate_marks(chunk: bytes) -> int:
+    """How many ``*`` and ``%`` bytes ``chunk`` holds (an upper bound on its aggregate headers).
+
+    ``bytes.count`` walks every byte; ``bytes.find`` of one byte is a
+    ``memchr``, so a chunk without either (plain bulk replies) costs next to nothing.
+    """
+    if chunk.find(b"*") < 0 and chunk.find(b"%") < 0:
+        return 0
+    return chunk.count(b"*") + chunk.count(b"%")
+
+
 def _too_deep(reply: object, limit: int) -> bool:
     """True when ``reply`` nests lists/dicts deeper than ``limit`` (iterative walk)."""
     if type(reply) is not list and type(reply) is not dict:
@@ -207,8 +218,8 @@ class HiredisParser:
         self._reader.feed(data)
         if since >= self._depth_bytes:
             if since - len(data) < self._depth_bytes:
-                self._agg = sum(c.count(b"*") + c.count(b"%") for c in self._retained)
-            else:
+                self._agg = sum(_aggregate_marks(c) for c in self._retained)
+            elif data.find(b"*") >= 0 or data.find(b"%") >= 0:  # memchr: most chunks have none
                 self._agg += data.count(b"*") + data.count(b"%")
 
     def _to_python(self) -> None:
@@ -246,7 +257,7 @@ class HiredisParser:
         self._retained = [rest] if rest else []
         self._since = len(rest)
         self._delivered = 0
-        self._agg = rest.count(b"*") + rest.count(b"%")
+        self._agg = _aggregate_marks(rest)
         if rest:
             reader.feed(rest)
 
