@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from asyncpool.resp import NEED_MORE, encode_command, encode_commands, make_parser
@@ -140,3 +140,26 @@ def test_what_the_c_fast_path_would_get_wrong_takes_the_python_path() -> None:
     )
     with pytest.raises(ValueError, match="empty"):
         encode_command(())
+
+
+@given(
+    st.text(min_size=1, max_size=12),
+    st.lists(st.one_of(st.binary(max_size=1100), st.text(max_size=40)), min_size=1, max_size=2),
+)
+@example("SET", [b"k" * 1023, b"v" * 1024])  # either side of the cached header table's end
+@example("GET", [b"k" * 1024])
+@example("HGET", ["clé", "é" * 600])  # 1200 bytes once encoded
+def test_short_commands_from_cached_headers_match_the_python_path(
+    name: str, rest: list[bytes | str]
+) -> None:
+    """A str name and one or two bytes/str arguments are joined from cached headers."""
+    args = (name, *rest)
+    assert encode_command(args) == encode_command(list(args))  # a list: the Python path
+
+
+def test_short_commands_past_the_header_cache_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from asyncpool.resp import encoder
+
+    monkeypatch.setattr(encoder, "_MAX_HEADS", 0)  # full: new names are not cached
+    assert encode_command(("NEVERSEEN", b"k")) == b"*2\r\n$9\r\nNEVERSEEN\r\n$1\r\nk\r\n"
+    assert "NEVERSEEN" not in encoder._HEADS

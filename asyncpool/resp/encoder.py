@@ -1,9 +1,12 @@
 """Encode commands as RESP arrays of bulk strings (the only form Redis accepts from clients).
 
-This is on every command's hot path.  A tuple whose arguments are all exactly
-``bytes``, ``str`` or ``int`` (nearly every command) is packed by hiredis's C
-encoder, ``hiredis.pack_command``, whose output for those types is the same
-byte for byte.  Everything else (floats, whose NaN hiredis would send as
+This is on every command's hot path.  The commonest commands, a ``str`` name
+and one or two exact ``bytes``/``str`` arguments under 1 KiB (``GET k``,
+``SET k v``, ``HGET h f`` ...), are joined from cached headers in one
+``b"".join``: about half what a call into hiredis costs for them.  Any other
+tuple whose arguments are all exactly ``bytes``, ``str`` or ``int`` is packed
+by hiredis's C encoder, ``hiredis.pack_command``, whose output for those types
+is the same byte for byte.  Everything else (floats, whose NaN hiredis would send as
 ``nan``; bytearray, memoryview, subclasses; anything refused) takes the Python
 path, which handles the common types by exact type checks first, takes small
 headers from tables, builds each command with a single ``b"".join`` and raises
@@ -62,6 +65,25 @@ def _to_bytes(arg: object, index: int) -> bytes:
     )
 
 
+#: Per command name (exact ``str``): the array and name headers of a 2- and a 3-item command.
+_HEADS: dict[str, tuple[bytes, bytes]] = {}
+_MAX_HEADS = 4096
+_join = b"".join
+
+
+def _heads_for(name: str) -> tuple[bytes, bytes] | None:
+    """Cache the headers of the command name ``name`` (``None`` once the cache is full)."""
+    if len(_HEADS) >= _MAX_HEADS:
+        return None
+    try:
+        raw = name.encode()
+    except UnicodeEncodeError:
+        return None  # the general path raises it
+    bulk = b"$%d\r\n%s\r\n" % (len(raw), raw)
+    heads = _HEADS[name] = (b"*2\r\n" + bulk, b"*3\r\n" + bulk)
+    return heads
+
+
 def encode_command(args: Sequence[EncodableT]) -> bytes:
     """Encode one command (``("SET", "k", b"v")``) as a RESP array of bulk strings.
 
@@ -70,6 +92,33 @@ def encode_command(args: Sequence[EncodableT]) -> bytes:
     Raises :class:`TypeError` (or :class:`ValueError` for NaN and for an empty
     command) naming the position and type of the offending argument.
     """
+    if args.__class__ is tuple:
+        count = len(args)
+        if count == 2 or count == 3:  # the commonest commands, joined from cached headers
+            first: Any = args[0]
+            heads = (_HEADS.get(first) or _heads_for(first)) if first.__class__ is str else None
+            if heads is not None:
+                second: Any = args[1]
+                if second.__class__ is str:
+                    second = second.encode()
+                if second.__class__ is bytes and len(second) < _CACHE_SIZE:
+                    if count == 2:
+                        return _join((heads[0], _BULK_HEADERS[len(second)], second, _CRLF))
+                    third: Any = args[2]
+                    if third.__class__ is str:
+                        third = third.encode()
+                    if third.__class__ is bytes and len(third) < _CACHE_SIZE:
+                        return _join(
+                            (
+                                heads[1],
+                                _BULK_HEADERS[len(second)],
+                                second,
+                                _CRLF,
+                                _BULK_HEADERS[len(third)],
+                                third,
+                                _CRLF,
+                            )
+                        )
     if args.__class__ is tuple and _pack is not None:
         for arg in args:
             kind = arg.__class__
