@@ -234,7 +234,7 @@ class Connection:
         return (
             protocol is not None
             and not protocol.closed
-            and not protocol._waiters
+            and not protocol.waiters
             and not self.is_dirty
         )
 

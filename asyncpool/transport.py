@@ -58,7 +58,10 @@ class RedisProtocol(asyncio.Protocol):
         self._parser = parser
         self._loop = loop
         self._transport: asyncio.Transport | None = None
-        self._waiters: deque[asyncio.Future[Any] | Batch] = deque()
+        #: The requests whose replies are owed, oldest first (a departed caller's
+        #: included: its reply is read and dropped).  Read it, never change it,
+        #: outside this class; a closed connection swaps in an empty one.
+        self.waiters: deque[asyncio.Future[Any] | Batch] = deque()
         #: Waiters of (un)subscribe commands: the only ones a confirmation push answers.
         self._confirmable: set[asyncio.Future[Any] | Batch] = set()
         self._drained: asyncio.Future[None] | None = None
@@ -75,6 +78,10 @@ class RedisProtocol(asyncio.Protocol):
         self.on_push: Callable[[Any], None] | None = None
         #: When set, *every* reply goes to :attr:`on_push` (subscriber mode).
         self.route_all_to_push = False
+        #: Called from :meth:`data_received` each time the last owed reply has been
+        #: read (the shared-connection policy hands the connection back then).  It
+        #: must not raise: an exception here closes the connection.
+        self.on_drained: Callable[[], None] | None = None
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -83,7 +90,7 @@ class RedisProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         parser = self._parser
-        waiters = self._waiters
+        waiters = self.waiters
         try:
             parser.feed(data)
             while True:
@@ -133,10 +140,14 @@ class RedisProtocol(asyncio.Protocol):
                     waiters.popleft()
                     if not waiter.done():  # type: ignore[union-attr]
                         waiter.set_result(reply)  # type: ignore[union-attr]
-                if not waiters and self._drained is not None:
-                    if not self._drained.done():
-                        self._drained.set_result(None)
-                    self._drained = None
+                if not waiters:
+                    drained = self._drained
+                    if drained is not None:
+                        if not drained.done():
+                            drained.set_result(None)
+                        self._drained = None
+                    if self.on_drained is not None:
+                        self.on_drained()
         except ProtocolError as exc:
             self.abort(exc)
         except Exception as exc:  # a parser bug must not kill the event loop
@@ -171,7 +182,7 @@ class RedisProtocol(asyncio.Protocol):
     @property
     def pending(self) -> int:
         """Replies still owed by the server (including those of departed callers)."""
-        return len(self._waiters)
+        return len(self.waiters)
 
     def request(self, data: bytes) -> asyncio.Future[Any]:
         """Write one encoded command; the returned future resolves with its reply."""
@@ -180,7 +191,7 @@ class RedisProtocol(asyncio.Protocol):
         if self._corked:
             self._flush_corked()  # bytes must leave in the order their waiters queued
         fut: asyncio.Future[Any] = self._loop.create_future()
-        self._waiters.append(fut)
+        self.waiters.append(fut)
         self._transport.write(data)  # type: ignore[union-attr]
         return fut
 
@@ -195,7 +206,7 @@ class RedisProtocol(asyncio.Protocol):
         if self.closed:
             raise self._closed_error()
         fut: asyncio.Future[Any] = self._loop.create_future()
-        waiters = self._waiters
+        waiters = self.waiters
         corked = self._corked
         if corked is not None:
             corked.append(data)
@@ -246,7 +257,7 @@ class RedisProtocol(asyncio.Protocol):
         fut: asyncio.Future[list[Any]] = self._loop.create_future()
         batch = Batch(fut, count)
         if count:
-            self._waiters.append(batch)
+            self.waiters.append(batch)
             if subscribes:
                 self._mark_confirmable(batch)
             self._transport.write(data)  # type: ignore[union-attr]
@@ -280,7 +291,7 @@ class RedisProtocol(asyncio.Protocol):
 
     async def wait_drained(self) -> None:
         """Wait until every owed reply has been read (and dropped if unclaimed)."""
-        if not self._waiters or self.closed:
+        if not self.waiters or self.closed:
             return
         if self._drained is None:
             self._drained = self._loop.create_future()
@@ -297,7 +308,7 @@ class RedisProtocol(asyncio.Protocol):
             # scheduled there, so end the TCP connection directly; no one can
             # be waiting on a future of a closed loop either
             _shut_down(self._transport)
-            self._waiters.clear()
+            self.waiters.clear()
             return
         if self._transport is not None:
             self._transport.abort()  # connection_lost runs soon, from the loop
@@ -315,13 +326,13 @@ class RedisProtocol(asyncio.Protocol):
         return err
 
     def _fail_waiters(self, reason: BaseException | None) -> None:
-        if not self._waiters and self._drained is None:
+        if not self.waiters and self._drained is None:
             return
         if isinstance(reason, (ConnectionError, ProtocolError, TimeoutError)):
             exc: BaseException = reason
         else:
             exc = ConnectionError(f"connection lost: {reason}" if reason else "connection closed")
-        waiters, self._waiters = self._waiters, deque()
+        waiters, self.waiters = self.waiters, deque()
         for waiter in waiters:
             fut = waiter.future if isinstance(waiter, Batch) else waiter
             if not fut.done():

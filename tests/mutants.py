@@ -234,9 +234,9 @@ MUTANTS = [
         ),
     ),
     Mutant(
-        "a cancelled rider's connection is never handed back",
+        "a drained shared connection is never handed back",
         "asyncpool/pool/sharing.py",
-        "            self._settle_later(conn)  # its reply is read and dropped",
+        "            protocol.on_drained = partial(self._drained, conn)",
         "            pass",
         ("tests/test_sharing.py::test_when_the_last_rider_leaves_the_connection_still_comes_back",),
     ),

@@ -209,7 +209,8 @@ class RetryingExecutor:
                         except BaseException as exc:
                             sharing.abandoned(ride[0], exc)
                             raise
-                        sharing.replied(ride[0])
+                        if sharing.room is not None:  # callers wait for room: wake them
+                            sharing.replied()
                     else:
                         conn = lender.try_lend()  # the hot path: no coroutine when one is idle
                         if conn is None:

@@ -27,12 +27,13 @@ Where a shareable command goes, in order (all synchronous, no await):
    frees room on a shared connection wakes the caller to try steps 1-3 again.
 
 A shared connection stays lent (the pool counts it in use) until it owes no
-reply; the caller whose reply empties it hands it back through the pool's
+reply; the moment its last reply is read, it goes back through the pool's
 ordinary check-in.  What keeps the invariants:
 
 * a departed caller's reply is read and dropped by the protocol, never handed
-  to another waiter; if it was the last one owed, a small task hands the
-  connection back once it is drained;
+  to another waiter; the protocol reports every time a shared connection owes
+  nothing any more (``RedisProtocol.on_drained``), and that hands it back, so a
+  connection whose last rider left goes back too;
 * a reply that times out closes the connection; a broken connection fails
   every rider with a :class:`~asyncpool.ConnectionError`, and each rider's own
   retry rule applies (safe commands retried, others
@@ -49,10 +50,12 @@ ordinary check-in.  What keeps the invariants:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._types import NOT_GIVEN
@@ -62,6 +65,9 @@ from ..errors import ConnectionError, TimeoutError
 
 if TYPE_CHECKING:
     from ..options import PoolOptions
+    from ..transport import RedisProtocol
+
+log = logging.getLogger("asyncpool.pool")
 
 
 class Pool(Protocol):
@@ -124,14 +130,13 @@ class Sharing:
         "_boarding",
         "_busy",
         "_last",
+        "_last_protocol",
         "_max",
         "_pool",
         "_queued",
         "_rides",
-        "_room",
-        "_settling",
         "_shared",
-        "_tasks",
+        "room",
     )
 
     def __init__(self, pool: Pool) -> None:
@@ -141,15 +146,17 @@ class Sharing:
         self._shared: dict[Connection, None] = {}
         #: The connection written last: joining its open cork coalesces writes.
         self._last: Connection | None = None
-        self._settling: set[Connection] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        #: Its protocol (a connection keeps one for life), read without a property.
+        self._last_protocol: RedisProtocol | None = None
         self._rides = 0
         self._busy = 0
         self._queued = 0
         #: Callers inside :meth:`board` whose checkout is pending (dialing or queued).
         self._boarding = 0
-        #: Resolved (and replaced) when room frees up on a shared connection.
-        self._room: asyncio.Future[None] | None = None
+        #: What boarding callers wait on (``None`` while nobody does): resolved,
+        #: and replaced, when room frees up on a shared connection.  While it is
+        #: set the executor calls :meth:`replied` after every shared reply.
+        self.room: asyncio.Future[None] | None = None
 
     def renewed(self) -> Sharing:
         """A fresh policy for the same pool (its connections belonged to a closed loop)."""
@@ -182,27 +189,26 @@ class Sharing:
         generation = pool._generation
         conn = self._last
         if conn is not None and not exclusive_waiting:
-            protocol = conn.protocol_or_none
-            if protocol is not None:
-                owed = protocol.pending
-                if (
-                    owed < limit
-                    and not protocol.closed
-                    and conn.generation == generation
-                    and (conn.retire_at == _NEVER or time.monotonic() < conn.retire_at)
-                ):
-                    try:  # _send, inlined: the busiest path of all
-                        fut = conn.submit(args)
-                    except BaseException:
-                        self._give_back(conn)
-                        raise
-                    self._rides += 1
-                    if owed:
-                        self._busy += 1
-                    return conn, fut
+            protocol: Any = self._last_protocol
+            owed = len(protocol.waiters)
+            if (
+                owed < limit
+                and not protocol.closed
+                and conn.generation == generation
+                and (conn.retire_at == _NEVER or time.monotonic() < conn.retire_at)
+            ):
+                try:  # _send, inlined: the busiest path of all
+                    fut = conn.submit(args)
+                except BaseException:
+                    self._give_back(conn)
+                    raise
+                self._rides += 1
+                if owed:
+                    self._busy += 1
+                return conn, fut
         conn = pool.try_lend()
         if conn is not None:
-            self._shared[conn] = None
+            self._share(conn)
             return self._send(conn, args, 0)
         best = None
         if exclusive_waiting:
@@ -241,14 +247,14 @@ class Sharing:
                     self._boarding += 1
                     checkout = asyncio.ensure_future(pool.lend())
                     checkout.add_done_callback(self._boarded)
-                room = self._room
+                room = self.room
                 if room is None:
-                    room = self._room = loop.create_future()
+                    room = self.room = loop.create_future()
                 await asyncio.wait((checkout, room), return_when=asyncio.FIRST_COMPLETED)
                 if checkout.done():
                     conn = checkout.result()
                     checkout = None
-                    self._shared[conn] = None
+                    self._share(conn)
                     self._wake()  # a new shared connection: others may ride it
                     return self._send(conn, args)
                 ride = self.ride(args)
@@ -264,23 +270,25 @@ class Sharing:
             ):
                 pool.give_back(checkout.result())
 
-    def replied(self, conn: Connection) -> None:
-        """A rider got its reply from ``conn``: wake boarders, hand it back once drained.
+    def replied(self) -> None:
+        """A rider got its reply while callers board (:attr:`room` set): let them try again.
 
         The executor awaits the future :meth:`ride` or :meth:`board` returned
-        itself (no coroutine of this class per command), then calls this, or
-        :meth:`abandoned` when the await raised.
+        itself (no coroutine of this class per command), and calls this only
+        while :attr:`room` is set; a drained connection goes back by itself
+        (``on_drained``).  When the await raised, it calls :meth:`abandoned`.
         """
-        if self._room is not None:
-            self._wake()
-        if not conn.pending_replies:
-            self._give_back(conn)
+        self._wake()
 
     def abandoned(self, conn: Connection, exc: BaseException) -> None:
-        """A rider stopped waiting for its reply on ``conn`` because of ``exc``."""
+        """A rider stopped waiting for its reply on ``conn`` because of ``exc``.
+
+        A cancelled rider's reply is read and dropped; the connection goes back
+        once it owes nothing (``on_drained``), as after any other reply.
+        """
         if isinstance(exc, asyncio.CancelledError):
-            self._settle_later(conn)  # its reply is read and dropped
-        elif isinstance(exc, TimeoutError):
+            return
+        if isinstance(exc, TimeoutError):
             # The socket cannot be trusted any more; the other riders get a
             # ConnectionError (their own retry rules apply), this one its timeout.
             conn.close(ConnectionError(f"shared connection closed after a reply timed out: {exc}"))
@@ -312,6 +320,7 @@ class Sharing:
             self._give_back(conn)
             raise
         self._last = conn
+        self._last_protocol = conn.protocol_or_none
         self._rides += 1
         if busy:
             self._busy += 1
@@ -324,42 +333,35 @@ class Sharing:
 
     def _wake(self) -> None:
         """Room on a shared connection: let every boarding caller try to ride."""
-        room, self._room = self._room, None
+        room, self.room = self.room, None
         if room is not None and not room.done():
             room.set_result(None)
+
+    def _share(self, conn: Connection) -> None:
+        """Start sharing ``conn`` (just lent): it goes back the moment it owes nothing."""
+        self._shared[conn] = None
+        protocol = conn.protocol_or_none
+        if protocol is not None:
+            protocol.on_drained = partial(self._drained, conn)
+
+    def _drained(self, conn: Connection) -> None:
+        """``on_drained`` of a shared connection: its last owed reply was just read."""
+        try:
+            self._give_back(conn)
+        except Exception:  # pragma: no cover - must not close the connection
+            log.exception("could not hand back the shared connection %r", conn)
 
     def _give_back(self, conn: Connection) -> None:
         """Hand ``conn`` back to the pool if it is still shared (once)."""
         if self._shared.pop(conn, NOT_GIVEN) is NOT_GIVEN:
             return  # already given back by another rider
         if self._last is conn:
-            self._last = None
+            self._last = self._last_protocol = None
+        protocol = conn.protocol_or_none
+        if protocol is not None:
+            protocol.on_drained = None
         conn.last_used_at = time.monotonic()  # its last reply: idle from now on
         self._pool.give_back(conn)
-
-    def _settle_later(self, conn: Connection) -> None:
-        """A rider left: make sure the connection goes back once its replies are read."""
-        if conn not in self._shared or conn in self._settling:
-            return
-        if not conn.pending_replies:
-            self._give_back(conn)
-            return
-        self._settling.add(conn)
-        task = asyncio.ensure_future(self._settle(conn))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _settle(self, conn: Connection) -> None:
-        # Later riders give the connection back themselves when their replies
-        # empty it; this covers the departed caller whose reply was owed last.
-        try:
-            protocol = conn.protocol_or_none
-            if protocol is not None:
-                await protocol.wait_drained()
-        finally:
-            self._settling.discard(conn)
-        if not conn.pending_replies or conn.is_closed:
-            self._give_back(conn)
 
 
 def _usable(conn: Connection, generation: int) -> bool:
