@@ -265,7 +265,8 @@ class RetryingExecutor:
         finally:
             if observer is not None:
                 seconds = time.perf_counter() - started
-                observer.on_operation(observed_pool, op.command, seconds, error)  # type: ignore[arg-type]
+                command = op if op.__class__ is Command else op.command  # no property call
+                observer.on_operation(observed_pool, command, seconds, error)  # type: ignore[arg-type]
                 error = None  # no cycle through the traceback
 
 

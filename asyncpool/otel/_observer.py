@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-from bisect import bisect_left
 from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
@@ -22,7 +21,7 @@ from ..command import Command
 from ..errors import ResponseError, WatchError
 from ..pool import ObservedPool, Pool
 from . import _semconv as sc
-from ._bulk import DirectSeries, Series
+from ._bulk import FOLD, DirectSeries, Series
 from ._instruments import Instruments
 
 __all__ = ["OtelObserver", "error_attributes", "operation_attributes"]
@@ -134,8 +133,15 @@ class OtelObserver:
         """Record how long a connection was lent."""
         if not self._command_metrics:
             return
+        use: Any = self._use_time  # once per command: Series.add inlined, as in on_operation
+        if use.__class__ is Series:
+            pending = use.pending
+            pending.append(seconds)
+            if len(pending) >= FOLD:
+                use.fold()
+            return
         try:
-            self._use_time.add(seconds)
+            use.add(seconds)
         except Exception:  # pragma: no cover
             pass
 
@@ -150,12 +156,10 @@ class OtelObserver:
             except Exception:  # new name, no args, unhashable name
                 pass
             else:  # Series.add, inlined: this runs once per command
-                fast.counts[bisect_left(fast.bounds, seconds)] += 1
-                fast.sum += seconds
-                if seconds < fast.min:
-                    fast.min = seconds
-                if seconds > fast.max:
-                    fast.max = seconds
+                pending = fast.pending
+                pending.append(seconds)
+                if len(pending) >= FOLD:
+                    fast.fold()
                 return
         if not self._command_metrics and self._tracer is None:
             return

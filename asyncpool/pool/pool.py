@@ -389,7 +389,8 @@ class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
         if lent_at is not None:  # a timestamp (observed / leak-tracked) or not lent at all
             if lent_at is NOT_GIVEN:
                 return  # released twice
-            self._lent_stacks.pop(conn, None)
+            if self._track_leaks:
+                self._lent_stacks.pop(conn, None)
             if self._observer is not None:
                 self._observer.on_use(self, time.monotonic() - lent_at)
         if (
