@@ -139,8 +139,8 @@ MUTANTS = [
     Mutant(
         "retry a write whose outcome is unknown",
         "asyncpool/client/executing.py",
-        "                if sent and not exc.request_not_sent and not op.retry_safe:",
-        "                if False:",
+        "                    if sent and not exc.request_not_sent and not op.retry_safe:",
+        "                    if False:",
         (
             "tests/test_client_core.py::"
             "test_non_idempotent_write_is_not_retried_after_the_request_was_sent",
@@ -219,8 +219,8 @@ MUTANTS = [
     Mutant(
         "the observer never hears that an operation failed",
         "asyncpool/client/executing.py",
-        "observer.on_operation(observed_pool, op.command, seconds, error)",
-        "observer.on_operation(observed_pool, op.command, seconds, None)",
+        "observer.on_operation(observed_pool, command, seconds, error)",
+        "observer.on_operation(observed_pool, command, seconds, None)",
         ("tests/test_otel.py::test_failed_operations_carry_error_type_and_status_code",),
     ),
     Mutant(
