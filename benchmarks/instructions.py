@@ -1,0 +1,102 @@
+"""Instructions per GET, counted by cachegrind: ``python -m benchmarks.instructions``.
+
+Throughput on a shared 2-core VM moves by 20-50 % from one second to the
+next; the number of instructions the client executes per command does not
+(two runs agree within 0.1 %).  This runs workload 1 (50 tasks doing GET on
+one key) in a child process under ``valgrind --tool=cachegrind`` twice, once
+with no measured GETs and once with ``--gets`` of them, against a throwaway
+redis-server, and prints the difference per GET for each mode: exclusive and
+shared connections, with and without OpenTelemetry metrics.  It needs
+``valgrind`` (Debian: ``apt-get install valgrind``) and takes about half a
+minute per mode.
+
+The count covers the client process only (the server runs outside
+valgrind); under valgrind the client runs ~50x slower, so replies arrive in
+larger batches than at full speed, which lowers the per-GET share of
+per-read costs a little.  Use it to compare two versions of the code, not as
+a cost in microseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+
+MODES = ("exclusive", "exclusive+otel", "shared", "shared+otel")
+
+
+async def _child(port: int, mode: str, gets: int) -> None:
+    from benchmarks.clients import AsyncpoolAdapter, AsyncpoolSharedAdapter
+    from benchmarks.workloads import VALUE_100
+
+    base = AsyncpoolSharedAdapter if mode.startswith("shared") else AsyncpoolAdapter
+    adapter_class = type(
+        "Counted", (base,), {"otel": mode.endswith("+otel"), "collect_every": 3600.0}
+    )
+    async with adapter_class("127.0.0.1", port, 50) as adapter:
+        redis = adapter.client
+        await redis.set(b"bench:key", VALUE_100)
+
+        async def worker(n: int) -> None:
+            for _ in range(n):
+                await redis.get(b"bench:key")
+
+        await asyncio.gather(*(worker(20) for _ in range(50)))  # warm: the pool fills
+        await asyncio.gather(*(worker(gets // 50) for _ in range(50)))
+
+
+def _instructions(port: int, mode: str, gets: int) -> int:
+    """Instructions the child executed in all (startup included)."""
+    command = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        sys.executable,
+        "-m",
+        "benchmarks.instructions",
+        "--child",
+        str(port),
+        mode,
+        str(gets),
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True).stderr
+    found = re.search(r"I\s+refs:\s+([\d,]+)", out)
+    if found is None:
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{out}")
+    return int(found[1].replace(",", ""))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__)
+    p.add_argument("modes", nargs="*", default=list(MODES), help=f"some of {', '.join(MODES)}")
+    p.add_argument("--gets", type=int, default=20_000)
+    p.add_argument("--child", nargs=3, metavar=("PORT", "MODE", "GETS"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        port, mode, gets = args.child
+        asyncio.run(_child(int(port), mode, int(gets)))
+        return 0
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 2
+    unknown = set(args.modes) - set(MODES)
+    if unknown:
+        p.error(f"unknown mode(s): {', '.join(sorted(unknown))}")
+    from asyncpool.testing import RedisServer
+
+    with RedisServer() as server:
+        for mode in args.modes:
+            base = _instructions(server.port, mode, 0)
+            total = _instructions(server.port, mode, args.gets)
+            print(f"{mode:16} {(total - base) / args.gets:9,.0f} instructions per GET", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
