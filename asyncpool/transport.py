@@ -79,8 +79,9 @@ class RedisProtocol(asyncio.Protocol):
         #: When set, *every* reply goes to :attr:`on_push` (subscriber mode).
         self.route_all_to_push = False
         #: Called from :meth:`data_received` each time the last owed reply has been
-        #: read (the shared-connection policy hands the connection back then).  It
-        #: must not raise: an exception here closes the connection.
+        #: read, and soon after a close failed the replies still owed (the
+        #: shared-connection policy hands the connection back then).  It must not
+        #: raise: an exception in :meth:`data_received` closes the connection.
         self.on_drained: Callable[[], None] | None = None
 
     # -- asyncio.Protocol -------------------------------------------------
@@ -341,6 +342,10 @@ class RedisProtocol(asyncio.Protocol):
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
         self._drained = None
+        if waiters and self.on_drained is not None:
+            # It owes nothing now either.  Called soon, not here: a close may come
+            # from inside the pool, which the callback calls back into.
+            self._loop.call_soon(self.on_drained)
 
 
 async def open_transport(

@@ -241,6 +241,15 @@ MUTANTS = [
         ("tests/test_sharing.py::test_when_the_last_rider_leaves_the_connection_still_comes_back",),
     ),
     Mutant(
+        "a shared connection cut after its riders left is never handed back",
+        "asyncpool/transport.py",
+        "            self._loop.call_soon(self.on_drained)",
+        "            pass",
+        (
+            "tests/test_sharing.py::test_a_cut_under_departed_riders_still_hands_the_connection_back",
+        ),
+    ),
+    Mutant(
         "a timed-out shared reply leaves its connection open under the others",
         "asyncpool/pool/sharing.py",
         "            conn.close(ConnectionError("

@@ -171,6 +171,23 @@ async def test_when_the_last_rider_leaves_the_connection_still_comes_back(
     assert pool.stats().created_total == 1
 
 
+async def test_a_cut_under_departed_riders_still_hands_the_connection_back(
+    fault_proxy: FaultProxy,
+) -> None:
+    """Every rider left before the cut: no rider is there to see the error and hand it back."""
+    pool = asyncpool.Pool.from_url(fault_proxy.url, multiplex=True, max_connections=1)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        doomed = slow(redis, 300)
+        await owed(redis, 1)
+        doomed.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await doomed
+        assert fault_proxy.cut() == 1
+        await wait_until(lambda: pool.stats().in_use == 0, timeout=5, what="connection back")
+        assert sharing(redis).stats().shared_connections == 0
+        assert await redis.ping() in (True, b"PONG")  # the slot is free for a new connection
+
+
 # -- invariant 4/5: a broken connection fails every rider, each under its retry rule --------
 
 
