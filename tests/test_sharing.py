@@ -91,16 +91,20 @@ def test_commands_that_must_not_share(name: str) -> None:
     assert not shareable_name(name)
 
 
-def test_plain_commands_share_and_names_compare_case_insensitively(redis_server: Any) -> None:
-    pool = make_pool(redis_server, multiplex=True)
-    policy = pool.sharing
-    assert policy is not None
+async def test_plain_commands_share_and_names_compare_case_insensitively(
+    shared: asyncpool.Redis, unique_key: str
+) -> None:
+    # the executor's rule: a plain Command rides unless its name is exclusive
     for args in (("GET", "k"), (b"set", "k", "v"), ("Incr", "n"), ("EVAL", "return 1", 0)):
-        assert policy.shareable(args), args
+        assert not Command(args).info.exclusive, args
     for args in (("Select", 1), (b"multi",), ("bLpOp", "k", 0), ("client", "reply", "off")):
-        assert not policy.shareable(args), args
-    assert not policy.shareable(("GET", "k"), timeout_override=1.0)  # own deadline: exclusive
-    assert not policy.shareable((bytearray(b"GET"), "k"))
+        assert Command(args).info.exclusive, args
+    assert not Command((bytearray(b"GET"), "k")).info.exclusive  # classified like "GET"
+    rides = sharing(shared).stats().rides_total
+    await shared.execute_command("GET", unique_key)
+    assert sharing(shared).stats().rides_total == rides + 1
+    await shared.execute_command("GET", unique_key, timeout=1.0)  # own deadline: exclusive
+    assert sharing(shared).stats().rides_total == rides + 1
 
 
 def test_options_keyword_url_and_validation(redis_server: Any) -> None:

@@ -88,7 +88,6 @@ class Pool(Protocol):
 
 __all__ = ["Sharing", "SharingStats", "shareable_name"]
 
-_NAME_TYPES = (str, bytes)
 #: ``retire_at`` of a connection without ``max_lifetime``: no clock read needed.
 _NEVER = float("inf")
 
@@ -166,17 +165,6 @@ class Sharing:
         return f"<Sharing {self._pool.name} shared={len(self._shared)} max_in_flight={self._max}>"
 
     # -- the executor's calls ------------------------------------------------------
-    def shareable(self, args: Command | Sequence[Any], timeout_override: Any = None) -> bool:
-        """Whether ``args`` rides a shared connection (no per-call timeout either)."""
-        if args.__class__ is Command or isinstance(args, Command):  # classified once already
-            return not args.info.exclusive
-        if timeout_override is not None or not args:
-            return False
-        name = args[0]
-        if name.__class__ not in _NAME_TYPES:
-            return False
-        return not classify(name).exclusive  # classified once per name, and cached
-
     def ride(self, args: Command | Sequence[Any]) -> tuple[Connection, asyncio.Future[Any]] | None:
         """Write ``args`` on a connection now (steps 1-3), or ``None``: use :meth:`board`."""
         pool = self._pool
@@ -292,9 +280,7 @@ class Sharing:
             # The socket cannot be trusted any more; the other riders get a
             # ConnectionError (their own retry rules apply), this one its timeout.
             conn.close(ConnectionError(f"shared connection closed after a reply timed out: {exc}"))
-            self._give_back(conn)
-        else:
-            self._give_back(conn)
+        self._give_back(conn)
 
     # -- introspection ----------------------------------------------------------------
     def stats(self) -> SharingStats:
