@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import shutil
 import subprocess
@@ -31,23 +32,10 @@ MODES = ("exclusive", "exclusive+otel", "shared", "shared+otel")
 
 
 async def _child(port: int, mode: str, gets: int) -> None:
-    from benchmarks.clients import AsyncpoolAdapter, AsyncpoolSharedAdapter
-    from benchmarks.workloads import VALUE_100
+    from benchmarks.profile import gets_on_one_key
 
-    base = AsyncpoolSharedAdapter if mode.startswith("shared") else AsyncpoolAdapter
-    adapter_class = type(
-        "Counted", (base,), {"otel": mode.endswith("+otel"), "collect_every": 3600.0}
-    )
-    async with adapter_class("127.0.0.1", port, 50) as adapter:
-        redis = adapter.client
-        await redis.set(b"bench:key", VALUE_100)
-
-        async def worker(n: int) -> None:
-            for _ in range(n):
-                await redis.get(b"bench:key")
-
-        await asyncio.gather(*(worker(20) for _ in range(50)))  # warm: the pool fills
-        await asyncio.gather(*(worker(gets // 50) for _ in range(50)))
+    shared, otel = mode.startswith("shared"), mode.endswith("+otel")
+    await gets_on_one_key("127.0.0.1", port, "get50", shared, otel, gets, contextlib.nullcontext())
 
 
 def _instructions(port: int, mode: str, gets: int) -> int:

@@ -236,10 +236,15 @@ async def profiled(host: str, port: int, workload: str, duration: float) -> tupl
     return buf.getvalue(), sample.ops
 
 
-async def call_counts(
-    host: str, port: int, workload: str, shared: bool, otel: bool, gets: int = 10_000
-) -> dict[str, float]:
-    """Calls per GET by function (cProfile's counts), over ``gets`` GETs of ``workload``."""
+async def gets_on_one_key(
+    host: str, port: int, workload: str, shared: bool, otel: bool, gets: int, measured: Any
+) -> None:
+    """Warm the pool, then ``gets`` GETs from ``workload``'s tasks inside ``measured``.
+
+    ``measured`` is a context manager around the measured part only (a
+    ``cProfile.Profile``, or ``contextlib.nullcontext()``); OpenTelemetry, with
+    ``otel``, collects only at the end.
+    """
     wl = next(w for w in WORKLOADS if w.key == workload)
     adapter_class = AsyncpoolSharedAdapter if shared else AsyncpoolAdapter
     adapter_class = type("Counted", (adapter_class,), {"otel": otel, "collect_every": 3600.0})
@@ -252,10 +257,16 @@ async def call_counts(
                 await redis.get(b"bench:key")
 
         await asyncio.gather(*(worker(20) for _ in range(wl.tasks)))  # warm: the pool fills
-        prof = cProfile.Profile()
-        prof.enable()
-        await asyncio.gather(*(worker(gets // wl.tasks) for _ in range(wl.tasks)))
-        prof.disable()
+        with measured:
+            await asyncio.gather(*(worker(gets // wl.tasks) for _ in range(wl.tasks)))
+
+
+async def call_counts(
+    host: str, port: int, workload: str, shared: bool, otel: bool, gets: int = 10_000
+) -> dict[str, float]:
+    """Calls per GET by function (cProfile's counts), over ``gets`` GETs of ``workload``."""
+    prof = cProfile.Profile()
+    await gets_on_one_key(host, port, workload, shared, otel, gets, prof)
     stats: Any = pstats.Stats(prof)
     return {f"{Path(key[0]).name}:{key[2]}": value[1] / gets for key, value in stats.stats.items()}
 

@@ -133,15 +133,8 @@ class OtelObserver:
         """Record how long a connection was lent."""
         if not self._command_metrics:
             return
-        use: Any = self._use_time  # once per command: Series.add inlined, as in on_operation
-        if use.__class__ is Series:
-            pending = use.pending
-            pending.append(seconds)
-            if len(pending) >= FOLD:
-                use.fold()
-            return
         try:
-            use.add(seconds)
+            self._use_time.add(seconds)
         except Exception:  # pragma: no cover
             pass
 
