@@ -219,8 +219,8 @@ class HiredisParser:
         if since >= self._depth_bytes:
             if since - len(data) < self._depth_bytes:
                 self._agg = sum(_aggregate_marks(c) for c in self._retained)
-            elif data.find(b"*") >= 0 or data.find(b"%") >= 0:  # memchr: most chunks have none
-                self._agg += data.count(b"*") + data.count(b"%")
+            else:
+                self._agg += _aggregate_marks(data)
 
     def _to_python(self) -> None:
         """Hand everything since the last reply boundary to a pure-Python parser."""
