@@ -30,7 +30,7 @@ from .client import (
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
-from .pool import Pool, PooledConnection, PoolObserver, PoolStats
+from .pool import CommandObserver, Pool, PooledConnection, PoolObserver, PoolStats
 from .sentinel import Sentinel
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "CacheStats",
     "ClientCache",
     "ClusterPipeline",
+    "CommandObserver",
     "Connection",
     "ConnectionInfo",
     "ConnectionOptions",

@@ -68,9 +68,14 @@ def test_call_counts_show_what_opentelemetry_adds(tmp_path: Path, shared: bool) 
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     added = proc.stdout.split("added by OTel:")[1]
-    assert "+1.00  _observer.py:on_operation" in added
     assert "time.perf_counter" in added
-    assert ("_observer.py:on_use" in added) is not shared  # shared: once per sharing period
+    assert "time.monotonic" not in added  # the lease is timed with the command's clock reads
+    if shared:  # a rider's command; the pool times a shared period, rarely
+        assert "+1.00  _observer.py:on_operation" in added
+        assert "_observer.py:on_use" not in added
+    else:  # one call for the command and its lease
+        assert "+1.00  _observer.py:on_command" in added
+        assert "_observer.py:on_operation" not in added
 
 
 @pytest.mark.timeout(300)

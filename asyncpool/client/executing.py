@@ -61,8 +61,12 @@ __all__ = [
 class Lender(Protocol):
     """Where connections come from: :class:`~asyncpool.Pool`'s public lending API."""
 
-    def try_lend(self) -> Connection | None:
-        """A connection at once, without awaiting, or ``None``."""
+    def try_lend(self, timed: bool = True) -> Connection | None:
+        """A connection at once, without awaiting, or ``None``.
+
+        ``timed=False``: the caller reports the lease's use time to the
+        observer itself (see :meth:`RetryingExecutor._attempts`).
+        """
 
     async def lend(self) -> Connection:
         """A connection, waiting for one (``acquire_timeout`` applies)."""
@@ -185,16 +189,23 @@ class RetryingExecutor:
 
         With ``observer``, the whole loop is timed for it in this frame (what
         :func:`observed` does around a coroutine, without a second frame on an
-        instrumented pool's hot path).
+        instrumented pool's hot path).  The same two clock reads time the
+        first lease of a plain command when it is lent at once (``try_lend``):
+        the pool leaves that lease untimed and its use time is the command's
+        duration, reported here (:meth:`PoolObserver.on_use`).  It includes the
+        checkout and check-in themselves, a microsecond or two.
         """
         started = time.perf_counter() if observer is not None else 0.0
         error: BaseException | None = None
+        plain = op.__class__ is Command  # the common case, sent without indirection
+        #: False while this frame may time a lease itself: a plain command, observed on its lender.
+        lease_timed = observer is None or not plain or lender is not observed_pool
+        untimed = False  # a lease this frame reports, not yet reported
         try:
             retry = self.retry
             prelude: Command | None = None
             attempt = 1
             redirects = 0
-            plain = op.__class__ is Command  # the common case, sent without indirection
             sharing = self._sharing
             if sharing is not None and (not plain or op.info.exclusive):  # type: ignore[attr-defined]
                 sharing = None  # batches, WATCH, per-call timeouts, stateful or blocking commands
@@ -212,9 +223,13 @@ class RetryingExecutor:
                         if sharing.room is not None:  # callers wait for room: wake them
                             sharing.replied()
                     else:
-                        conn = lender.try_lend()  # the hot path: no coroutine when one is idle
+                        # the hot path: no coroutine when one is idle
+                        conn = lender.try_lend(lease_timed)
                         if conn is None:
                             conn = await lender.lend()
+                            lease_timed = True  # later leases (retries, redirects): the pool's
+                        elif not lease_timed:
+                            untimed = lease_timed = True
                         try:
                             sent = True
                             if prelude is not None:
@@ -249,6 +264,8 @@ class RetryingExecutor:
                         if redirect is None or redirects >= self.max_redirects:
                             raise reply
                         redirects += 1
+                        if untimed:  # the first lease ended; the operation goes on
+                            untimed = _report_use(observer, observed_pool, started)
                         lender, prelude = redirect.lender, redirect.prelude
                         sharing = None  # another lender, maybe a prelude: an exclusive connection
                         continue
@@ -256,6 +273,8 @@ class RetryingExecutor:
                         callback = op.callback  # type: ignore[attr-defined]
                         return reply if callback is None else callback(reply)
                     return op.result(reply)
+                if untimed:  # the first lease ended; the operation goes on
+                    untimed = _report_use(observer, observed_pool, started)
                 await asyncio.sleep(retry.delay(attempt))
                 attempt += 1
                 lender, prelude = self._route(op), None
@@ -266,8 +285,22 @@ class RetryingExecutor:
             if observer is not None:
                 seconds = time.perf_counter() - started
                 command = op if op.__class__ is Command else op.command  # no property call
-                observer.on_operation(observed_pool, command, seconds, error)  # type: ignore[arg-type]
+                pool: Any = observed_pool
+                if not untimed:
+                    observer.on_operation(pool, command, seconds, error)
+                elif pool._on_command is not None:  # one call for the command and its lease
+                    pool._on_command(pool, command, seconds, error)
+                else:  # the lease ended just before the operation did
+                    observer.on_operation(pool, command, seconds, error)
+                    observer.on_use(pool, seconds)
                 error = None  # no cycle through the traceback
+
+
+def _report_use(observer: PoolObserver | None, pool: Pool | None, started: float) -> bool:
+    """Report an untimed lease that began at ``started`` and ended now; ``False``: reported."""
+    if observer is not None and pool is not None:
+        observer.on_use(pool, time.perf_counter() - started)
+    return False
 
 
 async def observed(

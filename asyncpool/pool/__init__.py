@@ -2,12 +2,13 @@
 
 from .dialing import Dialer, DialTarget
 from .lease import AcquireContext, PooledConnection
-from .observer import ObservedPool, PoolObserver
+from .observer import CommandObserver, ObservedPool, PoolObserver
 from .pool import Hook, Pool
 from .stats import PoolStats
 
 __all__ = [
     "AcquireContext",
+    "CommandObserver",
     "DialTarget",
     "Dialer",
     "Hook",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..connection import Connection, ConnectionInfo
 from ..options import PoolOptions
 from .ledger import InvariantError, Ledger
-from .observer import PoolObserver
+from .observer import OnCommand, PoolObserver
 from .stats import PoolStats
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class IntrospectionMixin:
     _breaker_open: bool
     _sharing: Sharing | None
     _observer: PoolObserver | None
+    _on_command: OnCommand | None
     _created_total: int
     _closed_total: int
     _acquired_total: int
@@ -84,6 +85,8 @@ class IntrospectionMixin:
     def set_observer(self, observer: PoolObserver | None) -> None:
         """Install (or remove) the metrics observer; see :class:`PoolObserver`."""
         self._observer = observer
+        #: Its optional one-call method (:class:`~asyncpool.pool.observer.CommandObserver`).
+        self._on_command = getattr(observer, "on_command", None)
 
     def check_invariants(self, *, settled: bool = False) -> None:
         """Raise :class:`~asyncpool.pool.ledger.InvariantError` if the bookkeeping is broken.

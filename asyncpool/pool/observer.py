@@ -6,6 +6,7 @@ check-in; gauges are read from :meth:`Pool.stats` instead of being pushed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from .stats import PoolStats
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from ..command import Command
     from ..options import ConnectionOptions
 
-__all__ = ["ObservedPool", "PoolObserver"]
+__all__ = ["CommandObserver", "ObservedPool", "OnCommand", "PoolObserver"]
 
 
 class ObservedPool(Protocol):
@@ -50,3 +51,23 @@ class PoolObserver(Protocol):
         ``MULTI`` for a batch); ``command[0]`` is the name as given.  Never
         record the other arguments (they hold keys, values and possibly secrets).
         """
+
+
+#: The type of :meth:`CommandObserver.on_command` (a pool keeps the bound method).
+OnCommand = Callable[["ObservedPool", "Command", float, "BaseException | None"], None]
+
+
+class CommandObserver(PoolObserver, Protocol):
+    """A :class:`PoolObserver` that also takes a command and its lease in one call.
+
+    Optional: when the installed observer has ``on_command``, the executor
+    calls it, once, for a command that held one connection, lent at once,
+    for all of its run (the common case), instead of :meth:`on_operation`
+    followed by :meth:`on_use`.  Observers without it get those two calls.
+    """
+
+    def on_command(
+        self, pool: ObservedPool, command: Command, seconds: float, error: BaseException | None
+    ) -> None:
+        """Record what ``on_operation(pool, command, seconds, error)`` and
+        ``on_use(pool, seconds)`` would."""

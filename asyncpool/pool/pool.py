@@ -39,7 +39,7 @@ from .lease import AcquireContext
 from .ledger import Ledger
 from .loops import move_to_loop
 from .maintenance import Maintenance
-from .observer import PoolObserver
+from .observer import OnCommand, PoolObserver
 from .sharing import Sharing
 from .waiting import WaitingMixin
 
@@ -89,6 +89,7 @@ class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
         self._on_release = on_release
         self._dialer = dialer
         self._observer: PoolObserver | None = None
+        self._on_command: OnCommand | None = None
 
         self._max = self.options.max_connections
         self._ledger = ledger = Ledger(self._max)
@@ -234,20 +235,23 @@ class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
         return AcquireContext(self, timeout)
 
     # -- the lending API (for executors; ``acquire()`` is built on it) -------------------
-    def try_lend(self) -> Connection | None:
+    def try_lend(self, timed: bool = True) -> Connection | None:
         """Lend an idle connection at once, without awaiting, or return ``None``.
 
         ``None`` also when lending needs work: no idle connection, callers
         queued (they go first), a borrow check due, hooks to run, or leak
         tracking (it records the acquiring stack).  Then await :meth:`lend`.
-        With an observer the lease is timestamped here, for its use time.
+        With an observer the lease is timestamped here, for its use time;
+        ``timed=False`` leaves that to the caller, who then reports the use
+        time itself (``observer.on_use``): the executor does, from the clock
+        reads that time the command anyway.
         Give the connection back with :meth:`give_back`.
         """
         if self._slow_lend:
             return None
         conn = self._take_idle()
         if conn is not None:
-            self._lent[conn] = None if self._observer is None else time.monotonic()
+            self._lent[conn] = None if self._observer is None or not timed else time.monotonic()
             self._acquired_total += 1
         return conn
 

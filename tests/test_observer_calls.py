@@ -1,0 +1,123 @@
+"""What a pool's observer is told: each command once, each lease once, from the same clock.
+
+A plain command lent a connection at once is timed by the executor alone: the
+pool leaves that lease untimed (``try_lend(timed=False)``) and the executor
+reports its use time with the command's own duration, in one call to an
+observer that has ``on_command`` or as ``on_operation`` plus ``on_use`` to one
+that has not.  A lease that ends before the command does (a retry, a
+redirect) is reported when it ends; later leases are timed by their pool.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import asyncpool
+from asyncpool.command import Command
+
+from .test_executor import RedirectingExecutor
+
+
+class Recorder:
+    """A :class:`~asyncpool.PoolObserver` without ``on_command``: what it hears, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+
+    def on_wait(self, pool: Any, seconds: float) -> None:
+        pass
+
+    def on_acquire_timeout(self, pool: Any) -> None:
+        pass
+
+    def on_connection_created(self, pool: Any, seconds: float) -> None:
+        pass
+
+    def on_use(self, pool: Any, seconds: float) -> None:
+        self.events.append(("use", seconds))
+
+    def on_operation(
+        self, pool: Any, command: Command, seconds: float, error: BaseException | None
+    ) -> None:
+        self.events.append(("operation", command.name, seconds, error))
+
+
+class OneCallRecorder(Recorder):
+    """The same, with the optional one-call method."""
+
+    def on_command(
+        self, pool: Any, command: Command, seconds: float, error: BaseException | None
+    ) -> None:
+        self.events.append(("command", command.name, seconds, error))
+
+
+def _kinds(events: list[tuple[Any, ...]]) -> list[str]:
+    return [event[0] for event in events]
+
+
+@pytest.mark.parametrize("observer_class", [Recorder, OneCallRecorder])
+async def test_each_command_and_each_lease_is_reported_once(
+    redis_server: Any, unique_key: str, observer_class: type[Recorder]
+) -> None:
+    observer = observer_class()
+    async with asyncpool.Pool(host=redis_server.host, port=redis_server.port) as pool:
+        pool.set_observer(observer)
+        redis = asyncpool.Redis(pool=pool)
+        await redis.ping()  # dials: a lease the pool times, then the operation
+        assert _kinds(observer.events) == ["use", "operation"]
+        observer.events.clear()
+        for _ in range(5):
+            assert await redis.get(unique_key) is None
+        with pytest.raises(asyncpool.ResponseError):
+            await redis.execute_command("NOSUCHCOMMAND")
+        events = observer.events
+        if observer_class is OneCallRecorder:
+            assert _kinds(events) == ["command"] * 6
+            assert [e[1] for e in events] == ["GET"] * 5 + ["NOSUCHCOMMAND"]
+            assert isinstance(events[-1][3], asyncpool.ResponseError)
+        else:  # the lease's use time is the command's duration, reported right after it
+            assert _kinds(events) == ["operation", "use"] * 6
+            for operation, use in zip(events[::2], events[1::2], strict=True):
+                assert use[1] == operation[2] > 0
+        assert pool.stats().in_use == 0
+
+
+async def test_a_retried_command_reports_both_leases(fault_proxy: Any, unique_key: str) -> None:
+    observer = OneCallRecorder()
+    async with asyncpool.Pool(host=fault_proxy.host, port=fault_proxy.port) as pool:
+        pool.set_observer(observer)
+        redis = asyncpool.Redis(pool=pool)
+        await redis.ping()
+        observer.events.clear()
+        fault_proxy.cut_after_request(once=True)  # the GET reaches the server, its reply never
+        assert await redis.get(unique_key) is None  # GET is safe to repeat: retried
+        events = observer.events
+        # the first lease, reported when it ended; the second, timed by the pool; the command
+        assert _kinds(events) == ["use", "use", "operation"]
+        assert events[-1][1:] == ("GET", events[-1][2], None)
+        assert 0 < events[0][1] <= events[-1][2]
+        assert 0 < events[1][1] <= events[-1][2]
+        assert pool.stats().in_use == 0
+
+
+async def test_a_redirected_command_reports_the_lease_it_left(
+    redis_server: Any, unique_key: str
+) -> None:
+    home_observer, away_observer = Recorder(), Recorder()
+    async with (
+        asyncpool.Pool(host=redis_server.host, port=redis_server.port, db=0) as home,
+        asyncpool.Pool(host=redis_server.host, port=redis_server.port, db=1) as away,
+    ):
+        await asyncpool.Redis(pool=home).lpush(unique_key, "x")  # GET on it: WRONGTYPE
+        await asyncpool.Redis(pool=away).set(unique_key, "in-db-1")
+        home.set_observer(home_observer)
+        away.set_observer(away_observer)
+        executor = RedirectingExecutor(home, away, Command(("PING",)))
+        assert await asyncpool.Redis(executor=executor).get(unique_key) == b"in-db-1"
+        # home: its lease, reported at the redirect, then the whole command
+        assert _kinds(home_observer.events) == ["use", "operation"]
+        assert home_observer.events[0][1] <= home_observer.events[1][2]
+        # away: the lease the command moved to, timed by that pool
+        assert _kinds(away_observer.events) == ["use"]
