@@ -257,6 +257,30 @@ MUTANTS = [
         "",
         ("tests/test_sharing.py::test_a_timed_out_reply_closes_the_connection_under_every_rider",),
     ),
+    Mutant(
+        "the pool also times a lease the executor times",
+        "asyncpool/pool/pool.py",
+        "self._observer is None or not timed else time.monotonic()",
+        "self._observer is None else time.monotonic()",
+        ("tests/test_observer_calls.py::test_each_command_and_each_lease_is_reported_once",),
+    ),
+    Mutant(
+        "a retried command's first lease is never reported",
+        "asyncpool/client/executing.py",
+        "                if untimed:  # the first lease ended; the operation goes on\n"
+        "                    untimed = _report_use(observer, observed_pool, started)\n"
+        "                await asyncio.sleep",
+        "                await asyncio.sleep",
+        ("tests/test_observer_calls.py::test_a_retried_command_reports_both_leases",),
+    ),
+    Mutant(
+        "a redirected command's first lease is never reported",
+        "asyncpool/client/executing.py",
+        "                        if untimed:  # the first lease ended; the operation goes on\n"
+        "                            untimed = _report_use(observer, observed_pool, started)\n",
+        "",
+        ("tests/test_observer_calls.py::test_a_redirected_command_reports_the_lease_it_left",),
+    ),
 ]
 
 

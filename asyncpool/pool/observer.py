@@ -40,7 +40,12 @@ class PoolObserver(Protocol):
         """A new connection was opened; dial plus handshake took ``seconds``."""
 
     def on_use(self, pool: ObservedPool, seconds: float) -> None:
-        """A connection was lent for ``seconds`` and came back."""
+        """A connection was lent for ``seconds`` and came back.
+
+        The pool reports it at check-in; for a lease lent with
+        ``try_lend(timed=False)`` (a plain command's own lease) the executor
+        does, with the command's duration.
+        """
 
     def on_operation(
         self, pool: ObservedPool, command: Command, seconds: float, error: BaseException | None
