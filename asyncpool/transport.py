@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from ._compat import TIMEOUT_ERRORS, timeout
-from .errors import ConnectionError, DecodeError, ProtocolError, ResponseError, TimeoutError
+from .errors import ConnectionError, ProtocolError, ResponseError, TimeoutError
 from .options import ConnectionOptions
-from .resp import NEED_MORE, Parser, PushMessage, make_parser
+from .resp import Parser, PushMessage, make_parser
 
 __all__ = ["Batch", "RedisProtocol", "open_transport"]
 
@@ -94,15 +94,9 @@ class RedisProtocol(asyncio.Protocol):
         waiters = self.waiters
         try:
             parser.feed(data)
-            while True:
-                try:
-                    reply = parser.gets()
-                except UnicodeDecodeError as exc:
-                    # the parser read the whole reply and stays in sync: only this
-                    # reply's caller gets the error, the connection is kept
-                    reply = DecodeError(f"reply could not be decoded: {exc}")
-                if reply is NEED_MORE:
-                    break
+            # A reply that could not be decoded comes as a DecodeError: only its
+            # caller gets the error; the stream stays in sync, the connection is kept.
+            for reply in parser.replies():
                 if self.route_all_to_push:
                     if self.on_push is not None:
                         self.on_push(reply)
@@ -124,7 +118,8 @@ class RedisProtocol(asyncio.Protocol):
                 if not waiters:
                     if isinstance(reply, ResponseError):
                         # a server refusing a client (maxclients ...) says why, then closes
-                        self.abort(ConnectionError(f"the server refused the connection: {reply}"))
+                        refused = f"the server refused the connection: {reply}"
+                        self.abort(ConnectionError(refused))
                         return
                     raise ProtocolError("received a reply that no request asked for")
                 waiter = waiters[0]
@@ -149,6 +144,8 @@ class RedisProtocol(asyncio.Protocol):
                         self._drained = None
                     if self.on_drained is not None:
                         self.on_drained()
+            if parser.failed is not None:  # malformed after the replies above
+                raise parser.failed
         except ProtocolError as exc:
             self.abort(exc)
         except Exception as exc:  # a parser bug must not kill the event loop

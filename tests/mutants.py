@@ -258,6 +258,17 @@ MUTANTS = [
         ("tests/test_sharing.py::test_a_timed_out_reply_closes_the_connection_under_every_rider",),
     ),
     Mutant(
+        "a malformed reply read with good ones leaves the callers behind it waiting",
+        "asyncpool/transport.py",
+        "            if parser.failed is not None:  # malformed after the replies above\n"
+        "                raise parser.failed\n",
+        "",
+        (
+            "tests/test_hostile_server.py::"
+            "test_a_reply_read_with_a_malformed_one_reaches_its_caller_and_the_rest_fail",
+        ),
+    ),
+    Mutant(
         "the pool also times a lease the executor times",
         "asyncpool/pool/pool.py",
         "self._observer is None or not timed else time.monotonic()",

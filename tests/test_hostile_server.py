@@ -51,6 +51,36 @@ async def test_well_formed_replies_from_the_fake_server_parse(parser: str) -> No
         assert await pipe.get("a").get("b").execute() == [b"abc", 1]
 
 
+@pytest.mark.parametrize("parser", PARSERS)
+async def test_a_reply_read_with_a_malformed_one_reaches_its_caller_and_the_rest_fail(
+    parser: str,
+) -> None:
+    # Both replies arrive in one read: the parser hands over the good one, then
+    # the connection fails every caller still waiting (none may hang).
+    def answer(command: list[bytes]) -> bytes:
+        return resp(b"va") + b"?bad\r\n" if command == [b"GET", b"a"] else b""
+
+    async with (
+        FakeServer(answer) as server,
+        asyncpool.Redis(
+            host=server.host,
+            port=server.port,
+            parser=parser,
+            multiplex=True,  # both GETs ride one connection
+            max_connections=1,
+            retry=asyncpool.Retry(attempts=1),
+        ) as redis,
+    ):
+        assert await redis.ping() is True  # the connection is open before both ride it
+        first, second = await asyncio.wait_for(
+            asyncio.gather(redis.get("a"), redis.get("b"), return_exceptions=True), 10
+        )
+        assert first == b"va"
+        assert isinstance(second, asyncpool.ProtocolError), second  # not a hang, not retried
+        stats = redis.pool.stats()
+        assert (stats.in_use, stats.total) == (0, 0)  # the connection was discarded
+
+
 _CONFIRMATION = b">3\r\n$9\r\nsubscribe\r\n$4\r\nchan\r\n:1\r\n"
 
 

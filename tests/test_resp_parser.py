@@ -22,7 +22,7 @@ from asyncpool.errors import (
 )
 from asyncpool.options import ReplyLimits
 from asyncpool.resp import HIREDIS_AVAILABLE, NEED_MORE, Parser, PushMessage, make_parser
-from asyncpool.resp.base import MAX_LINE
+from asyncpool.resp.base import MAX_LINE, decode_error
 
 KINDS = ["python", "hiredis"] if HIREDIS_AVAILABLE else ["python"]
 Expected = Any
@@ -173,12 +173,43 @@ def _sets_only(children: list[tuple[bytes, Expected]]) -> tuple[bytes, Expected]
 # -- driving parsers --------------------------------------------------------------
 
 
-def drain(parser: Parser, chunks: list[bytes]) -> list[object]:
+def read_all(
+    parser: Parser, chunks: list[bytes], *, batch: bool = True
+) -> tuple[list[object], ProtocolError | None]:
+    """Feed ``chunks``; the replies read, and the error that ended the stream, if any.
+
+    ``batch``: one ``replies()`` per chunk, as the transport reads; else
+    ``gets()`` until ``NEED_MORE``, a decode failure turned into the same
+    ``DecodeError`` that ``replies()`` puts in its place.
+    """
     out: list[object] = []
-    for chunk in chunks:
-        parser.feed(chunk)
-        while (reply := parser.gets()) is not NEED_MORE:
-            out.append(reply)
+    try:
+        for chunk in chunks:
+            parser.feed(chunk)
+            if batch:
+                out.extend(parser.replies())
+                if parser.failed is not None:
+                    raise parser.failed
+                continue
+            while True:
+                try:
+                    reply = parser.gets()
+                except UnicodeDecodeError as exc:
+                    out.append(decode_error(exc))
+                    continue
+                if reply is NEED_MORE:
+                    break
+                out.append(reply)
+    except ProtocolError as exc:
+        return out, exc
+    return out, None
+
+
+def drain(parser: Parser, chunks: list[bytes]) -> list[object]:
+    """Every reply of ``chunks``, read as the transport reads; raises ``ProtocolError``."""
+    out, error = read_all(parser, chunks)
+    if error is not None:
+        raise error
     return out
 
 
@@ -217,6 +248,63 @@ def test_generated_replies_decoded(
         assert len(got) == len(items)
         for g, (_, e) in zip(got, items, strict=True):
             assert same(g, e), (kind, g, e)
+
+
+def canon(reply: object) -> object:
+    """A comparable form of a parsed reply (errors by type and message, containers by type)."""
+    if isinstance(reply, BaseException):
+        return ("error", type(reply).__name__, str(reply))
+    if isinstance(reply, list):
+        return (type(reply).__name__, [canon(r) for r in reply])
+    if isinstance(reply, dict):
+        return ("dict", [(canon(k), canon(v)) for k, v in reply.items()])
+    if isinstance(reply, (set, frozenset)):
+        return (type(reply).__name__, sorted(repr(canon(r)) for r in reply))
+    if isinstance(reply, float) and math.isnan(reply):
+        return ("nan",)
+    return (type(reply).__name__, reply)
+
+
+#: A bulk that is not UTF-8: a DecodeError in its place, the stream stays in sync.
+NOT_UTF8 = (b"$2\r\n\xff\xfe\r\n", None)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    items=st.lists(st.one_of(replies(decode=True), st.just(NOT_UTF8)), min_size=1, max_size=5),
+    points=st.lists(st.integers(min_value=0), max_size=10),
+    shallow=st.booleans(),
+)
+def test_replies_reads_what_gets_reads(
+    items: list[tuple[bytes, Expected]], points: list[int], shallow: bool
+) -> None:
+    """One ``replies()`` per chunk gives what ``gets()`` gives, errors and depth limit included."""
+    stream = b"".join(w for w, _ in items)
+    chunks = cut(stream, points)
+    limits = ReplyLimits(max_depth=2) if shallow else None  # deep replies fail the stream
+    for kind in KINDS:
+        got, error = read_all(make_parser(kind, encoding="utf-8", limits=limits), chunks)  # type: ignore[arg-type]
+        want, want_error = read_all(
+            make_parser(kind, encoding="utf-8", limits=limits),  # type: ignore[arg-type]
+            chunks,
+            batch=False,
+        )
+        assert [canon(r) for r in got] == [canon(r) for r in want], kind
+        assert (error is None) == (want_error is None), (kind, error, want_error)
+        if error is None:
+            assert len(got) == len(items)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_replies_returns_what_came_before_a_malformed_reply(kind: str) -> None:
+    parser = make_parser(kind)  # type: ignore[arg-type]
+    parser.feed(b"+first\r\n:2\r\n?bad\r\n+never\r\n")
+    assert [canon(r) for r in parser.replies()] == [canon(b"first"), canon(2)]
+    assert isinstance(parser.failed, ProtocolError)
+    with pytest.raises(ProtocolError):
+        parser.replies()
+    with pytest.raises(ProtocolError):
+        parser.feed(b"+more\r\n")
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Final, Protocol
 
-__all__ = ["MAX_LINE", "NEED_MORE", "Parser", "PushMessage"]
+from ..errors import DecodeError, ProtocolError
+
+__all__ = ["MAX_LINE", "NEED_MORE", "Parser", "PushMessage", "read_replies"]
 
 #: The longest line a reply may hold, type byte included, CRLF not: a header
 #: (``$5``, ``*3``) is a few bytes and Redis's own status and error lines a few
@@ -54,8 +56,43 @@ class Parser(Protocol):
     :class:`UnicodeDecodeError`; the parser stays usable (the stream is in sync).
     """
 
+    #: Set once the input was found malformed; every later call raises it.  Read only.
+    failed: ProtocolError | None
+
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes received from the server."""
 
     def gets(self) -> object:
         """Return the next complete reply, or :data:`NEED_MORE`."""
+
+    def replies(self) -> list[object]:
+        """Every complete reply buffered now, in order (``[]``: more bytes needed).
+
+        A reply that cannot be decoded comes as a :class:`~asyncpool.DecodeError`
+        in its place.  Malformed input raises :class:`~asyncpool.ProtocolError`
+        when no reply comes before it; otherwise those replies are returned and
+        :attr:`failed` is set (so one call per chunk suffices: check it after).
+        """
+
+
+def read_replies(parser: Parser) -> list[object]:
+    """:meth:`Parser.replies` through ``parser.gets()``, one reply at a time."""
+    out: list[object] = []
+    while True:
+        try:
+            reply = parser.gets()
+        except UnicodeDecodeError as exc:  # the whole reply was read: the stream is in sync
+            out.append(decode_error(exc))
+            continue
+        except ProtocolError:
+            if out:
+                return out  # the parser keeps the error in ``failed``
+            raise
+        if reply is NEED_MORE:
+            return out
+        out.append(reply)
+
+
+def decode_error(exc: UnicodeDecodeError) -> DecodeError:
+    """The error that stands in for a reply that could not be decoded."""
+    return DecodeError(f"reply could not be decoded: {exc}")

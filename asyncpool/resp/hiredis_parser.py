@@ -41,7 +41,7 @@ import hiredis
 
 from ..errors import ProtocolError, ResponseError, error_from_reply
 from ..options import ReplyLimits
-from .base import NEED_MORE
+from .base import NEED_MORE, decode_error, read_replies
 from .python_parser import PythonParser
 from .terminators import TerminatorCheck, clean_items, line_limit
 
@@ -120,7 +120,6 @@ class HiredisParser:
         "_depth_bytes",
         "_encoding",
         "_errors",
-        "_failed",
         "_guard",
         "_last_dirty",
         "_limits",
@@ -133,6 +132,7 @@ class HiredisParser:
         "_stream",
         "_tail",
         "_window",
+        "failed",
     )
 
     def __init__(
@@ -164,7 +164,8 @@ class HiredisParser:
         # what hiredis does not check: the CRLF after each bulk payload
         max_line = line_limit(limits.max_bulk_length)
         self._bulks = TerminatorCheck(clean_items(*digits, max_line), max_line)
-        self._failed: ProtocolError | None = None
+        #: Set once the input was found malformed; every later call raises it.
+        self.failed: ProtocolError | None = None
 
     def _new_reader(self) -> Any:
         return hiredis.Reader(
@@ -178,8 +179,8 @@ class HiredisParser:
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes received from the server."""
-        if self._failed is not None:
-            raise self._failed
+        if self.failed is not None:
+            raise self.failed
         if type(data) is not bytes:
             data = bytes(data)
         tail = self._tail
@@ -240,7 +241,7 @@ class HiredisParser:
                     pass
                 skip -= 1
         except ProtocolError as exc:
-            self._failed = exc
+            self.failed = exc
             raise
 
     def _to_hiredis(self, py: PythonParser) -> None:
@@ -263,16 +264,59 @@ class HiredisParser:
 
     # -- output --------------------------------------------------------------
 
+    def replies(self) -> list[object]:
+        """Every complete reply buffered now (see :meth:`Parser.replies`).
+
+        On the fast path (hiredis reading, no reply deep enough to check) one
+        call drains hiredis in a loop: no Python frame per reply, and the
+        boundary bookkeeping of :meth:`gets` once per call.
+        """
+        reader = self._reader
+        if self._py is not None or self.failed is not None or self._agg > self._max_depth:
+            return read_replies(self)  # the Python parser, a failure, or a depth to check
+        out: list[object] = []
+        # Empty right after a reply: a known boundary.  Asked after each reply,
+        # because the call that returns NEED_MORE may have taken in the start of
+        # the next reply, which leaves hiredis empty too.
+        boundary = False
+        while True:
+            try:
+                reply = reader.gets()
+                while reply is not NEED_MORE:
+                    out.append(reply)
+                    boundary = not reader.has_data()
+                    reply = reader.gets()
+                break
+            except UnicodeDecodeError as exc:  # hiredis read the whole reply
+                out.append(decode_error(exc))
+                boundary = not reader.has_data()
+            except hiredis.ProtocolError as exc:
+                self.failed = ProtocolError(f"malformed reply: {exc}")
+                if out:
+                    return out  # the caller finds the error in ``failed``
+                raise self.failed from None
+            except (TypeError, SystemError, ValueError) as exc:  # e.g. unhashable map key
+                self.failed = ProtocolError(f"malformed reply ({type(exc).__name__})")
+                if out:
+                    return out
+                raise self.failed from None
+        if boundary:
+            self._retained = []
+            self._since = self._delivered = self._agg = 0
+        else:
+            self._delivered += len(out)
+        return out
+
     def gets(self) -> object:
         """Return the next complete reply, or :data:`NEED_MORE`."""
-        if self._failed is not None:
-            raise self._failed
+        if self.failed is not None:
+            raise self.failed
         py = self._py
         if py is not None:
             try:
                 reply = py.gets()
             except ProtocolError as exc:
-                self._failed = exc
+                self.failed = exc
                 raise
             except UnicodeDecodeError:
                 self._maybe_leave_python(py)
@@ -284,30 +328,30 @@ class HiredisParser:
         try:
             reply = reader.gets()
         except hiredis.ProtocolError as exc:
-            self._failed = ProtocolError(f"malformed reply: {exc}")
-            raise self._failed from None
+            self.failed = ProtocolError(f"malformed reply: {exc}")
+            raise self.failed from None
         except UnicodeDecodeError:
             self._after_reply()
             raise
         except (TypeError, SystemError, ValueError) as exc:  # e.g. unhashable map key
-            self._failed = ProtocolError(f"malformed reply ({type(exc).__name__})")
-            raise self._failed from None
+            self.failed = ProtocolError(f"malformed reply ({type(exc).__name__})")
+            raise self.failed from None
         if reply is NEED_MORE:
             return reply
         if reader.has_data():
             self._delivered += 1
         elif self._since:  # hiredis is empty right after a whole reply: a known boundary
             if self._agg > self._max_depth and _too_deep(reply, self._max_depth):
-                self._failed = ProtocolError(
+                self.failed = ProtocolError(
                     f"reply nested deeper than max_depth ({self._max_depth})"
                 )
-                raise self._failed
+                raise self.failed
             self._retained = []
             self._since = self._delivered = self._agg = 0
             return reply
         if self._agg > self._max_depth and _too_deep(reply, self._max_depth):
-            self._failed = ProtocolError(f"reply nested deeper than max_depth ({self._max_depth})")
-            raise self._failed
+            self.failed = ProtocolError(f"reply nested deeper than max_depth ({self._max_depth})")
+            raise self.failed
         return reply
 
     def _after_reply(self) -> None:

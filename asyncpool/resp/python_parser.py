@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ProtocolError, error_from_reply
 from ..options import ReplyLimits
-from .base import NEED_MORE, PushMessage
+from .base import NEED_MORE, PushMessage, read_replies
 from .terminators import line_limit
 
 __all__ = ["PythonParser"]
@@ -58,13 +58,13 @@ class PythonParser:
         "_decode_error",
         "_encoding",
         "_errors",
-        "_failed",
         "_max_agg",
         "_max_bulk",
         "_max_depth",
         "_max_line",
         "_pos",
         "_stack",
+        "failed",
     )
 
     def __init__(
@@ -86,7 +86,8 @@ class PythonParser:
         # Frames of partly received aggregates: [type byte, items, items still expected].
         self._stack: list[list[Any]] = []
         self._decode_error: UnicodeDecodeError | None = None
-        self._failed: ProtocolError | None = None
+        #: Set once the input was found malformed; every later call raises it.
+        self.failed: ProtocolError | None = None
         if encoding is not None:
             b"".decode(encoding, errors)  # unknown codec -> LookupError now, not mid-stream
 
@@ -94,8 +95,8 @@ class PythonParser:
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes received from the server."""
-        if self._failed is not None:
-            raise self._failed
+        if self.failed is not None:
+            raise self.failed
         buf = self._buf
         pos = self._pos
         if pos >= len(buf):
@@ -122,18 +123,22 @@ class PythonParser:
 
     # -- output --------------------------------------------------------------
 
+    def replies(self) -> list[object]:
+        """Every complete reply buffered now (see :meth:`Parser.replies`)."""
+        return read_replies(self)
+
     def gets(self) -> object:
         """Return the next complete reply, or :data:`NEED_MORE`."""
-        if self._failed is not None:
-            raise self._failed
+        if self.failed is not None:
+            raise self.failed
         try:
             value = self._parse()
         except ProtocolError as exc:
-            self._failed = exc
+            self.failed = exc
             raise
         except (ValueError, TypeError, IndexError, OverflowError) as exc:
-            self._failed = ProtocolError(f"malformed reply ({type(exc).__name__})")
-            raise self._failed from None
+            self.failed = ProtocolError(f"malformed reply ({type(exc).__name__})")
+            raise self.failed from None
         if self._decode_error is not None and value is not NEED_MORE:
             error, self._decode_error = self._decode_error, None
             raise error
