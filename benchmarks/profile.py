@@ -172,11 +172,18 @@ async def _in_memory(host: str, port: int, add: Any, add_sync: Any) -> None:
 
     def asyncpool_parser() -> None:
         parser.feed(reply)
-        parser.gets()
-        parser.gets()
+        parser.replies()  # what the transport calls, once per read
+
+    batch = reply * 25
+    replies = make_parser("auto")
+
+    def asyncpool_parser_25() -> None:
+        replies.feed(batch)
+        replies.replies()
 
     add_sync("parse: hiredis.Reader feed+gets (100 B bulk)", hiredis_only)
-    add_sync("parse: asyncpool parser feed+gets (same)", asyncpool_parser)
+    add_sync("parse: asyncpool parser feed+replies (same)", asyncpool_parser)
+    add_sync("parse: asyncpool parser, 25 replies in one read (per read)", asyncpool_parser_25)
 
     raw = RawProtocol()
     raw.connection_made(_EchoTransport(raw, reply))
