@@ -219,8 +219,9 @@ MUTANTS = [
     Mutant(
         "the observer never hears that an operation failed",
         "asyncpool/client/executing.py",
-        "observer.on_operation(observed_pool, command, seconds, error)",
-        "observer.on_operation(observed_pool, command, seconds, None)",
+        "            error = exc\n            raise\n        finally:\n"
+        "            if observer is not None:\n",
+        "            raise\n        finally:\n            if observer is not None:\n",
         ("tests/test_otel.py::test_failed_operations_carry_error_type_and_status_code",),
     ),
     Mutant(
