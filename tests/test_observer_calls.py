@@ -16,6 +16,7 @@ import pytest
 
 import asyncpool
 from asyncpool.command import Command
+from asyncpool.connection import Connection
 
 from .test_executor import RedirectingExecutor
 
@@ -121,3 +122,45 @@ async def test_a_redirected_command_reports_the_lease_it_left(
         assert home_observer.events[0][1] <= home_observer.events[1][2]
         # away: the lease the command moved to, timed by that pool
         assert _kinds(away_observer.events) == ["use"]
+
+
+class PlainLender:
+    """A lender of the documented protocol only: ``try_lend()`` takes no argument."""
+
+    def __init__(self, pool: asyncpool.Pool) -> None:
+        self.pool = pool
+        self.lent = 0
+
+    def try_lend(self) -> Connection | None:
+        conn = self.pool.try_lend()
+        self.lent += conn is not None
+        return conn
+
+    async def lend(self) -> Connection:
+        self.lent += 1
+        return await self.pool.lend()
+
+    def give_back(self, conn: Connection) -> None:
+        self.pool.give_back(conn)
+
+    async def release(self, conn: Connection) -> None:
+        await self.pool.release(conn)
+
+
+async def test_an_observed_command_redirected_to_any_lender_runs_there(
+    redis_server: Any, unique_key: str
+) -> None:
+    async with (
+        asyncpool.Pool(host=redis_server.host, port=redis_server.port, db=0) as home,
+        asyncpool.Pool(host=redis_server.host, port=redis_server.port, db=1) as away,
+    ):
+        await asyncpool.Redis(pool=home).lpush(unique_key, "x")  # GET on it: WRONGTYPE
+        await asyncpool.Redis(pool=away).set(unique_key, "in-db-1")
+        observer = Recorder()
+        home.set_observer(observer)
+        lender = PlainLender(away)
+        executor = RedirectingExecutor(home, away, Command(("PING",)))
+        executor.away = lender  # type: ignore[assignment]
+        assert await asyncpool.Redis(executor=executor).get(unique_key) == b"in-db-1"
+        assert lender.lent == 1
+        assert _kinds(observer.events) == ["use", "operation"]

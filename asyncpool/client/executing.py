@@ -61,11 +61,13 @@ __all__ = [
 class Lender(Protocol):
     """Where connections come from: :class:`~asyncpool.Pool`'s public lending API."""
 
-    def try_lend(self, timed: bool = True) -> Connection | None:
+    def try_lend(self) -> Connection | None:
         """A connection at once, without awaiting, or ``None``.
 
-        ``timed=False``: the caller reports the lease's use time to the
-        observer itself (see :meth:`RetryingExecutor._attempts`).
+        :class:`~asyncpool.Pool` also takes ``try_lend(False)``: an untimed
+        lease, whose use time the caller reports to the observer itself (see
+        :meth:`RetryingExecutor._attempts`); it is asked only of the pool whose
+        observer times the operation.
         """
 
     async def lend(self) -> Connection:
@@ -223,8 +225,9 @@ class RetryingExecutor:
                         if sharing.room is not None:  # callers wait for room: wake them
                             sharing.replied()
                     else:
-                        # the hot path: no coroutine when one is idle
-                        conn = lender.try_lend(lease_timed)
+                        # the hot path: no coroutine when one is idle (any Lender takes
+                        # try_lend(); only the observed pool is asked for an untimed lease)
+                        conn = lender.try_lend() if lease_timed else lender.try_lend(False)  # type: ignore[call-arg]
                         if conn is None:
                             conn = await lender.lend()
                             lease_timed = True  # later leases (retries, redirects): the pool's
