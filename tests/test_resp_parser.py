@@ -22,7 +22,7 @@ from asyncpool.errors import (
 )
 from asyncpool.options import ReplyLimits
 from asyncpool.resp import HIREDIS_AVAILABLE, NEED_MORE, Parser, PushMessage, make_parser
-from asyncpool.resp.base import MAX_LINE, decode_error
+from asyncpool.resp.base import MAX_LINE, read_replies
 
 KINDS = ["python", "hiredis"] if HIREDIS_AVAILABLE else ["python"]
 Expected = Any
@@ -179,27 +179,15 @@ def read_all(
     """Feed ``chunks``; the replies read, and the error that ended the stream, if any.
 
     ``batch``: one ``replies()`` per chunk, as the transport reads; else
-    ``gets()`` until ``NEED_MORE``, a decode failure turned into the same
-    ``DecodeError`` that ``replies()`` puts in its place.
+    ``read_replies()``: ``gets()`` until ``NEED_MORE``, one reply at a time.
     """
     out: list[object] = []
     try:
         for chunk in chunks:
             parser.feed(chunk)
-            if batch:
-                out.extend(parser.replies())
-                if parser.failed is not None:
-                    raise parser.failed
-                continue
-            while True:
-                try:
-                    reply = parser.gets()
-                except UnicodeDecodeError as exc:
-                    out.append(decode_error(exc))
-                    continue
-                if reply is NEED_MORE:
-                    break
-                out.append(reply)
+            out.extend(parser.replies() if batch else read_replies(parser))
+            if parser.failed is not None:
+                raise parser.failed
     except ProtocolError as exc:
         return out, exc
     return out, None

@@ -52,6 +52,9 @@ _RETAIN_LIMIT = 4 * 1024 * 1024
 #: hiredis pre-allocates aggregates; at 7 digits (>= 10**6 elements) the Python
 #: parser, which allocates only as elements arrive, takes the reply instead.
 _MAX_PREALLOC_DIGITS = 7
+#: What hiredis raises on input it cannot parse (a ``UnicodeDecodeError``, also a
+#: ``ValueError``, is caught before these: it fails one reply, not the stream).
+_HIREDIS_FAILURES = (hiredis.ProtocolError, TypeError, SystemError, ValueError)
 _GUARDS: dict[tuple[int, int, int], tuple[re.Pattern[bytes], int]] = {}
 _Digits = tuple[int, int, int]
 
@@ -290,16 +293,11 @@ class HiredisParser:
             except UnicodeDecodeError as exc:  # hiredis read the whole reply
                 out.append(decode_error(exc))
                 boundary = not reader.has_data()
-            except hiredis.ProtocolError as exc:
-                self.failed = ProtocolError(f"malformed reply: {exc}")
+            except _HIREDIS_FAILURES as exc:
+                failed = self._malformed(exc)
                 if out:
                     return out  # the caller finds the error in ``failed``
-                raise self.failed from None
-            except (TypeError, SystemError, ValueError) as exc:  # e.g. unhashable map key
-                self.failed = ProtocolError(f"malformed reply ({type(exc).__name__})")
-                if out:
-                    return out
-                raise self.failed from None
+                raise failed from None
         if boundary:
             self._retained = []
             self._since = self._delivered = self._agg = 0
@@ -327,15 +325,11 @@ class HiredisParser:
         reader = self._reader
         try:
             reply = reader.gets()
-        except hiredis.ProtocolError as exc:
-            self.failed = ProtocolError(f"malformed reply: {exc}")
-            raise self.failed from None
         except UnicodeDecodeError:
             self._after_reply()
             raise
-        except (TypeError, SystemError, ValueError) as exc:  # e.g. unhashable map key
-            self.failed = ProtocolError(f"malformed reply ({type(exc).__name__})")
-            raise self.failed from None
+        except _HIREDIS_FAILURES as exc:
+            raise self._malformed(exc) from None
         if reply is NEED_MORE:
             return reply
         if reader.has_data():
@@ -353,6 +347,14 @@ class HiredisParser:
             self.failed = ProtocolError(f"reply nested deeper than max_depth ({self._max_depth})")
             raise self.failed
         return reply
+
+    def _malformed(self, exc: Exception) -> ProtocolError:
+        """Fail the parser for good after hiredis raised ``exc``; the error to raise."""
+        if isinstance(exc, hiredis.ProtocolError):
+            self.failed = ProtocolError(f"malformed reply: {exc}")
+        else:  # e.g. an unhashable map key
+            self.failed = ProtocolError(f"malformed reply ({type(exc).__name__})")
+        return self.failed
 
     def _after_reply(self) -> None:
         if self._reader.has_data():
