@@ -1,15 +1,17 @@
 """Command line: start a throwaway redis-server, run every client round by round, report.
 
-Each (loop, workload, client) cell runs in a fresh event loop in this process,
-with a freshly opened client; within a round the clients of a workload run
-back to back, the pairs a target compares side by side and the order reversed
-every other round (see :func:`run_order`), so drift hits both sides alike.
+In each round, each (loop, workload) opens all of its clients side by side in
+a fresh event loop in this process and times them in turns, one slice of the
+window each (:func:`~benchmarks.workloads.run_interleaved`), the pairs a
+target compares next to each other and the order reversed every other turn
+and round (see :func:`run_order`), so drift hits both sides alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import gc
 import importlib.util
@@ -20,13 +22,14 @@ import sys
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.clients import ADAPTERS, client_available, version_of
 from benchmarks.report import Results, markdown, summarise, write_chart, write_json, write_markdown
-from benchmarks.workloads import WORKLOAD_KEYS, WORKLOADS, Sample, Workload, run_workload
+from benchmarks.workloads import WORKLOAD_KEYS, WORKLOADS, Sample, Workload, run_interleaved
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+T = TypeVar("T")
 
 
 def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
@@ -38,8 +41,8 @@ def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
 
 
 def run_in_fresh_loop(
-    factory: Callable[[], asyncio.AbstractEventLoop], coro: Coroutine[Any, Any, Sample]
-) -> Sample:
+    factory: Callable[[], asyncio.AbstractEventLoop], coro: Coroutine[Any, Any, T]
+) -> T:
     loop = factory()
     asyncio.set_event_loop(loop)
     try:
@@ -88,11 +91,28 @@ def _uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     return Loop
 
 
-async def _cell(
-    client: str, workload: Workload, host: str, port: int, warmup: float, duration: float
-) -> Sample:
-    async with ADAPTERS[client](host, port, workload.pool) as adapter:
-        return await run_workload(adapter, workload, warmup, duration)
+async def _group(
+    clients: Sequence[str],
+    workload: Workload,
+    host: str,
+    port: int,
+    warmup: float,
+    duration: float,
+    slices: int,
+) -> tuple[dict[str, Sample], dict[str, str]]:
+    """Open ``clients`` side by side and time them on ``workload`` in turns."""
+    errors: dict[str, str] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        opened = []
+        for client in clients:
+            try:
+                adapter = ADAPTERS[client](host, port, workload.pool)
+                opened.append((client, await stack.enter_async_context(adapter)))
+            except Exception as exc:
+                errors[client] = f"{exc.__class__.__name__}: {exc}"
+        turns = slices if workload.sliced else 1
+        samples, failed = await run_interleaved(opened, workload, warmup, duration, turns)
+    return samples, {**errors, **failed}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -103,6 +123,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, help="rounds per cell (default 7; 1 with --quick)")
     p.add_argument("--duration", type=float, help="measured seconds per cell (default 0.8)")
     p.add_argument("--warmup", type=float, help="unmeasured seconds per cell (default 0.2)")
+    p.add_argument(
+        "--slices",
+        type=int,
+        help="turns the window is cut into, clients alternating (default 8; 1 with --quick)",
+    )
     p.add_argument("--loops", default="stdlib,uvloop", help="comma list: stdlib,uvloop")
     p.add_argument("--workloads", default=",".join(WORKLOAD_KEYS), help="comma list of workloads")
     p.add_argument("--clients", default="", help="comma list restricting the clients")
@@ -112,6 +137,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         " (default: docs/, or nothing with --quick)",
     )
     p.add_argument("--redis-server", help="path of the redis-server binary to start")
+
     p.add_argument(
         "--render", metavar="JSON", help="measure nothing: redraw the table and chart from a report"
     )
@@ -122,6 +148,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.duration = 0.1 if args.quick else 0.8
     if args.warmup is None:
         args.warmup = 0.05 if args.quick else 0.2
+    if args.slices is None:
+        args.slices = 1 if args.quick else 8
+    if args.slices < 1:
+        p.error("--slices must be at least 1")
     partial = args.workloads != ",".join(WORKLOAD_KEYS) or args.clients or args.rounds < 3
     if args.out is None and not args.quick and not partial:
         args.out = str(DOCS)  # only a full run replaces the published results
@@ -192,22 +222,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         for rnd in range(args.rounds):
             for loop in loops:
                 for wl in workloads:
-                    for client in run_order(wl, available, rnd):
-                        gc.collect()
-                        cell = (loop, wl.key, client)
-                        if cell in errors:
+                    clients = [
+                        c for c in run_order(wl, available, rnd) if (loop, wl.key, c) not in errors
+                    ]
+                    gc.collect()
+                    samples, failed = run_in_fresh_loop(
+                        factories[loop],
+                        _group(clients, wl, host, port, args.warmup, args.duration, args.slices),
+                    )
+                    for client, text in failed.items():
+                        errors[(loop, wl.key, client)] = text
+                        print(f"FAILED {loop} {wl.key} {client}: {text}", file=sys.stderr)
+                    for client in clients:
+                        if client not in samples:
                             continue
-                        try:
-                            sample = run_in_fresh_loop(
-                                factories[loop],
-                                _cell(client, wl, host, port, args.warmup, args.duration),
-                            )
-                        except Exception as exc:
-                            errors[cell] = f"{exc.__class__.__name__}: {exc}"
-                            print(
-                                f"FAILED {loop} {wl.key} {client}: {errors[cell]}", file=sys.stderr
-                            )
-                            continue
+                        sample = samples[client]
                         results.setdefault((loop, wl.key, client), []).append(sample)
                         value = (
                             f"{sample.ns_per_op:,.0f} ns/op"
@@ -229,6 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rounds": args.rounds,
         "duration": args.duration,
         "warmup": args.warmup,
+        "slices": args.slices,
         "quick": args.quick,
         "skipped": skipped,
         "versions": {

@@ -114,6 +114,12 @@ class Adapter:
     async def acquire_release(self, n: int) -> None:
         raise NotImplementedError
 
+    def pause(self) -> None:
+        """Stop this client's own background work: another client's slice begins."""
+
+    def resume(self) -> None:
+        """Restart what :meth:`pause` stopped: this client's slice begins."""
+
 
 class AsyncpoolAdapter(Adapter):
     """``asyncpool.Redis`` on its own pool (defaults, RESP3, hiredis)."""
@@ -122,8 +128,13 @@ class AsyncpoolAdapter(Adapter):
     otel = False
     multiplex = False
     #: Seconds between metric collections with ``otel`` (an exporter's interval,
-    #: far shorter than the usual 15-60 s, so collecting is not left out).
+    #: far shorter than the usual 15-60 s, so collecting is not left out),
+    #: counted in this client's own slices only (see :meth:`pause`).
     collect_every = 0.2
+    collector: asyncio.Future[None] | None = None
+    #: Seconds of this client's running time left until the next collection.
+    _due_in = 0.0
+    _due_at = 0.0
 
     async def open(self) -> None:
         import asyncpool
@@ -144,16 +155,31 @@ class AsyncpoolAdapter(Adapter):
             self.reader = InMemoryMetricReader()
             self.provider = MeterProvider(metric_readers=[self.reader])
             self.handle = instrument(self.client, meter_provider=self.provider)
-            self.collector = asyncio.ensure_future(self._collect())
+            self._due_in = self.collect_every
+            self.resume()
 
     async def _collect(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.collect_every)
+            await asyncio.sleep(max(0.0, self._due_at - loop.time()))
             self.reader.get_metrics_data()  # on the loop thread: its cost is in the window
+            self._due_at = loop.time() + self.collect_every
+
+    def pause(self) -> None:
+        """Collections keep their interval in this client's running time, not the clock's."""
+        if self.collector is not None:
+            self._due_in = max(0.0, self._due_at - asyncio.get_running_loop().time())
+            self.collector.cancel()
+            self.collector = None
+
+    def resume(self) -> None:
+        if self.otel and self.collector is None:
+            self._due_at = asyncio.get_running_loop().time() + self._due_in
+            self.collector = asyncio.ensure_future(self._collect())
 
     async def close(self) -> None:
         if self.otel:
-            self.collector.cancel()
+            self.pause()
             self.reader.get_metrics_data()
             self.handle.uninstrument()
             self.provider.shutdown()

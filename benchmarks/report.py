@@ -197,13 +197,26 @@ def _title(key: str) -> str:
     return key
 
 
+def _turns(meta: dict[str, Any]) -> str:
+    """How the window was cut (reports before turns existed ran each client in one piece)."""
+    slices = meta.get("slices")
+    if slices is None:
+        return ", interleaved"
+    if slices == 1:
+        return ", clients one after another"
+    return (
+        f", taken in {slices} turns of {meta['duration'] / slices:.2g} s with the clients"
+        " alternating (contention: one turn each)"
+    )
+
+
 def markdown(report: dict[str, Any]) -> str:
     """Summary table (one row per workload and loop), the targets, then per-client detail."""
     meta = report["meta"]
     versions = meta["versions"]
     out = [
         f"Measured {meta['date']} on {meta['machine']}; {meta['rounds']} round(s) of"
-        f" {meta['duration']} s per client and workload, interleaved, medians of per-round"
+        f" {meta['duration']} s per client and workload{_turns(meta)}, medians of per-round"
         f" ratios reported. Server: redis-server {meta['server']} on loopback. Clients:"
         f" asyncpool {versions['asyncpool']}, redis-py {versions['redis']} (hiredis"
         f" {versions['hiredis']}), coredis {versions['coredis']},"

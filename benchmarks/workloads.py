@@ -4,13 +4,17 @@ Every concurrent workload runs its tasks flat out for ``warmup`` seconds (the
 pool fills, caches warm up), then for ``duration`` seconds during which each
 completed operation's latency is recorded, pool wait included.  Operations
 completed inside that window are counted; throughput is count / window.
+
+:func:`run_interleaved` times several clients, open side by side in one event
+loop, in turns of a slice of the window each (``slices`` turns), so a change
+in the machine's speed lasting longer than a slice hits every client alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -33,6 +37,9 @@ class Workload:
     clients: tuple[str, ...]
     #: "ops" (throughput, higher is better) or "ns" (cost per call, lower is better)
     metric: str = "ops"
+    #: Measured in turns (:func:`run_interleaved`); False when its tail latency
+    #: needs the whole window (a task starved for 0.5 s must show as 0.5 s).
+    sliced: bool = True
 
 
 WORKLOADS: tuple[Workload, ...] = (
@@ -58,6 +65,7 @@ WORKLOADS: tuple[Workload, ...] = (
         200,
         10,
         ("asyncpool", "asyncpool-shared", "redis-py", "coredis", "glide"),
+        sliced=False,
     ),
     Workload(
         "serial",
@@ -231,15 +239,90 @@ async def _acquire_loop(adapter: Adapter, warmup: float, duration: float) -> Sam
     return Sample(ops, now - started)
 
 
-async def run_workload(
-    adapter: Adapter, workload: Workload, warmup: float, duration: float
-) -> Sample:
-    """Time ``adapter`` (already open) on ``workload``."""
+Measure = Callable[[float, float], Awaitable[Sample]]
+
+
+async def prepare(adapter: Adapter, workload: Workload) -> Measure:
+    """Set ``adapter`` (already open) up for ``workload``: ``measure(warmup, duration)``."""
     setter = adapter.for_task if isinstance(adapter, RawAdapter) else None
     if isinstance(adapter, RawAdapter):
         await adapter.connect(workload.tasks)
     await (setter(0) if setter else adapter.client).set(b"bench:key", VALUE_100)
     if workload.key == "acquire":
-        return await _acquire_loop(adapter, warmup, duration)
+        return partial(_acquire_loop, adapter)
     calls, per_call = _calls(adapter, workload)
+    return partial(_drive_calls, calls, per_call)
+
+
+async def _drive_calls(
+    calls: list[Callable[[], Awaitable[Any]]], per_call: int, warmup: float, duration: float
+) -> Sample:
     return await drive(calls, warmup, duration, per_call)
+
+
+async def run_workload(
+    adapter: Adapter, workload: Workload, warmup: float, duration: float
+) -> Sample:
+    """Time ``adapter`` (already open) on ``workload``, in one window."""
+    measure = await prepare(adapter, workload)
+    return await measure(warmup, duration)
+
+
+#: Unmeasured seconds at the start of every slice after a client's first.
+SLICE_WARMUP = 0.02
+
+
+async def run_interleaved(
+    adapters: Sequence[tuple[str, Adapter]],
+    workload: Workload,
+    warmup: float,
+    duration: float,
+    slices: int,
+) -> tuple[dict[str, Sample], dict[str, str]]:
+    """Time each open adapter on ``workload`` in turns: ``(samples, errors)`` by client name.
+
+    The window of ``duration`` seconds is cut into ``slices`` slices; the
+    clients take turns, one slice each, in the given order on even turns and
+    backwards on odd ones.  A client's first slice warms it up for ``warmup``
+    seconds, later ones for :data:`SLICE_WARMUP`; between its slices a client
+    is paused (:meth:`Adapter.pause`), so its background work (metric
+    collection) runs in its own turns only.  Its sample is the sum of its
+    slices.  A client that raises is dropped with its error.
+    """
+    slices = max(1, slices)
+    errors: dict[str, str] = {}
+    measures: dict[str, Measure] = {}
+    for name, adapter in adapters:
+        adapter.pause()
+        try:
+            measures[name] = await prepare(adapter, workload)
+        except Exception as exc:
+            errors[name] = f"{exc.__class__.__name__}: {exc}"
+    adapter_of = dict(adapters)
+    parts: dict[str, list[Sample]] = {name: [] for name in measures}
+    names = list(measures)
+    for turn in range(slices):
+        for name in names if turn % 2 == 0 else names[::-1]:
+            if name in errors:
+                continue
+            adapter_of[name].resume()
+            try:
+                parts[name].append(
+                    await measures[name](warmup if turn == 0 else SLICE_WARMUP, duration / slices)
+                )
+            except Exception as exc:
+                errors[name] = f"{exc.__class__.__name__}: {exc}"
+            finally:
+                adapter_of[name].pause()
+    return {name: _merged(p) for name, p in parts.items() if name not in errors}, errors
+
+
+def _merged(parts: list[Sample]) -> Sample:
+    """One sample from the slices of one client (``starved``: its worst slice)."""
+    return Sample(
+        sum(p.ops for p in parts),
+        sum(p.seconds for p in parts),
+        parts[0].per_call,
+        [latency for p in parts for latency in p.latencies],
+        starved=max(p.starved for p in parts),
+    )
