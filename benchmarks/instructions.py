@@ -3,12 +3,12 @@
 Throughput on a shared 2-core VM moves by 20-50 % from one second to the
 next; the number of instructions the client executes per command does not
 (two runs agree within 0.1 %).  This runs workload 1 (50 tasks doing GET on
-one key) in a child process under ``valgrind --tool=cachegrind`` twice, once
-with no measured GETs and once with ``--gets`` of them, against a throwaway
-redis-server, and prints the difference per GET for each mode: exclusive and
-shared connections, with and without OpenTelemetry metrics.  It needs
-``valgrind`` (Debian: ``apt-get install valgrind``) and takes about half a
-minute per mode.
+one key; ``--workload serial``: workload 3, one task) in a child process under
+``valgrind --tool=cachegrind`` twice, once with no measured GETs and once with
+``--gets`` of them, against a throwaway redis-server, and prints the
+difference per GET for each mode: exclusive and shared connections, with and
+without OpenTelemetry metrics.  It needs ``valgrind`` (Debian: ``apt-get
+install valgrind``) and takes about half a minute per mode.
 
 The count covers the client process only (the server runs outside
 valgrind); under valgrind the client runs ~50x slower, so replies arrive in
@@ -31,14 +31,14 @@ from collections.abc import Sequence
 MODES = ("exclusive", "exclusive+otel", "shared", "shared+otel")
 
 
-async def _child(port: int, mode: str, gets: int) -> None:
+async def _child(port: int, mode: str, gets: int, workload: str) -> None:
     from benchmarks.profile import gets_on_one_key
 
     shared, otel = mode.startswith("shared"), mode.endswith("+otel")
-    await gets_on_one_key("127.0.0.1", port, "get50", shared, otel, gets, contextlib.nullcontext())
+    await gets_on_one_key("127.0.0.1", port, workload, shared, otel, gets, contextlib.nullcontext())
 
 
-def _instructions(port: int, mode: str, gets: int) -> int:
+def _instructions(port: int, mode: str, gets: int, workload: str) -> int:
     """Instructions the child executed in all (startup included)."""
     command = [
         "valgrind",
@@ -52,6 +52,7 @@ def _instructions(port: int, mode: str, gets: int) -> int:
         str(port),
         mode,
         str(gets),
+        workload,
     ]
     out = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True).stderr
     found = re.search(r"I\s+refs:\s+([\d,]+)", out)
@@ -64,11 +65,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__)
     p.add_argument("modes", nargs="*", default=list(MODES), help=f"some of {', '.join(MODES)}")
     p.add_argument("--gets", type=int, default=20_000)
-    p.add_argument("--child", nargs=3, metavar=("PORT", "MODE", "GETS"), help=argparse.SUPPRESS)
+    p.add_argument(
+        "--workload",
+        default="get50",
+        choices=("get50", "serial"),
+        help="50 tasks (workload 1, the default) or one task (workload 3)",
+    )
+    p.add_argument(
+        "--child", nargs=4, metavar=("PORT", "MODE", "GETS", "WL"), help=argparse.SUPPRESS
+    )
     args = p.parse_args(argv)
     if args.child:
-        port, mode, gets = args.child
-        asyncio.run(_child(int(port), mode, int(gets)))
+        port, mode, gets, workload = args.child
+        asyncio.run(_child(int(port), mode, int(gets), workload))
         return 0
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
@@ -80,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with RedisServer() as server:
         for mode in args.modes:
-            base = _instructions(server.port, mode, 0)
-            total = _instructions(server.port, mode, args.gets)
+            base = _instructions(server.port, mode, 0, args.workload)
+            total = _instructions(server.port, mode, args.gets, args.workload)
             print(f"{mode:16} {(total - base) / args.gets:9,.0f} instructions per GET", flush=True)
     return 0
 
