@@ -237,7 +237,7 @@ MUTANTS = [
     Mutant(
         "a drained shared connection is never handed back",
         "asyncpool/pool/sharing.py",
-        "            protocol.on_drained = partial(self._drained, conn)",
+        "            protocol.on_drained = partial(self._give_back, conn)",
         "            pass",
         ("tests/test_sharing.py::test_when_the_last_rider_leaves_the_connection_still_comes_back",),
     ),

@@ -141,8 +141,9 @@ class Sharing:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self._max = pool.options.max_in_flight
-        #: Connections carrying riders (all of them also lent, for the pool).
-        self._shared: dict[Connection, None] = {}
+        #: Connections carrying riders (all of them also lent, for the pool),
+        #: each with its protocol (a connection keeps one for life).
+        self._shared: dict[Connection, RedisProtocol | None] = {}
         #: The connection written last: joining its open cork coalesces writes.
         self._last: Connection | None = None
         #: Its protocol (a connection keeps one for life), read without a property.
@@ -196,8 +197,7 @@ class Sharing:
                 return conn, fut
         conn = pool.try_lend()
         if conn is not None:
-            self._share(conn)
-            return self._send(conn, args, 0)
+            return self._start(conn, args)
         best = None
         if exclusive_waiting:
             # Pile onto the busiest connection with room, so the others drain and
@@ -242,9 +242,8 @@ class Sharing:
                 if checkout.done():
                     conn = checkout.result()
                     checkout = None
-                    self._share(conn)
                     self._wake()  # a new shared connection: others may ride it
-                    return self._send(conn, args)
+                    return self._start(conn, args)
                 ride = self.ride(args)
                 if ride is not None:
                     return ride
@@ -295,18 +294,35 @@ class Sharing:
         )
 
     # -- internals ---------------------------------------------------------------------
-    def _send(
-        self, conn: Connection, args: Command | Sequence[Any], busy: int | None = None
-    ) -> tuple[Connection, Any]:
-        if busy is None:
-            busy = conn.pending_replies
+    def _start(self, conn: Connection, args: Command | Sequence[Any]) -> tuple[Connection, Any]:
+        """Start sharing ``conn`` (just lent, owing nothing) with ``args`` as its first rider.
+
+        It goes back to the pool the moment it owes nothing (``on_drained``).
+        A lone caller comes here for every command, so this is one frame.
+        """
+        protocol = self._shared[conn] = conn.protocol_or_none
+        if protocol is not None:
+            protocol.on_drained = partial(self._give_back, conn)
         try:
             fut = conn.submit(args)
         except BaseException:
             self._give_back(conn)
             raise
         self._last = conn
-        self._last_protocol = conn.protocol_or_none
+        self._last_protocol = protocol
+        self._rides += 1
+        return conn, fut
+
+    def _send(self, conn: Connection, args: Command | Sequence[Any]) -> tuple[Connection, Any]:
+        """Write ``args`` on ``conn``, shared already and with room (step 3)."""
+        busy = conn.pending_replies
+        try:
+            fut = conn.submit(args)
+        except BaseException:
+            self._give_back(conn)
+            raise
+        self._last = conn
+        self._last_protocol = self._shared.get(conn)
         self._rides += 1
         if busy:
             self._busy += 1
@@ -323,31 +339,25 @@ class Sharing:
         if room is not None and not room.done():
             room.set_result(None)
 
-    def _share(self, conn: Connection) -> None:
-        """Start sharing ``conn`` (just lent): it goes back the moment it owes nothing."""
-        self._shared[conn] = None
-        protocol = conn.protocol_or_none
-        if protocol is not None:
-            protocol.on_drained = partial(self._drained, conn)
-
-    def _drained(self, conn: Connection) -> None:
-        """``on_drained`` of a shared connection: its last owed reply was just read."""
-        try:
-            self._give_back(conn)
-        except Exception:  # pragma: no cover - must not close the connection
-            log.exception("could not hand back the shared connection %r", conn)
-
     def _give_back(self, conn: Connection) -> None:
-        """Hand ``conn`` back to the pool if it is still shared (once)."""
-        if self._shared.pop(conn, NOT_GIVEN) is NOT_GIVEN:
+        """Hand ``conn`` back to the pool if it is still shared (once).
+
+        Also its ``on_drained``: the protocol calls it inside ``data_received``
+        when the last owed reply was read, where it must not raise (an
+        exception there would close the connection).
+        """
+        protocol = self._shared.pop(conn, NOT_GIVEN)
+        if protocol is NOT_GIVEN:
             return  # already given back by another rider
         if self._last is conn:
             self._last = self._last_protocol = None
-        protocol = conn.protocol_or_none
         if protocol is not None:
             protocol.on_drained = None
         conn.last_used_at = time.monotonic()  # its last reply: idle from now on
-        self._pool.give_back(conn)
+        try:
+            self._pool.give_back(conn)
+        except Exception:  # pragma: no cover - give_back does not raise
+            log.exception("could not hand back the shared connection %r", conn)
 
 
 def _usable(conn: Connection, generation: int) -> bool:
