@@ -30,7 +30,15 @@ from .client import (
 from .connection import Connection, ConnectionInfo
 from .errors import *  # noqa: F403  (every error is public; the list lives in errors.py)
 from .options import ConnectionOptions, PoolOptions, ReplyLimits
-from .pool import CommandObserver, Pool, PooledConnection, PoolObserver, PoolStats
+from .pool import (
+    BatchingObserver,
+    CommandObserver,
+    DurationBatch,
+    Pool,
+    PooledConnection,
+    PoolObserver,
+    PoolStats,
+)
 from .sentinel import Sentinel
 
 __version__ = "0.1.0"
@@ -40,6 +48,7 @@ __version__ = "0.1.0"
 _std_logging.getLogger("asyncpool").addHandler(_std_logging.NullHandler())
 
 __all__ = [
+    "BatchingObserver",
     "CacheConfig",
     "CacheStats",
     "ClientCache",
@@ -48,6 +57,7 @@ __all__ = [
     "Connection",
     "ConnectionInfo",
     "ConnectionOptions",
+    "DurationBatch",
     "Lock",
     "PinnedConnection",
     "Pipeline",

@@ -10,6 +10,7 @@ redirect) is reported when it ends; later leases are timed by their pool.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -164,3 +165,58 @@ async def test_an_observed_command_redirected_to_any_lender_runs_there(
         assert await asyncpool.Redis(executor=executor).get(unique_key) == b"in-db-1"
         assert lender.lent == 1
         assert _kinds(observer.events) == ["use", "operation"]
+
+
+class RecordingBatch:
+    """A :class:`~asyncpool.DurationBatch` that keeps what it folds."""
+
+    fold_at = 4
+
+    def __init__(self) -> None:
+        self.pending: list[float] = []
+        self.folded: list[float] = []
+        self.folds = 0
+
+    def fold(self) -> None:
+        self.folded += self.pending
+        self.pending = []
+        self.folds += 1
+
+
+class BatchingRecorder(Recorder):
+    """A :class:`~asyncpool.BatchingObserver` with a batch for GET only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.get_batch = RecordingBatch()
+        self.operation_batches = {"GET": self.get_batch}
+
+
+@pytest.mark.parametrize("multiplex", [False, True], ids=["exclusive", "shared"])
+async def test_a_batching_observer_gets_successful_commands_appended_not_called(
+    redis_server: Any, unique_key: str, multiplex: bool
+) -> None:
+    observer = BatchingRecorder()
+    pool = asyncpool.Pool(host=redis_server.host, port=redis_server.port, multiplex=multiplex)
+    async with pool:
+        pool.set_observer(observer)
+        redis = asyncpool.Redis(pool=pool)
+        await redis.ping()  # dials first
+        observer.events.clear()
+        started = time.perf_counter()
+        for _ in range(10):
+            assert await redis.get(unique_key) is None
+        elapsed = time.perf_counter() - started
+        await redis.rpush(unique_key + ":list", "x")  # a name without a batch
+        with pytest.raises(asyncpool.ResponseError):  # a failed GET: the observer's own call
+            await redis.get(unique_key + ":list")
+        await redis.delete(unique_key + ":list")
+    batch = observer.get_batch
+    assert batch.folds == 2  # at 4 and at 8
+    assert len(batch.folded) == 8
+    assert len(batch.pending) == 2
+    assert all(0 < seconds <= elapsed for seconds in batch.folded + batch.pending)
+    operations = [(e[1], type(e[3])) for e in observer.events if e[0] == "operation"]
+    assert operations[:2] == [("RPUSH", type(None)), ("GET", asyncpool.WrongTypeError)]
+    if not multiplex:  # each lease still reported once, batched command or not
+        assert _kinds(observer.events).count("use") == 13

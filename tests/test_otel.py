@@ -592,6 +592,50 @@ def same(got: dict[str, Any], want: dict[str, Any]) -> bool:
     } and abs(got["sum"] - want["sum"]) < 1e-9
 
 
+class _TapList:
+    """A batch's pending list that also records what is appended to it."""
+
+    def __init__(self, target: list[float], log: list[float]) -> None:
+        self.target, self.log = target, log
+
+    def append(self, value: float) -> None:
+        self.log.append(value)
+        self.target.append(value)
+
+    def __len__(self) -> int:
+        return len(self.target)
+
+
+class _TapBatch:
+    """An observer's batch, its appends recorded (a DurationBatch)."""
+
+    def __init__(self, series: Any, log: list[float]) -> None:
+        self.series, self.log = series, log
+
+    @property
+    def pending(self) -> _TapList:
+        return _TapList(self.series.pending, self.log)  # the list fold() has not replaced yet
+
+    @property
+    def fold_at(self) -> int:
+        return int(self.series.fold_at)
+
+    def fold(self) -> None:
+        self.series.fold()
+
+
+class _TapBatches(dict[Any, Any]):
+    """The observer's own batches by name, each handed out tapped."""
+
+    def __init__(self, real: dict[Any, Any], measured: dict[str, list[float]]) -> None:
+        super().__init__()
+        self.real, self.measured = real, measured
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        series = self.real.get(key)
+        return default if series is None else _TapBatch(series, self.measured[str(key)])
+
+
 async def test_recorded_histogram_equals_what_was_measured(
     pool: asyncpool.Pool, unique_key: str
 ) -> None:
@@ -620,7 +664,10 @@ async def test_recorded_histogram_equals_what_was_measured(
 
     observer.on_operation = spy  # type: ignore[method-assign]
     observer.on_command = spy_command  # type: ignore[attr-defined]
-    pool.set_observer(observer)  # the pool keeps the one-call method it finds here
+    # the values the executor appends to the observer's batches itself, tapped on their way
+    real_batches = observer.operation_batches  # type: ignore[attr-defined]
+    observer.operation_batches = _TapBatches(real_batches, measured)  # type: ignore[attr-defined]
+    pool.set_observer(observer)  # the pool keeps the one-call method and batches it finds here
 
     async def phase() -> None:
         await asyncio.gather(*(redis.execute_command("GET", unique_key) for _ in range(40)))

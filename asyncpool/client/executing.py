@@ -289,13 +289,23 @@ class RetryingExecutor:
                 seconds = time.perf_counter() - started
                 command = op if op.__class__ is Command else op.command  # no property call
                 pool: Any = observed_pool
-                if not untimed:
-                    observer.on_operation(pool, command, seconds, error)
-                elif pool._on_command is not None:  # one call for the command and its lease
+                if untimed and pool._on_command is not None:  # the command and its lease
                     pool._on_command(pool, command, seconds, error)
-                else:  # the lease ended just before the operation did
-                    observer.on_operation(pool, command, seconds, error)
-                    observer.on_use(pool, seconds)
+                else:
+                    batch = pool._batches  # a BatchingObserver's, by name
+                    if batch is not None:
+                        try:
+                            batch = batch.get(command.args[0]) if error is None else None
+                        except TypeError:  # an unhashable name: the observer's own path
+                            batch = None
+                    if batch is None:
+                        observer.on_operation(pool, command, seconds, error)
+                    else:  # appended to without a call
+                        batch.pending.append(seconds)
+                        if len(batch.pending) >= batch.fold_at:
+                            batch.fold()
+                    if untimed:  # the lease ended just before the operation did
+                        observer.on_use(pool, seconds)
                 error = None  # no cycle through the traceback
 
 

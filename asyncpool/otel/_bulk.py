@@ -98,6 +98,9 @@ class Series:
         "sum",
     )
 
+    #: :meth:`fold` is due at this many pending values (a :class:`~asyncpool.DurationBatch`).
+    fold_at = FOLD
+
     def __init__(self, attrs: dict[str, Any], bounds: Sequence[float]) -> None:
         self.attrs = attrs
         #: Upper bounds of the buckets (``counts`` has one more, for the rest).

@@ -97,6 +97,9 @@ class OtelObserver:
         #: Series by raw command name, for the successful commands of a pool
         #: without spans: one dictionary lookup and one bucket increment.
         self._fast: dict[Any, Series] = {}
+        #: The same batches, for the executor (:class:`~asyncpool.BatchingObserver`):
+        #: it appends to them itself instead of calling :meth:`on_operation`.
+        self.operation_batches: dict[Any, Series] = self._fast
         self._by_error: dict[tuple[str, str, Any], Series | DirectSeries] = {}
         self._tracer = tracer
         self._instruments = instruments

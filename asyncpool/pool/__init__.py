@@ -2,15 +2,23 @@
 
 from .dialing import Dialer, DialTarget
 from .lease import AcquireContext, PooledConnection
-from .observer import CommandObserver, ObservedPool, PoolObserver
+from .observer import (
+    BatchingObserver,
+    CommandObserver,
+    DurationBatch,
+    ObservedPool,
+    PoolObserver,
+)
 from .pool import Hook, Pool
 from .stats import PoolStats
 
 __all__ = [
     "AcquireContext",
+    "BatchingObserver",
     "CommandObserver",
     "DialTarget",
     "Dialer",
+    "DurationBatch",
     "Hook",
     "ObservedPool",
     "Pool",

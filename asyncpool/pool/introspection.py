@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..connection import Connection, ConnectionInfo
 from ..options import PoolOptions
 from .ledger import InvariantError, Ledger
-from .observer import OnCommand, PoolObserver
+from .observer import DurationBatch, OnCommand, PoolObserver
 from .stats import PoolStats
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class IntrospectionMixin:
     _sharing: Sharing | None
     _observer: PoolObserver | None
     _on_command: OnCommand | None
+    _batches: Mapping[Any, DurationBatch] | None
     _created_total: int
     _closed_total: int
     _acquired_total: int
@@ -87,6 +89,8 @@ class IntrospectionMixin:
         self._observer = observer
         #: Its optional one-call method (:class:`~asyncpool.pool.observer.CommandObserver`).
         self._on_command = getattr(observer, "on_command", None)
+        #: Its optional batches (:class:`~asyncpool.pool.observer.BatchingObserver`).
+        self._batches = getattr(observer, "operation_batches", None)
 
     def check_invariants(self, *, settled: bool = False) -> None:
         """Raise :class:`~asyncpool.pool.ledger.InvariantError` if the bookkeeping is broken.

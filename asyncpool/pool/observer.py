@@ -6,8 +6,8 @@ check-in; gauges are read from :meth:`Pool.stats` instead of being pushed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .stats import PoolStats
 
@@ -15,7 +15,14 @@ if TYPE_CHECKING:
     from ..command import Command
     from ..options import ConnectionOptions
 
-__all__ = ["CommandObserver", "ObservedPool", "OnCommand", "PoolObserver"]
+__all__ = [
+    "BatchingObserver",
+    "CommandObserver",
+    "DurationBatch",
+    "ObservedPool",
+    "OnCommand",
+    "PoolObserver",
+]
 
 
 class ObservedPool(Protocol):
@@ -76,3 +83,37 @@ class CommandObserver(PoolObserver, Protocol):
     ) -> None:
         """Record what ``on_operation(pool, command, seconds, error)`` and
         ``on_use(pool, seconds)`` would."""
+
+
+class DurationBatch(Protocol):
+    """Durations of one command name that a batching observer folds in itself.
+
+    The executor appends a successful operation's ``seconds`` to
+    :attr:`pending` and calls :meth:`fold` once it holds :attr:`fold_at`
+    values; only the event loop's thread appends.
+    """
+
+    #: Seconds not folded in yet, oldest first.
+    pending: list[float]
+    #: :meth:`fold` is due once :attr:`pending` holds this many.
+    fold_at: int
+
+    def fold(self) -> None:
+        """Fold :attr:`pending` into the observer's aggregates and empty it."""
+
+
+class BatchingObserver(PoolObserver, Protocol):
+    """A :class:`PoolObserver` whose successful operations need no call at all.
+
+    Optional: when the installed observer has ``operation_batches``, the
+    executor looks a finished operation up there by ``command[0]`` (the name
+    as given) and, when it succeeded and its name is there, appends its
+    duration to that :class:`DurationBatch` instead of calling
+    :meth:`~PoolObserver.on_operation`.  Failed operations, and names not in
+    the mapping (the observer may add them as it meets them), still get
+    ``on_operation``.  The pool reads the attribute when the observer is
+    installed, so the mapping must stay the same object.
+    """
+
+    #: Batches by the name as given (``command[0]``).
+    operation_batches: Mapping[Any, DurationBatch]

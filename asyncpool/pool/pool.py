@@ -23,6 +23,7 @@ import logging
 import time
 import traceback
 from asyncio import _get_running_loop as _running_loop
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -39,7 +40,7 @@ from .lease import AcquireContext
 from .ledger import Ledger
 from .loops import move_to_loop
 from .maintenance import Maintenance
-from .observer import OnCommand, PoolObserver
+from .observer import DurationBatch, OnCommand, PoolObserver
 from .sharing import Sharing
 from .waiting import WaitingMixin
 
@@ -90,6 +91,7 @@ class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
         self._dialer = dialer
         self._observer: PoolObserver | None = None
         self._on_command: OnCommand | None = None
+        self._batches: Mapping[Any, DurationBatch] | None = None
 
         self._max = self.options.max_connections
         self._ledger = ledger = Ledger(self._max)
