@@ -197,7 +197,7 @@ class Sharing:
                 return conn, fut
         conn = pool.try_lend()
         if conn is not None:
-            return self._start(conn, args)
+            return self._send(conn, args, True)
         best = None
         if exclusive_waiting:
             # Pile onto the busiest connection with room, so the others drain and
@@ -243,7 +243,7 @@ class Sharing:
                     conn = checkout.result()
                     checkout = None
                     self._wake()  # a new shared connection: others may ride it
-                    return self._start(conn, args)
+                    return self._send(conn, args, True)
                 ride = self.ride(args)
                 if ride is not None:
                     return ride
@@ -294,15 +294,23 @@ class Sharing:
         )
 
     # -- internals ---------------------------------------------------------------------
-    def _start(self, conn: Connection, args: Command | Sequence[Any]) -> tuple[Connection, Any]:
-        """Start sharing ``conn`` (just lent, owing nothing) with ``args`` as its first rider.
+    def _send(
+        self, conn: Connection, args: Command | Sequence[Any], new: bool = False
+    ) -> tuple[Connection, Any]:
+        """Write ``args`` on ``conn``: shared already and with room, or ``new`` (just lent).
 
-        It goes back to the pool the moment it owes nothing (``on_drained``).
-        A lone caller comes here for every command, so this is one frame.
+        A new one starts being shared and goes back to the pool the moment it
+        owes nothing (``on_drained``).  A lone caller comes here with a new
+        connection for every command, so this is one frame.
         """
-        protocol = self._shared[conn] = conn.protocol_or_none
-        if protocol is not None:
-            protocol.on_drained = partial(self._give_back, conn)
+        if new:
+            protocol = self._shared[conn] = conn.protocol_or_none
+            if protocol is not None:
+                protocol.on_drained = partial(self._give_back, conn)
+            busy = 0
+        else:
+            protocol = self._shared.get(conn)
+            busy = conn.pending_replies
         try:
             fut = conn.submit(args)
         except BaseException:
@@ -310,19 +318,6 @@ class Sharing:
             raise
         self._last = conn
         self._last_protocol = protocol
-        self._rides += 1
-        return conn, fut
-
-    def _send(self, conn: Connection, args: Command | Sequence[Any]) -> tuple[Connection, Any]:
-        """Write ``args`` on ``conn``, shared already and with room (step 3)."""
-        busy = conn.pending_replies
-        try:
-            fut = conn.submit(args)
-        except BaseException:
-            self._give_back(conn)
-            raise
-        self._last = conn
-        self._last_protocol = self._shared.get(conn)
         self._rides += 1
         if busy:
             self._busy += 1
