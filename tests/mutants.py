@@ -235,10 +235,20 @@ MUTANTS = [
         ),
     ),
     Mutant(
+        "a batching observer's operation duration is dropped",
+        "asyncpool/client/executing.py",
+        "                        batch.pending.append(seconds)\n",
+        "",
+        (
+            "tests/test_observer_calls.py::"
+            "test_a_batching_observer_gets_successful_commands_appended_not_called",
+        ),
+    ),
+    Mutant(
         "a drained shared connection is never handed back",
         "asyncpool/pool/sharing.py",
-        "            protocol.on_drained = partial(self._give_back, conn)",
-        "            pass",
+        "                protocol.on_drained = partial(self._give_back, conn)",
+        "                pass",
         ("tests/test_sharing.py::test_when_the_last_rider_leaves_the_connection_still_comes_back",),
     ),
     Mutant(
