@@ -70,8 +70,9 @@ def test_call_counts_show_what_opentelemetry_adds(tmp_path: Path, shared: bool) 
     added = proc.stdout.split("added by OTel:")[1]
     assert "time.perf_counter" in added
     assert "time.monotonic" not in added  # the lease is timed with the command's clock reads
-    if shared:  # a rider's command; the pool times a shared period, rarely
-        assert "+1.00  _observer.py:on_operation" in added
+    if shared:  # a rider's duration is appended to its batch: no observer call at all
+        assert "append' of 'list' objects>" in added
+        assert "_observer.py:on_operation" not in added
         assert "_observer.py:on_use" not in added
     else:  # one call for the command and its lease
         assert "+1.00  _observer.py:on_command" in added
