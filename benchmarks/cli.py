@@ -137,7 +137,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         " (default: docs/, or nothing with --quick)",
     )
     p.add_argument("--redis-server", help="path of the redis-server binary to start")
-
     p.add_argument(
         "--render", metavar="JSON", help="measure nothing: redraw the table and chart from a report"
     )

@@ -251,21 +251,7 @@ async def prepare(adapter: Adapter, workload: Workload) -> Measure:
     if workload.key == "acquire":
         return partial(_acquire_loop, adapter)
     calls, per_call = _calls(adapter, workload)
-    return partial(_drive_calls, calls, per_call)
-
-
-async def _drive_calls(
-    calls: list[Callable[[], Awaitable[Any]]], per_call: int, warmup: float, duration: float
-) -> Sample:
-    return await drive(calls, warmup, duration, per_call)
-
-
-async def run_workload(
-    adapter: Adapter, workload: Workload, warmup: float, duration: float
-) -> Sample:
-    """Time ``adapter`` (already open) on ``workload``, in one window."""
-    measure = await prepare(adapter, workload)
-    return await measure(warmup, duration)
+    return partial(drive, calls, per_call=per_call)
 
 
 #: Unmeasured seconds at the start of every slice after a client's first.
