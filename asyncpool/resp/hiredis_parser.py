@@ -232,8 +232,7 @@ class HiredisParser:
         for chunk in self._retained:
             py.feed(chunk)
         skip = self._delivered
-        self._retained = []
-        self._since = self._delivered = self._agg = 0
+        self._forget()
         self._reader = None
         self._py = py
         try:
@@ -298,7 +297,7 @@ class HiredisParser:
                 if out:
                     return out  # the caller finds the error in ``failed``
                 raise failed from None
-        if boundary:
+        if boundary:  # _forget(), inlined: once per read, on the hot path
             self._retained = []
             self._since = self._delivered = self._agg = 0
         else:
@@ -340,8 +339,7 @@ class HiredisParser:
                     f"reply nested deeper than max_depth ({self._max_depth})"
                 )
                 raise self.failed
-            self._retained = []
-            self._since = self._delivered = self._agg = 0
+            self._forget()
             return reply
         if self._agg > self._max_depth and _too_deep(reply, self._max_depth):
             self.failed = ProtocolError(f"reply nested deeper than max_depth ({self._max_depth})")
@@ -360,8 +358,12 @@ class HiredisParser:
         if self._reader.has_data():
             self._delivered += 1
         else:
-            self._retained = []
-            self._since = self._delivered = self._agg = 0
+            self._forget()
+
+    def _forget(self) -> None:
+        """A reply boundary: nothing before it is needed again (see :meth:`_to_python`)."""
+        self._retained = []
+        self._since = self._delivered = self._agg = 0
 
     def _maybe_leave_python(self, py: PythonParser) -> None:
         if py.at_boundary():
