@@ -331,19 +331,13 @@ class HiredisParser:
             raise self._malformed(exc) from None
         if reply is NEED_MORE:
             return reply
-        if reader.has_data():
-            self._delivered += 1
-        elif self._since:  # hiredis is empty right after a whole reply: a known boundary
-            if self._agg > self._max_depth and _too_deep(reply, self._max_depth):
-                self.failed = ProtocolError(
-                    f"reply nested deeper than max_depth ({self._max_depth})"
-                )
-                raise self.failed
-            self._forget()
-            return reply
         if self._agg > self._max_depth and _too_deep(reply, self._max_depth):
             self.failed = ProtocolError(f"reply nested deeper than max_depth ({self._max_depth})")
             raise self.failed
+        if reader.has_data():
+            self._delivered += 1
+        elif self._since:  # hiredis is empty right after a whole reply: a known boundary
+            self._forget()
         return reply
 
     def _malformed(self, exc: Exception) -> ProtocolError:
