@@ -95,11 +95,10 @@ class OtelObserver:
         self._operation_attrs = operation_attrs
         self._by_name: dict[Any, tuple[dict[str, Any], Series | DirectSeries]] = {}
         #: Series by raw command name, for the successful commands of a pool
-        #: without spans: one dictionary lookup and one bucket increment.
-        self._fast: dict[Any, Series] = {}
-        #: The same batches, for the executor (:class:`~asyncpool.BatchingObserver`):
-        #: it appends to them itself instead of calling :meth:`on_operation`.
-        self.operation_batches: dict[Any, Series] = self._fast
+        #: without spans: one dictionary lookup and one append.  The executor
+        #: appends to them itself (:class:`~asyncpool.BatchingObserver`); only
+        #: a name's first command comes through :meth:`on_operation`.
+        self.operation_batches: dict[Any, Series] = {}
         self._by_error: dict[tuple[str, str, Any], Series | DirectSeries] = {}
         self._tracer = tracer
         self._instruments = instruments
@@ -156,7 +155,7 @@ class OtelObserver:
         use = self._use_series
         if error is None and use is not None:
             try:  # on_operation's fast path, then the lease's
-                fast = self._fast[command.args[0]]
+                fast = self.operation_batches[command.args[0]]
             except Exception:
                 pass
             else:  # Series.add twice, inlined: this runs once per command
@@ -178,7 +177,7 @@ class OtelObserver:
         """Record a command's duration (and its span when tracing is on)."""
         if error is None:
             try:  # the hot path: a name seen before, metrics only, no error
-                fast = self._fast[command.args[0]]
+                fast = self.operation_batches[command.args[0]]
             except Exception:  # new name, no args, unhashable name
                 pass
             else:  # Series.add, inlined: this runs once per command
@@ -220,7 +219,7 @@ class OtelObserver:
         if key.__class__ in _NAME_TYPES:
             self._by_name[key] = found
             if self._command_metrics and self._tracer is None and isinstance(found[1], Series):
-                self._fast[key] = found[1]
+                self.operation_batches[key] = found[1]
         return found
 
     def _error_series(
