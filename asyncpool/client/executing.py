@@ -220,9 +220,11 @@ class RetryingExecutor:
                         try:  # awaited here, not in a coroutine of Sharing: one frame less
                             reply = await ride[1]
                         except BaseException as exc:
-                            sharing.abandoned(ride[0], exc)
+                            sharing.abandoned(ride, exc)
                             raise
-                        if sharing.room is not None:  # callers wait for room: wake them
+                        if ride is sharing.alone:  # a lone caller, and nobody rode behind it
+                            sharing.finished_alone(ride)
+                        elif sharing.room is not None:  # callers wait for room: wake them
                             sharing.replied()
                     else:
                         # the hot path: no coroutine when one is idle (any Lender takes

@@ -8,6 +8,13 @@ ride the same connection before that reply is back.
 
 Where a shareable command goes, in order (all synchronous, no await):
 
+0. **A lone caller**: when nothing is shared (no connection written last, none
+   owing replies to riders), an idle connection is lent and written as in step
+   2, but not set up for sharing (:attr:`Sharing.alone`).  If no command rides
+   behind it before its reply arrives, the executor hands it back itself
+   (:meth:`Sharing.finished_alone`), as in the exclusive mode, so a serial
+   caller pays almost nothing for the mode; the first command that rides behind
+   it sets it up as any shared connection (step 1).
 1. **The connection written last**, while it is still shared and owes fewer
    than ``max_in_flight`` replies: commands of one loop tick join the write
    that is about to leave (one syscall, one packet for many callers), and a
@@ -106,12 +113,15 @@ def shareable_name(name: str) -> bool:
 class SharingStats:
     """A snapshot of the shared-connection mode of one pool.
 
-    ``replies_owed`` has one entry per connection shared now (replies its
-    server still owes, departed callers' included); ``rides_total`` counts
-    commands sent in shared mode, ``busy_rides_total`` those that rode a
-    connection already owing replies (instead of waiting for one), and
-    ``queued_total`` those that found no connection to ride and went through
-    the pool's checkout (dial or queue).
+    ``replies_owed`` has one entry per connection carrying shared-mode
+    commands now (replies its server still owes, departed callers' included;
+    a lone caller's connection counts too); ``rides_total`` counts commands
+    sent in shared mode, ``alone_total`` those of them sent while nothing was
+    shared (a lone caller, on a connection set up for sharing only if a command
+    rode behind it), ``busy_rides_total`` those that rode a connection already
+    owing replies (instead of waiting for one), and ``queued_total`` those that
+    found no connection to ride and went through the pool's checkout (dial or
+    queue).
     """
 
     max_in_flight: int
@@ -120,12 +130,14 @@ class SharingStats:
     rides_total: int
     busy_rides_total: int
     queued_total: int
+    alone_total: int
 
 
 class Sharing:
     """The sharing policy of one pool; the executor calls it for shareable commands."""
 
     __slots__ = (
+        "_alone_total",
         "_boarding",
         "_busy",
         "_last",
@@ -135,6 +147,7 @@ class Sharing:
         "_queued",
         "_rides",
         "_shared",
+        "alone",
         "room",
     )
 
@@ -148,6 +161,7 @@ class Sharing:
         self._last: Connection | None = None
         #: Its protocol (a connection keeps one for life), read without a property.
         self._last_protocol: RedisProtocol | None = None
+        self._alone_total = 0
         self._rides = 0
         self._busy = 0
         self._queued = 0
@@ -157,6 +171,12 @@ class Sharing:
         #: and replaced, when room frees up on a shared connection.  While it is
         #: set the executor calls :meth:`replied` after every shared reply.
         self.room: asyncio.Future[None] | None = None
+        #: The ride of a lone caller (``None`` when there is none): sent when
+        #: nothing was shared, on a connection lent like any other but not set
+        #: up for sharing unless a command rides behind it.  If none does, the
+        #: executor hands it back itself when its reply arrives
+        #: (:meth:`finished_alone`), as in the exclusive mode.
+        self.alone: tuple[Connection, asyncio.Future[Any]] | None = None
 
     def renewed(self) -> Sharing:
         """A fresh policy for the same pool (its connections belonged to a closed loop)."""
@@ -171,12 +191,33 @@ class Sharing:
         pool = self._pool
         if pool._closed:
             return None
+        conn = self._last
+        if conn is None:
+            alone = self.alone
+            if alone is None:
+                if not self._shared:  # nothing shared: a lone caller (see alone)
+                    conn = pool.try_lend()
+                    if conn is None:
+                        return None
+                    try:
+                        fut = conn.submit(args)
+                    except BaseException:
+                        pool.give_back(conn)
+                        raise
+                    self._alone_total += 1
+                    ride = self.alone = (conn, fut)
+                    return ride
+            elif len(pool._waiters) <= self._boarding:
+                # Behind a lone caller: its connection is shared from now on, and
+                # step 1 finds it written last.
+                self.alone = None
+                conn = self._last = alone[0]
+                self._last_protocol = self._register(conn)
         limit = self._max
         # Callers queued for a connection of their own (not our boarders): let
         # connections drain for them instead of keeping every one busy.
         exclusive_waiting = len(pool._waiters) > self._boarding
         generation = pool._generation
-        conn = self._last
         if conn is not None and not exclusive_waiting:
             protocol: Any = self._last_protocol
             owed = len(protocol.waiters)
@@ -267,12 +308,19 @@ class Sharing:
         """
         self._wake()
 
-    def abandoned(self, conn: Connection, exc: BaseException) -> None:
-        """A rider stopped waiting for its reply on ``conn`` because of ``exc``.
+    def abandoned(self, ride: tuple[Connection, asyncio.Future[Any]], exc: BaseException) -> None:
+        """A rider stopped waiting for its reply (``ride`` from :meth:`ride`) because of ``exc``.
 
         A cancelled rider's reply is read and dropped; the connection goes back
         once it owes nothing (``on_drained``), as after any other reply.
         """
+        conn = ride[0]
+        if ride is self.alone:  # from now on it is shared like any other
+            self.alone = None
+            self._register(conn)
+            if not conn.pending_replies:  # its reply was read already: nobody drains it
+                self._give_back(conn)
+                return
         if isinstance(exc, asyncio.CancelledError):
             return
         if isinstance(exc, TimeoutError):
@@ -281,16 +329,27 @@ class Sharing:
             conn.close(ConnectionError(f"shared connection closed after a reply timed out: {exc}"))
         self._give_back(conn)
 
+    def finished_alone(self, ride: tuple[Connection, asyncio.Future[Any]]) -> None:
+        """The lone caller (:attr:`alone`) got its reply and nobody rode behind it."""
+        self.alone = None
+        conn = ride[0]
+        conn.last_used_at = time.monotonic()
+        self._pool.give_back(conn)
+
     # -- introspection ----------------------------------------------------------------
     def stats(self) -> SharingStats:
         """Connections shared now, the replies each owes, and the ride counters."""
+        carrying = list(self._shared)
+        if self.alone is not None:
+            carrying.append(self.alone[0])
         return SharingStats(
             max_in_flight=self._max,
-            shared_connections=len(self._shared),
-            replies_owed=tuple(c.pending_replies for c in self._shared),
-            rides_total=self._rides,
+            shared_connections=len(carrying),
+            replies_owed=tuple(c.pending_replies for c in carrying),
+            rides_total=self._rides + self._alone_total,
             busy_rides_total=self._busy,
             queued_total=self._queued,
+            alone_total=self._alone_total,
         )
 
     # -- internals ---------------------------------------------------------------------
@@ -304,9 +363,7 @@ class Sharing:
         connection for every command, so this is one frame.
         """
         if new:
-            protocol = self._shared[conn] = conn.protocol_or_none
-            if protocol is not None:
-                protocol.on_drained = partial(self._give_back, conn)
+            protocol = self._register(conn)
             busy = 0
         else:
             protocol = self._shared.get(conn)
@@ -322,6 +379,13 @@ class Sharing:
         if busy:
             self._busy += 1
         return conn, fut
+
+    def _register(self, conn: Connection) -> RedisProtocol | None:
+        """Share ``conn`` from now on: it goes back when it owes nothing (``on_drained``)."""
+        protocol = self._shared[conn] = conn.protocol_or_none
+        if protocol is not None:
+            protocol.on_drained = partial(self._give_back, conn)
+        return protocol
 
     def _boarded(self, task: asyncio.Future[Any]) -> None:
         self._boarding -= 1
