@@ -180,9 +180,10 @@ class PoolOptions:
     name: str | None = None
     #: Shared-connection mode: a command that neither blocks nor changes
     #: connection state holds its connection only for the write and rides a
-    #: busy one instead of queueing (see docs/sharing.md).  Off by default: it
-    #: wins under load, not for a lone caller (docs/benchmarks.md).
-    multiplex: bool = False
+    #: busy one instead of queueing (see docs/sharing.md).  On by default: it
+    #: is several times faster under load and as fast for a lone caller
+    #: (docs/benchmarks.md); ``False`` gives every command a connection of its own.
+    multiplex: bool = True
     #: In shared mode, most replies one connection may owe before a command
     #: looks elsewhere (or queues); it bounds head-of-line waits behind a slow
     #: command.  128 keeps a busy connection's pipeline deep enough to batch.

@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+
 import asyncpool
+
+#: ``ASYNCPOOL_TEST_MULTIPLEX=0`` runs the suite with ``PoolOptions.multiplex``
+#: defaulting to ``False`` (every test that does not choose a mode then runs in
+#: the exclusive mode); CI does that for one of its Redis versions, so both modes
+#: get the whole suite.  Unset: the shipped default.
+MULTIPLEX_OVERRIDE = os.environ.get("ASYNCPOOL_TEST_MULTIPLEX")
+needs_shipped_defaults = pytest.mark.skipif(
+    MULTIPLEX_OVERRIDE is not None, reason="ASYNCPOOL_TEST_MULTIPLEX overrides a default"
+)
+
+
+def override_multiplex_default(value: bool) -> None:
+    """Make ``value`` the default of ``PoolOptions.multiplex`` (this process only)."""
+    init = asyncpool.PoolOptions.__init__
+    with_defaults = [f.name for f in dataclasses.fields(asyncpool.PoolOptions) if f.init]
+    defaults = list(init.__defaults__ or ())
+    names = with_defaults[len(with_defaults) - len(defaults) :]
+    defaults[names.index("multiplex")] = value
+    init.__defaults__ = tuple(defaults)
+    assert asyncpool.PoolOptions().multiplex is value
+
 
 #: Every byte value, plus a CRLF: binary data that must round-trip unchanged.
 ALL_BYTES = bytes(range(256)) + b"\r\n"

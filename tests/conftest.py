@@ -15,7 +15,12 @@ import pytest
 
 import asyncpool
 
+from ._util import MULTIPLEX_OVERRIDE, override_multiplex_default
+
 pytest_plugins = ["asyncpool.testing.pytest_plugin"]
+
+if MULTIPLEX_OVERRIDE is not None:  # see tests/_util.py
+    override_multiplex_default(MULTIPLEX_OVERRIDE not in ("0", "false", "off"))
 
 
 @pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])

@@ -247,7 +247,7 @@ MUTANTS = [
     Mutant(
         "a drained shared connection is never handed back",
         "asyncpool/pool/sharing.py",
-        "                protocol.on_drained = partial(self._give_back, conn)",
+        "            protocol.on_drained = partial(self._give_back, conn)",
         "                pass",
         ("tests/test_sharing.py::test_when_the_last_rider_leaves_the_connection_still_comes_back",),
     ),
@@ -267,6 +267,49 @@ MUTANTS = [
         'f"shared connection closed after a reply timed out: {exc}"))\n',
         "",
         ("tests/test_sharing.py::test_a_timed_out_reply_closes_the_connection_under_every_rider",),
+    ),
+    Mutant(
+        "a lone caller's connection is never handed back",
+        "asyncpool/pool/sharing.py",
+        "        conn.last_used_at = time.monotonic()\n        self._pool.give_back(conn)\n",
+        "        conn.last_used_at = time.monotonic()\n",
+        (
+            "tests/test_sharing_alone.py::"
+            "test_a_serial_caller_sends_alone_and_hands_its_connection_back",
+        ),
+    ),
+    Mutant(
+        "a command riding behind a lone caller does not set its connection up for sharing",
+        "asyncpool/pool/sharing.py",
+        "                self._last_protocol = self._register(conn)",
+        "                self._last_protocol = conn.protocol_or_none",
+        (
+            "tests/test_sharing_alone.py::"
+            "test_a_command_riding_behind_a_lone_caller_keeps_the_connection_lent",
+        ),
+    ),
+    Mutant(
+        "a rider that resumes late takes the connection lent alone again for its own",
+        "asyncpool/client/executing.py",
+        "if ride is sharing.alone:",
+        "if sharing.alone is not None and ride[0] is sharing.alone[0]:",
+        (
+            "tests/test_sharing_alone.py::"
+            "test_a_late_lone_caller_does_not_hand_back_a_connection_lent_again",
+        ),
+        "killed when the four replies come back in one read, as they do on loopback",
+    ),
+    Mutant(
+        "a lone caller that stops waiting leaves its connection lent",
+        "asyncpool/pool/sharing.py",
+        "        if ride is self.alone:  # from now on it is shared like any other",
+        "        if False:",
+        (
+            "tests/test_sharing_alone.py::"
+            "test_a_cancelled_lone_caller_leaves_a_connection_that_comes_back_in_step",
+            "tests/test_sharing_alone.py::"
+            "test_a_lone_callers_timeout_closes_its_connection_and_frees_the_slot",
+        ),
     ),
     Mutant(
         "a malformed reply read with good ones leaves the callers behind it waiting",

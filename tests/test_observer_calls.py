@@ -6,6 +6,8 @@ reports its use time with the command's own duration, in one call to an
 observer that has ``on_command`` or as ``on_operation`` plus ``on_use`` to one
 that has not.  A lease that ends before the command does (a retry, a
 redirect) is reported when it ends; later leases are timed by their pool.
+These are the exclusive mode's leases (``multiplex=False``); a shared
+connection's use is one period from its first command to its last reply.
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ async def test_each_command_and_each_lease_is_reported_once(
     redis_server: Any, unique_key: str, observer_class: type[Recorder]
 ) -> None:
     observer = observer_class()
-    async with asyncpool.Pool(host=redis_server.host, port=redis_server.port) as pool:
+    async with asyncpool.Pool(
+        host=redis_server.host, port=redis_server.port, multiplex=False
+    ) as pool:
         pool.set_observer(observer)
         redis = asyncpool.Redis(pool=pool)
         await redis.ping()  # dials: a lease the pool times, then the operation
@@ -88,7 +92,9 @@ async def test_each_command_and_each_lease_is_reported_once(
 
 async def test_a_retried_command_reports_both_leases(fault_proxy: Any, unique_key: str) -> None:
     observer = OneCallRecorder()
-    async with asyncpool.Pool(host=fault_proxy.host, port=fault_proxy.port) as pool:
+    async with asyncpool.Pool(
+        host=fault_proxy.host, port=fault_proxy.port, multiplex=False
+    ) as pool:
         pool.set_observer(observer)
         redis = asyncpool.Redis(pool=pool)
         await redis.ping()
@@ -109,8 +115,12 @@ async def test_a_redirected_command_reports_the_lease_it_left(
 ) -> None:
     home_observer, away_observer = Recorder(), Recorder()
     async with (
-        asyncpool.Pool(host=redis_server.host, port=redis_server.port, db=0) as home,
-        asyncpool.Pool(host=redis_server.host, port=redis_server.port, db=1) as away,
+        asyncpool.Pool(
+            host=redis_server.host, port=redis_server.port, db=0, multiplex=False
+        ) as home,
+        asyncpool.Pool(
+            host=redis_server.host, port=redis_server.port, db=1, multiplex=False
+        ) as away,
     ):
         await asyncpool.Redis(pool=home).lpush(unique_key, "x")  # GET on it: WRONGTYPE
         await asyncpool.Redis(pool=away).set(unique_key, "in-db-1")
@@ -152,8 +162,12 @@ async def test_an_observed_command_redirected_to_any_lender_runs_there(
     redis_server: Any, unique_key: str
 ) -> None:
     async with (
-        asyncpool.Pool(host=redis_server.host, port=redis_server.port, db=0) as home,
-        asyncpool.Pool(host=redis_server.host, port=redis_server.port, db=1) as away,
+        asyncpool.Pool(
+            host=redis_server.host, port=redis_server.port, db=0, multiplex=False
+        ) as home,
+        asyncpool.Pool(
+            host=redis_server.host, port=redis_server.port, db=1, multiplex=False
+        ) as away,
     ):
         await asyncpool.Redis(pool=home).lpush(unique_key, "x")  # GET on it: WRONGTYPE
         await asyncpool.Redis(pool=away).set(unique_key, "in-db-1")

@@ -198,10 +198,11 @@ async def test_a_connection_owing_a_reply_is_lent_only_once_drained(
     fault_proxy: FaultProxy, unique_key: str
 ) -> None:
     # A GET cancelled in flight leaves its reply owed. The next borrower must get the
-    # connection only after that reply was read and dropped, not queued behind it.
+    # connection only after that reply was read and dropped, not queued behind it.  The
+    # pool's own drain, so exclusive mode (shared mode's: tests/test_sharing_alone.py).
     fault_proxy.delay(0.2)
     async with (
-        make_pool(fault_proxy, max_connections=1) as pool,
+        make_pool(fault_proxy, max_connections=1, multiplex=False) as pool,
         asyncpool.Redis(pool=pool) as redis,
     ):
         await redis.execute_command("SET", unique_key, "v")

@@ -46,8 +46,13 @@ async def test_kill_9_fails_fast_then_recovers_without_user_action(
         assert pool.stats().in_use == 0
 
 
-async def test_blackhole_times_out_and_discards_the_connection(fault_proxy: FaultProxy) -> None:
-    pool = asyncpool.Pool(host=fault_proxy.host, port=fault_proxy.port, socket_timeout=1.0)
+@pytest.mark.parametrize("multiplex", [False, True], ids=["exclusive", "shared"])
+async def test_blackhole_times_out_and_discards_the_connection(
+    fault_proxy: FaultProxy, multiplex: bool
+) -> None:
+    pool = asyncpool.Pool(
+        host=fault_proxy.host, port=fault_proxy.port, socket_timeout=1.0, multiplex=multiplex
+    )
     async with asyncpool.Redis(pool=pool) as redis:
         await redis.execute_command("PING")
         assert pool.stats().total == 1
@@ -102,9 +107,14 @@ async def test_waiters_are_served_first_come_first_served(redis_server: Any) -> 
         assert order == [*range(20), 99]
 
 
-async def test_bound_holds_while_dialing_under_load(fault_proxy: FaultProxy) -> None:
+@pytest.mark.parametrize("multiplex", [False, True], ids=["exclusive", "shared"])
+async def test_bound_holds_while_dialing_under_load(
+    fault_proxy: FaultProxy, multiplex: bool
+) -> None:
     fault_proxy.delay(0.01)  # slow dials, so many callers race to dial at once
-    pool = asyncpool.Pool(host=fault_proxy.host, port=fault_proxy.port, max_connections=5)
+    pool = asyncpool.Pool(
+        host=fault_proxy.host, port=fault_proxy.port, max_connections=5, multiplex=multiplex
+    )
     peak_total = 0
     peak_sockets = 0
 

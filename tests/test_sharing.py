@@ -23,7 +23,7 @@ from asyncpool.pool.sharing import shareable_name
 from asyncpool.testing import FaultProxy
 
 from ._sharing import SLOW, make_pool, owed, sharing, slow
-from ._util import wait_until
+from ._util import needs_shipped_defaults, wait_until
 
 
 @pytest.fixture
@@ -63,8 +63,16 @@ async def test_plain_commands_share_and_names_compare_case_insensitively(
     assert sharing(shared).stats().rides_total == rides + 1
 
 
+@needs_shipped_defaults
+def test_shared_mode_is_the_default() -> None:
+    assert asyncpool.PoolOptions().multiplex is True
+    assert asyncpool.Pool().sharing is not None
+    assert asyncpool.Redis.from_url("redis://h/0").pool.sharing is not None
+
+
 def test_options_keyword_url_and_validation(redis_server: Any) -> None:
-    assert asyncpool.Pool().sharing is None  # off by default
+    assert asyncpool.Pool(multiplex=False).sharing is None
+    assert asyncpool.Redis.from_url("redis://h/0?multiplex=false").pool.sharing is None
     pool = asyncpool.Pool.from_url("redis://127.0.0.1:6379/0?multiplex=true&max_in_flight=8")
     assert pool.options.multiplex is True
     assert pool.sharing is not None
