@@ -110,18 +110,20 @@ async def test_a_retried_command_reports_both_leases(fault_proxy: Any, unique_ke
         assert pool.stats().in_use == 0
 
 
+def _home_and_away(server: Any) -> tuple[asyncpool.Pool, asyncpool.Pool]:
+    """Two exclusive-mode pools on one server, db 0 and db 1: a redirect's two lenders."""
+    home, away = (
+        asyncpool.Pool(host=server.host, port=server.port, db=db, multiplex=False) for db in (0, 1)
+    )
+    return home, away
+
+
 async def test_a_redirected_command_reports_the_lease_it_left(
     redis_server: Any, unique_key: str
 ) -> None:
     home_observer, away_observer = Recorder(), Recorder()
-    async with (
-        asyncpool.Pool(
-            host=redis_server.host, port=redis_server.port, db=0, multiplex=False
-        ) as home,
-        asyncpool.Pool(
-            host=redis_server.host, port=redis_server.port, db=1, multiplex=False
-        ) as away,
-    ):
+    home, away = _home_and_away(redis_server)
+    async with home, away:
         await asyncpool.Redis(pool=home).lpush(unique_key, "x")  # GET on it: WRONGTYPE
         await asyncpool.Redis(pool=away).set(unique_key, "in-db-1")
         home.set_observer(home_observer)
@@ -161,14 +163,8 @@ class PlainLender:
 async def test_an_observed_command_redirected_to_any_lender_runs_there(
     redis_server: Any, unique_key: str
 ) -> None:
-    async with (
-        asyncpool.Pool(
-            host=redis_server.host, port=redis_server.port, db=0, multiplex=False
-        ) as home,
-        asyncpool.Pool(
-            host=redis_server.host, port=redis_server.port, db=1, multiplex=False
-        ) as away,
-    ):
+    home, away = _home_and_away(redis_server)
+    async with home, away:
         await asyncpool.Redis(pool=home).lpush(unique_key, "x")  # GET on it: WRONGTYPE
         await asyncpool.Redis(pool=away).set(unique_key, "in-db-1")
         observer = Recorder()
