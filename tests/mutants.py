@@ -300,6 +300,16 @@ MUTANTS = [
         "killed when the four replies come back in one read, as they do on loopback",
     ),
     Mutant(
+        "a command rides behind a lone caller whose connection has closed",
+        "asyncpool/pool/sharing.py",
+        " and _usable(alone[0], pool._generation):",
+        ":",
+        (
+            "tests/test_sharing_alone.py::"
+            "test_a_lone_callers_connection_closed_after_its_reply_gets_no_riders",
+        ),
+    ),
+    Mutant(
         "a lone caller that stops waiting leaves its connection lent",
         "asyncpool/pool/sharing.py",
         "        if ride is self.alone:  # from now on it is shared like any other",

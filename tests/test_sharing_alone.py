@@ -157,6 +157,24 @@ async def test_a_lone_caller_cancelled_after_its_reply_was_read_hands_the_connec
     assert pool.stats().created_total == 1
 
 
+async def test_a_lone_callers_connection_closed_after_its_reply_gets_no_riders(
+    shared: asyncpool.Redis,
+) -> None:
+    """Closed between its reply and its caller's resumption: the caller still hands it back."""
+    pool, policy = shared.pool, sharing(shared)
+    ride = policy.ride(Command(("PING",)))
+    assert ride is not None
+    assert await ride[1] in (True, b"PONG")
+    ride[0].close()  # the server hung up before the lone caller resumed
+    assert policy.ride(Command(("PING",))) is None  # nothing to ride: it would board
+    assert ride is policy.alone  # still the lone caller's to hand back
+    policy.finished_alone(ride)
+    assert pool.stats().in_use == 0
+    assert policy.stats().shared_connections == 0
+    assert await shared.ping() in (True, b"PONG")
+    assert pool.stats().created_total == 2
+
+
 async def test_a_lone_callers_timeout_closes_its_connection_and_frees_the_slot(
     redis_server: Any, unique_key: str
 ) -> None:

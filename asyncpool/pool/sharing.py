@@ -207,9 +207,10 @@ class Sharing:
                     self._alone_total += 1
                     ride = self.alone = (conn, fut)
                     return ride
-            elif len(pool._waiters) <= self._boarding:
+            elif len(pool._waiters) <= self._boarding and _usable(alone[0], pool._generation):
                 # Behind a lone caller: its connection is shared from now on, and
-                # step 1 finds it written last.
+                # step 1 finds it written last.  (Not a closed one: it may owe nothing
+                # and never report a drain, so its lone caller keeps handing it back.)
                 self.alone = None
                 conn = self._last = alone[0]
                 self._last_protocol = self._register(conn)
