@@ -317,11 +317,11 @@ class Sharing:
         """
         conn = ride[0]
         if ride is self.alone:  # from now on it is shared like any other
+            if not conn.pending_replies:  # its reply was read already: nothing to drain
+                self.finished_alone(ride)
+                return
             self.alone = None
             self._register(conn)
-            if not conn.pending_replies:  # its reply was read already: nobody drains it
-                self._give_back(conn)
-                return
         if isinstance(exc, asyncio.CancelledError):
             return
         if isinstance(exc, TimeoutError):
