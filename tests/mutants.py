@@ -356,6 +356,27 @@ MUTANTS = [
         "",
         ("tests/test_observer_calls.py::test_a_redirected_command_reports_the_lease_it_left",),
     ),
+    Mutant(
+        "follow a sentinel that flags the primary down",
+        "asyncpool/sentinel/nodes.py",
+        "            if usable(info) and epoch >= min_epoch:",
+        "            if epoch >= min_epoch:",
+        ("tests/test_sentinel.py::test_a_sentinel_that_flags_the_primary_down_is_passed_over",),
+    ),
+    Mutant(
+        "a lagging sentinel's answer undoes a switch event",
+        "asyncpool/sentinel/service.py",
+        "        if epoch < self._min_epoch:  # every sentinel lags behind a switch already seen",
+        "        if False:",
+        ("tests/test_sentinel.py::test_answers_older_than_a_switch_event_are_ignored",),
+    ),
+    Mutant(
+        "a primary disproved by ROLE keeps the sentinels' answers ignored",
+        "asyncpool/sentinel/service.py",
+        "            self._min_epoch = self._epoch  # the news we followed was wrong",
+        "            pass",
+        ("tests/test_sentinel.py::test_answers_older_than_a_switch_event_are_ignored",),
+    ),
 ]
 
 

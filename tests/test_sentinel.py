@@ -15,7 +15,7 @@ import pytest
 import asyncpool
 from asyncpool.sentinel import Sentinel, Service, parse_sentinel_url, redact_sentinel_url
 from asyncpool.testing import SentinelGroup, free_port
-from asyncpool.testing.sentinel import wait_until
+from asyncpool.testing.sentinel import SentinelServer, wait_until
 
 
 def _address(server: asyncpool.testing.RedisServer) -> tuple[str, int]:
@@ -148,6 +148,53 @@ async def test_a_dial_that_outlives_a_switch_is_rejected(sentinel_group: Sentine
                 await service.check_primary(conn)
         finally:
             conn.close()
+
+
+def _flags(sentinel: SentinelServer) -> str:
+    reply = sentinel.command("SENTINEL", "MASTER", sentinel.service_name)
+    assert isinstance(reply, list)
+    info = dict(zip(reply[::2], reply[1::2], strict=False))
+    flags = info[b"flags"]
+    assert isinstance(flags, bytes)
+    return flags.decode()
+
+
+async def test_a_sentinel_that_flags_the_primary_down_is_passed_over(
+    sentinel_group: SentinelGroup,
+) -> None:
+    """A sentinel still naming a primary it sees down (it lags a failover) is not followed."""
+    group = sentinel_group
+    gone = ("127.0.0.1", free_port())
+    lagging = SentinelServer(service_name="mymaster", primary=gone, quorum=1, down_after_ms=100)
+    with lagging:
+        await asyncio.to_thread(wait_until, lambda: "s_down" in _flags(lagging), 10, "s_down")
+        addresses = [_address(lagging), *group.sentinel_addresses]
+        async with Sentinel(addresses, watch=False, poll_interval=None) as sentinel:
+            assert await sentinel.discover_master("mymaster") == _address(group.primary)
+            assert sentinel.nodes.addresses[0] != _address(lagging)
+        # when no sentinel has a better answer, the one it has is still the answer
+        async with Sentinel([_address(lagging)], watch=False, poll_interval=None) as sentinel:
+            assert await sentinel.discover_master("mymaster") == gone
+
+
+async def test_answers_older_than_a_switch_event_are_ignored(
+    sentinel_group: SentinelGroup,
+) -> None:
+    """After ``+switch-master``, a sentinel that has not caught up does not switch us back."""
+    group = sentinel_group
+    async with Sentinel(group.sentinel_addresses, watch=False, poll_interval=None) as sentinel:
+        service = sentinel.service("mymaster")
+        assert await sentinel.discover_master("mymaster") == _address(group.primary)
+        moved = _address(group.replicas[0])
+        service.switch(moved, "+switch-master")  # as the event would; the sentinels still lag
+        assert await service.rediscover("dial failure") == moved
+        assert service.master == moved
+        assert [f.new for f in sentinel.failovers()] == [moved]
+        # the new primary's ROLE disproves the news: the sentinels are believed again
+        primary = sentinel.master_for("mymaster", dial_backoff=0.001)
+        assert await primary.ping()
+        assert service.master == _address(group.primary)
+        assert [f.source for f in sentinel.failovers()] == ["+switch-master", "stale primary"]
 
 
 async def test_from_url_with_every_sentinel(sentinel_group: SentinelGroup, unique_key: str) -> None:

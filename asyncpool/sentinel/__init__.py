@@ -1,7 +1,7 @@
 """Redis Sentinel: clients that follow a service's primary (and replicas) across failovers.
 
 :class:`Sentinel` asks the sentinels where a service's primary is
-(``SENTINEL GET-MASTER-ADDR-BY-NAME``, each sentinel in turn), hands out
+(``SENTINEL MASTER``, each sentinel in turn, passing over one that lags), hands out
 :class:`~asyncpool.Redis` clients whose pools dial there, checks each new
 connection with ``ROLE``, and learns of failovers from ``+switch-master``
 events (with a slow poll behind them).  See docs/sentinel.md.

@@ -13,7 +13,13 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from ..client import Redis, Retry
-from ..errors import ConnectionError, MasterNotFoundError, RedisError, TimeoutError
+from ..errors import (
+    ConnectionError,
+    MasterNotFoundError,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+)
 from ..options import ConnectionOptions
 from ..pool import Pool
 
@@ -108,16 +114,45 @@ class SentinelNodes:
             return address, answer
         raise MasterNotFoundError(f"no sentinel could tell {what} ({'; '.join(errors)})")
 
-    async def master_address(self, service: str) -> tuple[Address, Address]:
-        """``(sentinel, primary)``: the primary's address by the first sentinel that knows it."""
+    async def master_address(
+        self, service: str, *, min_epoch: int = 0
+    ) -> tuple[Address, Address, int]:
+        """``(sentinel, primary, config epoch)`` by the first sentinel with a current answer.
 
-        async def query(client: Redis) -> Address | None:
-            reply = await client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", service)
-            if not reply:
+        ``SENTINEL MASTER`` is asked of each sentinel in turn.  An answer is
+        passed over when that sentinel flags the primary down (it may lag
+        behind a failover the others finished) or its configuration epoch is
+        older than ``min_epoch`` (the client already saw a newer switch).
+        When no sentinel gives a current answer, the newest of the passed-over
+        ones is returned: a primary that is down is still where it is.
+        """
+        passed_over: list[tuple[int, Address, Address]] = []
+
+        async def query(client: Redis) -> tuple[Address, int] | None:
+            try:
+                reply = await client.execute_command("SENTINEL", "MASTER", service)
+            except ResponseError as exc:
+                if "no such master" in str(exc).lower():
+                    return None
+                raise
+            info = fields(reply)
+            if "ip" not in info:
                 return None
-            return text(reply[0]), int(text(reply[1]))
+            address = (info["ip"], int(info["port"]))
+            epoch = int(info.get("config-epoch", "0"))
+            if usable(info) and epoch >= min_epoch:
+                return address, epoch
+            sentinel = next(a for a, c in self._clients.items() if c is client)
+            passed_over.append((epoch, sentinel, address))
+            return None
 
-        return await self.ask(query, f"the primary of {service!r}")
+        try:
+            sentinel, (address, epoch) = await self.ask(query, f"the primary of {service!r}")
+        except MasterNotFoundError:
+            if not passed_over:
+                raise
+            epoch, sentinel, address = max(passed_over)
+        return sentinel, address, epoch
 
     async def replicas(self, service: str) -> tuple[list[Address], list[Address]]:
         """Replicas of ``service`` by the first answering sentinel: (unflagged, flagged down).

@@ -73,6 +73,9 @@ class Service:
         self._discovery: asyncio.Task[Address] | None = None
         self._last_discovery = 0.0
         self._pending: tuple[Failover, float] | None = None
+        #: Configuration epoch of the last answer, and the least one still current.
+        self._epoch = 0
+        self._min_epoch = 0
         self._master_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
         self._replica_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
         self._errors_seen: weakref.WeakKeyDictionary[Pool, int] = weakref.WeakKeyDictionary()
@@ -128,24 +131,39 @@ class Service:
         return await asyncio.shield(task)
 
     async def _discover(self, source: str) -> Address:
-        _, address = await self.nodes.master_address(self.name)
+        _, address, epoch = await self.nodes.master_address(self.name, min_epoch=self._min_epoch)
         self._last_discovery = time.monotonic()
         self._stale = False
+        if epoch < self._min_epoch:  # every sentinel lags behind a switch already seen
+            log.info(
+                "sentinel: ignoring %s for %r: its configuration predates the last switch",
+                _addr(address),
+                self.name,
+            )
+            return self.master or address
         if self.master is None:
+            self._epoch = self._min_epoch = epoch
             self.master = address
             log.info("sentinel: primary of %r is %s", self.name, _addr(address))
-        elif address != self.master:
-            self.switch(address, source)
+        else:
+            self.switch(address, source, epoch=epoch)
         return address
 
-    def switch(self, new: Address, source: str) -> None:
+    def switch(self, new: Address, source: str, *, epoch: int | None = None) -> None:
         """The primary is now ``new``: expire every pool, record and log the failover.
 
         Repeated news of the same switch (each sentinel publishes it) is ignored.
+        A switch means a configuration newer than the last answer: answers
+        from sentinels that have not caught up with it are ignored from now on.
         """
         self._stale = False
+        if epoch is not None:  # a sentinel's answer, with the epoch of its configuration
+            self._epoch = self._min_epoch = epoch
         if new == self.master:
             return
+        if epoch is None:  # an event: newer than any answer seen so far
+            self._min_epoch = self._epoch + 1
+        self._errors_seen.clear()  # dials that failed before the switch are not news
         old, self.master = self.master, new
         record = Failover(self.name, old, new, source, time.time())
         self.failovers.append(record)
@@ -175,6 +193,7 @@ class Service:
         role = await role_of(conn)
         address = (conn.options.host, conn.options.port)
         if role != "master":
+            self._min_epoch = self._epoch  # the news we followed was wrong
             self.stale("stale primary")
             raise StalePrimaryError(
                 f"{_addr(address)} is a {role}, not the primary of {self.name!r};"
