@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from ._compat import TIMEOUT_ERRORS, running_loop, timeout
 from ._types import NOT_GIVEN, NotGiven
 from .command import Command
+from .deadlines import ReplyDeadlines
 from .errors import (
     ConnectionError,
     ProtocolError,
@@ -31,7 +31,7 @@ from .handshake import handshake
 from .options import ConnectionOptions
 from .resp import encode_command, encode_commands
 from .session import Session, follow
-from .transport import RedisProtocol, open_transport
+from .transport import Batch, RedisProtocol, Rerouted, open_transport
 
 __all__ = ["Connection", "ConnectionInfo", "ConnectionState"]
 
@@ -81,13 +81,12 @@ class Connection:
     __slots__ = (
         "_authenticated",
         "_baseline",
-        "_deadlines",
         "_loop",
         "_protocol",
         "_session",
         "_transport",
-        "_watchdog",
         "created_at",
+        "deadlines",
         "errors",
         "generation",
         "id",
@@ -103,8 +102,8 @@ class Connection:
         self.options = options
         self.id = next(_ids)
         self._protocol: RedisProtocol | None = None
-        self._deadlines: deque[tuple[float, asyncio.Future[Any], float]] = deque()
-        self._watchdog: asyncio.TimerHandle | None = None
+        #: Read deadlines (``socket_timeout``) of the replies owed, one timer for all.
+        self.deadlines = ReplyDeadlines(options.address)
         self._transport: asyncio.Transport | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         now = time.monotonic()
@@ -158,10 +157,7 @@ class Connection:
 
     def close(self, reason: BaseException | None = None) -> None:
         """Close the socket now; pending requests fail with a ConnectionError."""
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
-        self._deadlines.clear()
+        self.deadlines.clear()
         if self._protocol is not None:
             self._protocol.abort(reason)
         elif self._transport is not None:
@@ -222,6 +218,12 @@ class Connection:
     def is_closed(self) -> bool:
         """True once the socket is closed (by us or by the peer)."""
         return self._protocol is None or self._protocol.closed
+
+    @property
+    def congested(self) -> bool:
+        """True while a large reply is arriving or writes are paused (see the transport)."""
+        protocol = self._protocol
+        return protocol is not None and protocol.congested
 
     @property
     def pending_replies(self) -> int:
@@ -381,7 +383,7 @@ class Connection:
         self.uses += 1
         delay = self.options.socket_timeout
         if delay is not None:
-            self._arm_deadline(fut, delay)
+            self.deadlines.arm(fut, delay)
         return fut
 
     async def send_many(
@@ -426,7 +428,7 @@ class Connection:
 
     async def _wait(self, fut: asyncio.Future[Any], delay: float | None, blocking: bool) -> Any:
         if delay is not None and delay != float("inf"):
-            self._arm_deadline(fut, delay)
+            self.deadlines.arm(fut, delay)
         try:
             return await fut
         except asyncio.CancelledError:
@@ -452,38 +454,39 @@ class Connection:
     # deadline is queued here; replies come in order, so answered entries sit at
     # the front and are dropped as new ones arrive, and the timer only wakes for
     # the oldest request still waiting.
-    def _arm_deadline(self, fut: asyncio.Future[Any], delay: float) -> None:
-        loop = self._loop or asyncio.get_running_loop()
-        deadline = loop.time() + delay
-        pending = self._deadlines
-        while pending and pending[0][1].done():
-            pending.popleft()
-        pending.append((deadline, fut, delay))
-        watchdog = self._watchdog
-        if watchdog is None or deadline < watchdog.when():
-            # none armed, or armed later (for a long blocking command answered since)
-            if watchdog is not None:
-                watchdog.cancel()
-            self._watchdog = loop.call_at(deadline, self._check_deadlines)
+    def reroute_riders(self) -> int:
+        """Give each reply owed behind the one arriving now a new future (head-of-line).
 
-    def _check_deadlines(self) -> None:
-        self._watchdog = None
-        loop = self._loop
-        assert loop is not None  # set by connect(), before any request
-        now = loop.time()
-        pending = self._deadlines
-        while pending:
-            deadline, fut, delay = pending[0]
-            if fut.done():
-                pending.popleft()
-            elif deadline <= now:
-                pending.popleft()
-                fut.set_exception(
-                    TimeoutError(f"no reply from {self.options.address} within {delay}s")
-                )
-            else:
-                self._watchdog = loop.call_at(deadline, self._check_deadlines)
-                return
+        Called by the shared-connection policy when a large reply congests this
+        connection.  Every caller waiting behind it gets :class:`Rerouted` with
+        the future its reply will now resolve (and the read deadline moves with
+        it): one whose command may be repeated sends it again elsewhere and
+        drops this one; the others wait on.  Returns how many were rerouted.
+        """
+        protocol = self._protocol
+        if protocol is None or self._loop is None:
+            return 0
+        waiters = protocol.waiters
+        moved: dict[asyncio.Future[Any], asyncio.Future[Any]] = {}
+        for index in range(1, len(waiters)):
+            old = waiters[index]
+            if old.__class__ is Batch or old.done():  # type: ignore[union-attr]
+                continue
+            new = waiters[index] = self._loop.create_future()
+            new.add_done_callback(_retrieve)
+            moved[old] = new  # type: ignore[index]
+        if moved:
+            self.deadlines.moved(moved)
+        for old, new in moved.items():
+            old.add_done_callback(_retrieve)  # read even if its caller is cancelled first
+            old.set_exception(Rerouted(new))
+        return len(moved)
+
+
+def _retrieve(fut: asyncio.Future[Any]) -> None:
+    """Mark a rerouted future's outcome as read (its caller may have left)."""
+    if not fut.cancelled():
+        fut.exception()
 
 
 def _extend(delay: float | None, extra: float | None) -> float | None:

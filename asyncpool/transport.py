@@ -23,7 +23,11 @@ from .errors import ConnectionError, ProtocolError, ResponseError, TimeoutError
 from .options import ConnectionOptions
 from .resp import Parser, PushMessage, make_parser
 
-__all__ = ["Batch", "RedisProtocol", "open_transport"]
+__all__ = ["CONGESTED_REPLY_BYTES", "Batch", "RedisProtocol", "Rerouted", "open_transport"]
+
+#: Bytes of one reply read without completing it, after which its connection counts
+#: as congested (:attr:`RedisProtocol.congested`): half a socket read (256 KiB).
+CONGESTED_REPLY_BYTES = 128 * 1024
 
 #: RESP3 pushes that are the reply to the command that caused them.
 _CONFIRMATIONS = frozenset(
@@ -49,6 +53,19 @@ class Batch:
         self.future = future
         self.remaining = count
         self.replies: list[Any] = []
+
+
+class Rerouted(Exception):
+    """Set on a reply future that waited behind a congested reply: wait on :attr:`future`.
+
+    Only the shared-connection policy sees it (:meth:`Connection.reroute_riders`):
+    the reply will resolve :attr:`future` instead, and a caller whose command
+    may be repeated sends it again on another connection.
+    """
+
+    def __init__(self, future: asyncio.Future[Any]) -> None:
+        super().__init__("the reply comes on another future")
+        self.future = future
 
 
 class RedisProtocol(asyncio.Protocol):
@@ -83,6 +100,14 @@ class RedisProtocol(asyncio.Protocol):
         #: shared-connection policy hands the connection back then).  It must not
         #: raise: an exception in :meth:`data_received` closes the connection.
         self.on_drained: Callable[[], None] | None = None
+        #: Bytes read since the last complete reply (about: a chunk's tail is not counted).
+        self.receiving = 0
+        #: True while a large reply is arriving (:data:`CONGESTED_REPLY_BYTES` read
+        #: without completing it) or writes are paused: a command written now waits
+        #: behind it, so the shared-connection policy sends new commands elsewhere.
+        self.congested = False
+        #: Called when a large reply makes the connection congested (shared use).
+        self.on_congested: Callable[[], object] | None = None
 
     # -- asyncio.Protocol -------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -96,7 +121,17 @@ class RedisProtocol(asyncio.Protocol):
             parser.feed(data)
             # A reply that could not be decoded comes as a DecodeError: only its
             # caller gets the error; the stream stays in sync, the connection is kept.
-            for reply in parser.replies():
+            replies = parser.replies()
+            if not replies:
+                received = self.receiving = self.receiving + len(data)
+                if received >= CONGESTED_REPLY_BYTES and not self.congested:
+                    self.congested = True
+                    if self.on_congested is not None:
+                        self.on_congested()
+            elif self.receiving:
+                self.receiving = 0
+                self.congested = self._write_paused is not None
+            for reply in replies:
                 if self.route_all_to_push:
                     if self.on_push is not None:
                         self.on_push(reply)
@@ -170,11 +205,13 @@ class RedisProtocol(asyncio.Protocol):
     def pause_writing(self) -> None:
         if self._write_paused is None or self._write_paused.done():
             self._write_paused = self._loop.create_future()
+        self.congested = True
 
     def resume_writing(self) -> None:
         if self._write_paused is not None and not self._write_paused.done():
             self._write_paused.set_result(None)
         self._write_paused = None
+        self.congested = self.receiving >= CONGESTED_REPLY_BYTES
 
     # -- requests ----------------------------------------------------------
     @property

@@ -377,6 +377,66 @@ MUTANTS = [
         "            pass",
         ("tests/test_sentinel.py::test_answers_older_than_a_switch_event_are_ignored",),
     ),
+    Mutant(
+        "shared connections never reroute the riders behind a large reply",
+        "asyncpool/pool/sharing.py",
+        "            protocol.on_congested = conn.reroute_riders\n",
+        "",
+        (
+            "tests/test_sharing_reroute.py::test_reads_behind_a_large_reply_are_sent_again_elsewhere",
+        ),
+    ),
+    Mutant(
+        "a rerouted write is sent again",
+        "asyncpool/pool/sharing.py",
+        "            if command.info.read_only and command.retry_safe and not self._pool._closed:",
+        "            if command.retry_safe or True:",
+        (
+            "tests/test_sharing_reroute.py::test_writes_behind_a_large_reply_wait_for_their_own_reply",
+        ),
+    ),
+    Mutant(
+        "a reply past its read deadline is cancelled, not timed out",
+        "asyncpool/deadlines.py",
+        "                fut.set_exception(TimeoutError(",
+        "                fut.cancel() or (",
+        (
+            "tests/test_sharing.py::test_a_timed_out_reply_closes_the_connection_under_every_rider",
+            "tests/test_pool_faults.py::test_blackhole_times_out_and_discards_the_connection",
+        ),
+    ),
+    Mutant(
+        "a rerouted reply loses its read deadline",
+        "asyncpool/connection.py",
+        "        if moved:\n            self.deadlines.moved(moved)",
+        "        if False:\n            self.deadlines.moved(moved)",
+        ("tests/test_sharing_reroute.py::test_reroute_moves_each_reply_and_its_read_deadline",),
+    ),
+    Mutant(
+        "a congested connection still takes a rider behind a lone caller",
+        "asyncpool/pool/sharing.py",
+        "        and not conn.congested\n",
+        "",
+        ("tests/test_sharing_reroute.py::test_a_congested_connection_takes_no_new_riders",),
+    ),
+    Mutant(
+        "the connection written last takes riders while congested",
+        "asyncpool/pool/sharing.py",
+        "                and not protocol.congested\n",
+        "",
+        (
+            "tests/test_sharing_reroute.py::test_reads_behind_a_large_reply_are_sent_again_elsewhere",
+        ),
+    ),
+    Mutant(
+        "a large reply never counts as congestion",
+        "asyncpool/transport.py",
+        "                if received >= CONGESTED_REPLY_BYTES and not self.congested:",
+        "                if False:",
+        (
+            "tests/test_sharing_reroute.py::test_reads_behind_a_large_reply_are_sent_again_elsewhere",
+        ),
+    ),
 ]
 
 

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from .._compat import TIMEOUT_ERRORS, timeout
 from ..command import Command, command_name
 from ..errors import ConnectionError, OutcomeUnknownError, RedisError, TimeoutError
+from ..transport import Rerouted
 from .retry import Retry
 
 if TYPE_CHECKING:
@@ -219,6 +220,8 @@ class RetryingExecutor:
                         sent = True
                         try:  # awaited here, not in a coroutine of Sharing: one frame less
                             reply = await ride[1]
+                        except Rerouted as moved:  # a large reply ahead: see Sharing.follow
+                            ride, reply = await sharing.follow(op, ride, moved)  # type: ignore[arg-type]
                         except BaseException as exc:
                             sharing.abandoned(ride, exc)
                             raise

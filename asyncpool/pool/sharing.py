@@ -51,7 +51,9 @@ ordinary check-in.  What keeps the invariants:
   (``pool.acquire()``, ``redis.connection()``), pipelines and transactions;
 * head-of-line waits are bounded: at most ``max_in_flight - 1`` commands queue
   behind a slow one on its connection, new commands prefer the connection
-  owing the fewest replies, and ``socket_timeout`` (when set) bounds any wait.
+  owing the fewest replies, and ``socket_timeout`` (when set) bounds any wait;
+  a *congested* connection (a large reply arriving, or writes paused:
+  ``RedisProtocol.congested``) takes no new riders in any step until it is not.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ from .._types import NOT_GIVEN
 from ..command import Command, classify
 from ..connection import Connection
 from ..errors import ConnectionError, TimeoutError
+from ..transport import Rerouted
 
 if TYPE_CHECKING:
     from ..options import PoolOptions
@@ -121,7 +124,8 @@ class SharingStats:
     rode behind it), ``busy_rides_total`` those that rode a connection already
     owing replies (instead of waiting for one), and ``queued_total`` those that
     found no connection to ride and went through the pool's checkout (dial or
-    queue).
+    queue).  ``rerouted_total`` counts read-only commands sent again on another
+    connection because a large reply ahead of theirs congested their own.
     """
 
     max_in_flight: int
@@ -131,6 +135,7 @@ class SharingStats:
     busy_rides_total: int
     queued_total: int
     alone_total: int
+    rerouted_total: int = 0
 
 
 class Sharing:
@@ -145,6 +150,7 @@ class Sharing:
         "_max",
         "_pool",
         "_queued",
+        "_rerouted",
         "_rides",
         "_shared",
         "alone",
@@ -165,6 +171,7 @@ class Sharing:
         self._rides = 0
         self._busy = 0
         self._queued = 0
+        self._rerouted = 0
         #: Callers inside :meth:`board` whose checkout is pending (dialing or queued).
         self._boarding = 0
         #: What boarding callers wait on (``None`` while nobody does): resolved,
@@ -225,6 +232,7 @@ class Sharing:
             if (
                 owed < limit
                 and not protocol.closed
+                and not protocol.congested
                 and conn.generation == generation
                 and (conn.retire_at == _NEVER or time.monotonic() < conn.retire_at)
             ):
@@ -299,6 +307,31 @@ class Sharing:
             ):
                 pool.give_back(checkout.result())
 
+    async def follow(
+        self, command: Command, ride: tuple[Connection, asyncio.Future[Any]], moved: Rerouted
+    ) -> tuple[tuple[Connection, asyncio.Future[Any]], Any]:
+        """A large reply congested ``ride``'s connection ahead of its reply (``moved``).
+
+        A read-only command that may be repeated is sent again on another
+        connection (its first reply is read and dropped); any other waits on
+        where ``moved`` says its reply will arrive.  Returns the ride that
+        answered and the reply.
+        """
+        while True:
+            if command.info.read_only and command.retry_safe and not self._pool._closed:
+                moved.future.cancel()  # read and dropped when it comes
+                self._rerouted += 1
+                ride = self.ride(command) or await self.board(command)
+            else:
+                ride = (ride[0], moved.future)
+            try:
+                return ride, await ride[1]
+            except Rerouted as again:
+                moved = again
+            except BaseException as exc:
+                self.abandoned(ride, exc)
+                raise
+
     def replied(self) -> None:
         """A rider got its reply while callers board (:attr:`room` set): let them try again.
 
@@ -351,6 +384,7 @@ class Sharing:
             busy_rides_total=self._busy,
             queued_total=self._queued,
             alone_total=self._alone_total,
+            rerouted_total=self._rerouted,
         )
 
     # -- internals ---------------------------------------------------------------------
@@ -386,6 +420,7 @@ class Sharing:
         protocol = self._shared[conn] = conn.protocol_or_none
         if protocol is not None:
             protocol.on_drained = partial(self._give_back, conn)
+            protocol.on_congested = conn.reroute_riders
         return protocol
 
     def _boarded(self, task: asyncio.Future[Any]) -> None:
@@ -412,7 +447,7 @@ class Sharing:
         if self._last is conn:
             self._last = self._last_protocol = None
         if protocol is not None:
-            protocol.on_drained = None
+            protocol.on_drained = protocol.on_congested = None
         conn.last_used_at = time.monotonic()  # its last reply: idle from now on
         try:
             self._pool.give_back(conn)
@@ -421,13 +456,16 @@ class Sharing:
 
 
 def _usable(conn: Connection, generation: int) -> bool:
-    """Open, not expired (``expire_all``) and not past its lifetime: fit for new riders.
+    """Open, not congested, not expired (``expire_all``), not past its lifetime: fit for riders.
 
     An expired or retired connection gets no new riders, so it drains and is
     closed at check-in, however busy the pool (a Sentinel failover relies on it).
+    A congested one (a large reply arriving, writes paused) gets none while it
+    is: what rode it would wait for all of it (head-of-line blocking).
     """
     return (
         not conn.is_closed
+        and not conn.congested
         and conn.generation == generation
         and (conn.retire_at == _NEVER or time.monotonic() < conn.retire_at)
     )
