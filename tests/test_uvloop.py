@@ -87,3 +87,23 @@ def test_one_client_on_two_uvloop_loops_in_turn(redis_server: Any) -> None:
     first = _run(use())
     assert _run(use()) == first + 10
     _run(redis.aclose())
+
+
+def test_reads_behind_a_large_reply_are_rerouted_on_uvloop(redis_server: Any) -> None:
+    """uvloop reads in chunks of its own: a large reply still congests, and reads move."""
+
+    async def main() -> None:
+        async with asyncpool.Redis(
+            host=redis_server.host, port=redis_server.port, max_connections=4, multiplex=True
+        ) as redis:
+            await redis.set("uvloop:large", b"L" * (2 << 20))
+            await redis.set("uvloop:small", "s")
+            large = asyncio.ensure_future(redis.get("uvloop:large"))
+            small = [asyncio.ensure_future(redis.get("uvloop:small")) for _ in range(10)]
+            assert await large == b"L" * (2 << 20)
+            assert await asyncio.gather(*small) == [b"s"] * 10
+            policy = redis.pool.sharing
+            assert policy is not None
+            assert policy.stats().rerouted_total == 10
+
+    _run(main())

@@ -53,7 +53,10 @@ ordinary check-in.  What keeps the invariants:
   behind a slow one on its connection, new commands prefer the connection
   owing the fewest replies, and ``socket_timeout`` (when set) bounds any wait;
   a *congested* connection (a large reply arriving, or writes paused:
-  ``RedisProtocol.congested``) takes no new riders in any step until it is not.
+  ``RedisProtocol.congested``) takes no new riders in any step until it is not,
+  and when a large reply congests it, the callers waiting behind it are
+  rerouted (:meth:`Sharing.follow`): reads are sent again elsewhere, writes
+  wait for their own reply.
 """
 
 from __future__ import annotations
