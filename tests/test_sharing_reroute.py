@@ -10,6 +10,8 @@ reply.  The congested connection takes no new riders until the large reply is in
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -32,25 +34,41 @@ async def _behind_a_large_get(
     return await large, await asyncio.gather(*rest)
 
 
-async def test_reads_behind_a_large_reply_are_sent_again_elsewhere(
-    redis_server: Any, unique_key: str
-) -> None:
-    pool = make_pool(redis_server, multiplex=True, max_connections=4)
+@contextlib.asynccontextmanager
+async def _client(
+    server: Any, key: str, connections: int, size: int = LARGE
+) -> AsyncIterator[asyncpool.Redis]:
+    """A shared-mode client on up to ``connections``, with ``size`` bytes at ``<key>large``."""
+    pool = make_pool(server, multiplex=True, max_connections=connections)
     async with pool, asyncpool.Redis(pool=pool) as redis:
-        await redis.set(f"{unique_key}large", b"L" * LARGE)
-        for n in range(20):
-            await redis.set(f"{unique_key}{n}", f"value {n}")
-        policy = sharing(redis)
-        large, small = await _behind_a_large_get(
-            redis, unique_key, [redis.get(f"{unique_key}{n}") for n in range(20)]
-        )
-        assert large == b"L" * LARGE
-        assert small == [f"value {n}".encode() for n in range(20)]  # each its own reply
-        assert policy.stats().rerouted_total == 20
-        assert pool.stats().total >= 2  # sent again on another connection, not behind it
-        # the congested connection's dropped replies were read: everything comes back
-        await wait_until(lambda: pool.stats().in_use == 0, what="every connection back")
-        assert await redis.get(f"{unique_key}3") == b"value 3"  # the stream is in step
+        await redis.set(f"{key}large", b"L" * size)
+        yield redis
+
+
+@pytest.fixture
+async def shared(redis_server: Any, unique_key: str) -> AsyncIterator[asyncpool.Redis]:
+    """A shared-mode client on up to four connections, the large value set."""
+    async with _client(redis_server, unique_key, 4) as redis:
+        yield redis
+
+
+async def test_reads_behind_a_large_reply_are_sent_again_elsewhere(
+    shared: asyncpool.Redis, unique_key: str
+) -> None:
+    redis, pool = shared, shared.pool
+    for n in range(20):
+        await redis.set(f"{unique_key}{n}", f"value {n}")
+    policy = sharing(redis)
+    large, small = await _behind_a_large_get(
+        redis, unique_key, [redis.get(f"{unique_key}{n}") for n in range(20)]
+    )
+    assert large == b"L" * LARGE
+    assert small == [f"value {n}".encode() for n in range(20)]  # each its own reply
+    assert policy.stats().rerouted_total == 20
+    assert pool.stats().total >= 2  # sent again on another connection, not behind it
+    # the congested connection's dropped replies were read: everything comes back
+    await wait_until(lambda: pool.stats().in_use == 0, what="every connection back")
+    assert await redis.get(f"{unique_key}3") == b"value 3"  # the stream is in step
 
 
 async def _soon(predicate: Any, what: str) -> None:
@@ -63,27 +81,24 @@ async def _soon(predicate: Any, what: str) -> None:
 
 
 async def test_writes_behind_a_large_reply_wait_for_their_own_reply(
-    redis_server: Any, unique_key: str
+    shared: asyncpool.Redis, unique_key: str
 ) -> None:
     """A write is never sent twice: it waits where it was written."""
-    pool = make_pool(redis_server, multiplex=True, max_connections=4)
-    async with pool, asyncpool.Redis(pool=pool) as redis:
-        await redis.set(f"{unique_key}large", b"L" * LARGE)
-        others = [redis.incr(f"{unique_key}counter") for _ in range(5)]
-        others.append(redis.get(f"{unique_key}missing"))
-        large, replies = await _behind_a_large_get(redis, unique_key, others)
-        assert large == b"L" * LARGE
-        assert replies == [1, 2, 3, 4, 5, None]
-        assert await redis.get(f"{unique_key}counter") == b"5"  # each INCR ran once
-        assert sharing(redis).stats().rerouted_total == 1  # the read only
+    redis = shared
+    others = [redis.incr(f"{unique_key}counter") for _ in range(5)]
+    others.append(redis.get(f"{unique_key}missing"))
+    large, replies = await _behind_a_large_get(redis, unique_key, others)
+    assert large == b"L" * LARGE
+    assert replies == [1, 2, 3, 4, 5, None]
+    assert await redis.get(f"{unique_key}counter") == b"5"  # each INCR ran once
+    assert sharing(redis).stats().rerouted_total == 1  # the read only
 
 
 async def test_a_rerouted_caller_that_is_cancelled_leaves_nothing_behind(
     redis_server: Any, unique_key: str
 ) -> None:
-    pool = make_pool(redis_server, multiplex=True, max_connections=1)
-    async with pool, asyncpool.Redis(pool=pool) as redis:
-        await redis.set(f"{unique_key}large", b"L" * (8 * LARGE))
+    async with _client(redis_server, unique_key, 1, 8 * LARGE) as redis:
+        pool = redis.pool
         await redis.set(f"{unique_key}small", b"s")
         policy = sharing(redis)
         large = asyncio.ensure_future(redis.get(f"{unique_key}large"))
@@ -135,9 +150,7 @@ async def test_reroute_moves_each_reply_and_its_read_deadline(
 async def test_a_congested_connection_takes_no_new_riders(
     redis_server: Any, unique_key: str
 ) -> None:
-    pool = make_pool(redis_server, multiplex=True, max_connections=4)
-    async with pool, asyncpool.Redis(pool=pool) as redis:
-        await redis.set(f"{unique_key}large", b"L" * (8 * LARGE))
+    async with _client(redis_server, unique_key, 4, 8 * LARGE) as redis:
         policy = sharing(redis)
         large = asyncio.ensure_future(redis.get(f"{unique_key}large"))
         await _soon(lambda: policy.alone is not None, "the large GET sent")
