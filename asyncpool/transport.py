@@ -123,8 +123,9 @@ class RedisProtocol(asyncio.Protocol):
             # caller gets the error; the stream stays in sync, the connection is kept.
             replies = parser.replies()
             if not replies:
-                received = self.receiving = self.receiving + len(data)
-                if received >= CONGESTED_REPLY_BYTES and not self.congested:
+                before = self.receiving
+                received = self.receiving = before + len(data)
+                if before < CONGESTED_REPLY_BYTES <= received:  # once per large reply
                     self.congested = True
                     if self.on_congested is not None:
                         self.on_congested()

@@ -429,9 +429,19 @@ MUTANTS = [
         ),
     ),
     Mutant(
+        "a large reply arriving while writes are paused reroutes nobody",
+        "asyncpool/transport.py",
+        "                if before < CONGESTED_REPLY_BYTES <= received:  # once per large reply",
+        "                if received >= CONGESTED_REPLY_BYTES and not self.congested:",
+        (
+            "tests/test_sharing_reroute.py::"
+            "test_a_large_reply_reroutes_even_while_writes_are_paused",
+        ),
+    ),
+    Mutant(
         "a large reply never counts as congestion",
         "asyncpool/transport.py",
-        "                if received >= CONGESTED_REPLY_BYTES and not self.congested:",
+        "                if before < CONGESTED_REPLY_BYTES <= received:  # once per large reply",
         "                if False:",
         (
             "tests/test_sharing_reroute.py::test_reads_behind_a_large_reply_are_sent_again_elsewhere",

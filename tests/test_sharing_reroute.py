@@ -163,3 +163,33 @@ async def test_a_congested_connection_takes_no_new_riders(
         assert await ride[1] is None
         assert await large == b"L" * (8 * LARGE)
         assert not conn.congested
+
+
+async def test_a_large_reply_reroutes_even_while_writes_are_paused(
+    redis_server: Any, unique_key: str
+) -> None:
+    """Paused writes congest a connection too; a large reply then still reroutes, once."""
+    conn = asyncpool.Connection(
+        asyncpool.ConnectionOptions(host=redis_server.host, port=redis_server.port)
+    )
+    await conn.connect()
+    try:
+        await conn.execute_command("SET", f"{unique_key}large", b"L" * LARGE)
+        protocol = conn.protocol_or_none
+        assert protocol is not None
+        calls: list[int] = []
+        protocol.on_congested = lambda: calls.append(conn.reroute_riders())
+        protocol.pause_writing()  # as the transport does above its high-water mark
+        assert conn.congested
+        head = conn.submit(("GET", f"{unique_key}large"))
+        behind = conn.submit(("PING",))
+        assert await head == b"L" * LARGE
+        assert calls == [1]  # the large reply still rerouted the PING behind it
+        with pytest.raises(Rerouted) as caught:
+            await behind
+        assert await caught.value.future == b"PONG"
+        assert conn.congested  # writes are still paused
+        protocol.resume_writing()
+        assert not conn.congested
+    finally:
+        conn.close()
