@@ -447,6 +447,13 @@ MUTANTS = [
             "tests/test_sharing_reroute.py::test_reads_behind_a_large_reply_are_sent_again_elsewhere",
         ),
     ),
+    Mutant(
+        "the rerouted-reads metric reports another counter",
+        "asyncpool/otel/_sharing.py",
+        "        lambda s: s.rerouted_total,",
+        "        lambda s: s.queued_total,",
+        ("tests/test_otel_sharing.py::test_sharing_metrics_are_the_policys_counters",),
+    ),
 ]
 
 

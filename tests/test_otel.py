@@ -32,6 +32,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 import asyncpool
 from asyncpool._compat import timeout as compat_timeout
 from asyncpool.otel import instrument
+from asyncpool.otel._sharing import SHARING_METRICS
 from asyncpool.testing import RedisServer
 from asyncpool.testing.external import ExternalRedisServer
 
@@ -143,7 +144,8 @@ async def test_every_metric_has_its_convention_name_unit_and_pool_name(
         async with pool.acquire(), pool.acquire(), pool.acquire(), pool.acquire():
             await pool.acquire(timeout=0.01)
     metrics = Metrics(reader)
-    assert set(metrics.by_name) == set(EXPECTED)
+    sharing = set(SHARING_METRICS) if pool.sharing is not None else set()  # shared mode's own
+    assert set(metrics.by_name) == set(EXPECTED) | sharing
     for name, (unit, kind, monotonic) in EXPECTED.items():
         metric = metrics.by_name[name]
         assert metric.unit == unit, name

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from opentelemetry.metrics import CallbackOptions, Meter, MeterProvider, Observation
@@ -23,6 +23,7 @@ from .. import __version__
 from ..pool import Pool, PoolStats
 from . import _semconv as sc
 from ._bulk import BulkHistogram, bulk_supported
+from ._sharing import SHARING_METRICS, sharing_stats
 
 __all__ = ["Instruments", "PoolEntry", "instruments_for"]
 
@@ -84,6 +85,13 @@ class Instruments:
             meter.create_observable_up_down_counter(
                 name, callbacks=[callback], unit=unit, description=description
             )
+        for name, (unit, description, monotonic, _) in SHARING_METRICS.items():
+            create = (
+                meter.create_observable_counter
+                if monotonic
+                else meter.create_observable_up_down_counter
+            )
+            create(name, callbacks=[self._sharing(name)], unit=unit, description=description)
 
     def add(self, entry: PoolEntry) -> None:
         """Report ``entry``'s pool from the next collection on."""
@@ -134,6 +142,20 @@ class Instruments:
 
     def _observe_pending(self, options: CallbackOptions) -> Iterable[Observation]:
         return [Observation(s.waiting, e.attrs) for e, s in self._live()]
+
+    def _sharing(self, name: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        value = SHARING_METRICS[name][3]
+
+        def observe(options: CallbackOptions) -> Iterable[Observation]:
+            observations = []
+            for entry, _ in self._live():
+                pool = entry.pool_ref()
+                stats = None if pool is None else sharing_stats(pool)
+                if stats is not None:
+                    observations.append(Observation(value(stats), entry.attrs))
+            return observations
+
+        return observe
 
 
 _HISTOGRAMS = (
