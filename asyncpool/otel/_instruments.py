@@ -23,7 +23,7 @@ from .. import __version__
 from ..pool import Pool, PoolStats
 from . import _semconv as sc
 from ._bulk import BulkHistogram, bulk_supported
-from ._sharing import SHARING_METRICS, sharing_stats
+from ._sharing import SHARING_METRICS, sharing_stats, snapshot
 
 __all__ = ["Instruments", "PoolEntry", "instruments_for"]
 
@@ -46,12 +46,7 @@ class PoolEntry:
         pool = self.pool_ref()
         if pool is None or pool.closed:
             return None
-        for _ in range(3):
-            try:
-                return pool.stats()
-            except RuntimeError:  # the waiter deque changed under a scrape thread
-                continue
-        return None
+        return snapshot(pool.stats)  # the waiter deque may change under a scrape thread
 
 
 class Instruments:

@@ -9,11 +9,14 @@ the names live under ``asyncpool.sharing``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from ..pool import Pool
 from ..pool.sharing import SharingStats
 
-__all__ = ["SHARING_METRICS", "sharing_stats"]
+__all__ = ["SHARING_METRICS", "sharing_stats", "snapshot"]
+
+T = TypeVar("T")
 
 #: name -> (unit, description, monotonic counter?, the value in a SharingStats)
 SHARING_METRICS: dict[str, tuple[str, str, bool, Callable[[SharingStats], int]]] = {
@@ -54,11 +57,18 @@ SHARING_METRICS: dict[str, tuple[str, str, bool, Callable[[SharingStats], int]]]
 def sharing_stats(pool: Pool) -> SharingStats | None:
     """``pool``'s sharing snapshot, or ``None`` (sharing off, or a scrape kept racing)."""
     sharing = pool.sharing
-    if sharing is None:
-        return None
+    return None if sharing is None else snapshot(sharing.stats)
+
+
+def snapshot(read: Callable[[], T]) -> T | None:
+    """``read()``, tried three times: from a scrape thread it may race the event loop.
+
+    A deque or dict the loop changes under the scrape thread raises
+    ``RuntimeError``; ``None`` when every try did.
+    """
     for _ in range(3):
         try:
-            return sharing.stats()
-        except RuntimeError:  # the shared set changed under a scrape thread
+            return read()
+        except RuntimeError:
             continue
     return None
