@@ -142,10 +142,12 @@ class Instruments:
         value = SHARING_METRICS[name][3]
 
         def observe(options: CallbackOptions) -> Iterable[Observation]:
+            with self._lock:
+                entries = list(self._entries.values())
             observations = []
-            for entry, _ in self._live():
-                pool = entry.pool_ref()
-                stats = None if pool is None else sharing_stats(pool)
+            for entry in entries:
+                pool = entry.pool_ref()  # only its sharing stats: no whole-pool snapshot
+                stats = None if pool is None or pool.closed else sharing_stats(pool)
                 if stats is not None:
                     observations.append(Observation(value(stats), entry.attrs))
             return observations

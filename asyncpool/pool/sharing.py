@@ -138,7 +138,7 @@ class SharingStats:
     busy_rides_total: int
     queued_total: int
     alone_total: int
-    rerouted_total: int = 0
+    rerouted_total: int
 
 
 class Sharing:

@@ -114,10 +114,8 @@ class SentinelNodes:
             return address, answer
         raise MasterNotFoundError(f"no sentinel could tell {what} ({'; '.join(errors)})")
 
-    async def master_address(
-        self, service: str, *, min_epoch: int = 0
-    ) -> tuple[Address, Address, int]:
-        """``(sentinel, primary, config epoch)`` by the first sentinel with a current answer.
+    async def master_address(self, service: str, *, min_epoch: int = 0) -> tuple[Address, int]:
+        """``(primary, config epoch)`` by the first sentinel with a current answer.
 
         ``SENTINEL MASTER`` is asked of each sentinel in turn.  An answer is
         passed over when that sentinel flags the primary down (it may lag
@@ -126,7 +124,7 @@ class SentinelNodes:
         When no sentinel gives a current answer, the newest of the passed-over
         ones is returned: a primary that is down is still where it is.
         """
-        passed_over: list[tuple[int, Address, Address]] = []
+        passed_over: list[tuple[int, Address]] = []
 
         async def query(client: Redis) -> tuple[Address, int] | None:
             try:
@@ -142,17 +140,16 @@ class SentinelNodes:
             epoch = int(info.get("config-epoch", "0"))
             if usable(info) and epoch >= min_epoch:
                 return address, epoch
-            sentinel = next(a for a, c in self._clients.items() if c is client)
-            passed_over.append((epoch, sentinel, address))
+            passed_over.append((epoch, address))
             return None
 
         try:
-            sentinel, (address, epoch) = await self.ask(query, f"the primary of {service!r}")
+            return (await self.ask(query, f"the primary of {service!r}"))[1]
         except MasterNotFoundError:
             if not passed_over:
                 raise
-            epoch, sentinel, address = max(passed_over)
-        return sentinel, address, epoch
+            epoch, address = max(passed_over)
+            return address, epoch
 
     async def replicas(self, service: str) -> tuple[list[Address], list[Address]]:
         """Replicas of ``service`` by the first answering sentinel: (unflagged, flagged down).

@@ -131,7 +131,7 @@ class Service:
         return await asyncio.shield(task)
 
     async def _discover(self, source: str) -> Address:
-        _, address, epoch = await self.nodes.master_address(self.name, min_epoch=self._min_epoch)
+        address, epoch = await self.nodes.master_address(self.name, min_epoch=self._min_epoch)
         self._last_discovery = time.monotonic()
         self._stale = False
         if epoch < self._min_epoch:  # every sentinel lags behind a switch already seen
