@@ -16,6 +16,7 @@ import asyncio
 import socket
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 from ._compat import TIMEOUT_ERRORS, timeout
@@ -74,6 +75,12 @@ class RedisProtocol(asyncio.Protocol):
     def __init__(self, parser: Parser, loop: asyncio.AbstractEventLoop) -> None:
         self._parser = parser
         self._loop = loop
+        #: ``loop.create_future``, without its Python frame on the stdlib loop.
+        self._new_future: Callable[[], asyncio.Future[Any]] = (
+            partial(asyncio.Future, loop=loop)
+            if type(loop).create_future is asyncio.BaseEventLoop.create_future
+            else loop.create_future
+        )
         self._transport: asyncio.Transport | None = None
         #: The requests whose replies are owed, oldest first (a departed caller's
         #: included: its reply is read and dropped).  Read it, never change it,
@@ -226,7 +233,7 @@ class RedisProtocol(asyncio.Protocol):
             raise self._closed_error()
         if self._corked:
             self._flush_corked()  # bytes must leave in the order their waiters queued
-        fut: asyncio.Future[Any] = self._loop.create_future()
+        fut: asyncio.Future[Any] = self._new_future()
         self.waiters.append(fut)
         self._transport.write(data)  # type: ignore[union-attr]
         return fut
@@ -241,7 +248,7 @@ class RedisProtocol(asyncio.Protocol):
         """
         if self.closed:
             raise self._closed_error()
-        fut: asyncio.Future[Any] = self._loop.create_future()
+        fut: asyncio.Future[Any] = self._new_future()
         waiters = self.waiters
         corked = self._corked
         if corked is not None:

@@ -261,6 +261,13 @@ MUTANTS = [
         ),
     ),
     Mutant(
+        "a busy shared connection past its lifetime keeps taking riders",
+        "asyncpool/pool/sharing.py",
+        "and (self._rides & 63 or time.monotonic() < conn.retire_at)",
+        "and True",
+        ("tests/test_sharing.py::test_a_connection_past_its_lifetime_gets_no_new_riders",),
+    ),
+    Mutant(
         "a timed-out shared reply leaves its connection open under the others",
         "asyncpool/pool/sharing.py",
         "            conn.close(ConnectionError("

@@ -359,6 +359,37 @@ async def test_an_expired_connection_gets_no_new_riders(redis_server: Any, uniqu
         )
 
 
+async def test_a_connection_past_its_lifetime_gets_no_new_riders(
+    redis_server: Any, unique_key: str
+) -> None:
+    """A busy shared connection past ``max_lifetime`` takes at most 63 more riders.
+
+    The lifetime is read every 64th ride (a clock read per ride costs 1 % of a
+    shared GET); without the check, under load it would never drain and retire.
+    """
+    pool = make_pool(redis_server, multiplex=True, max_connections=2, max_lifetime=3600)
+    async with pool, asyncpool.Redis(pool=pool) as redis:
+        await redis.set(unique_key, "v")
+        blocker = slow(redis, 200)
+        first = asyncio.ensure_future(redis.get(unique_key))  # rides: the connection is shared
+        await owed(redis, 2)
+        (old,) = pool.connections()
+        shared = sharing(redis)._last
+        assert shared is not None
+        assert shared.id == old.id
+        shared.retire_at = 0.0  # its lifetime is over
+        gets = [asyncio.ensure_future(redis.get(unique_key)) for _ in range(100)]
+        await asyncio.sleep(0)  # let each choose a connection (a dial then waits)
+        assert 2 <= shared.pending_replies <= 2 + 63
+        assert await blocker == b"slow"
+        assert await asyncio.gather(first, *gets) == [b"v"] * 101
+        await wait_until(
+            lambda: old.id not in {c.id for c in pool.connections()},
+            timeout=5,
+            what="the retired connection closed",
+        )
+
+
 async def test_script_kill_does_not_queue_behind_the_script_it_kills(
     private_redis_server: Any,
 ) -> None:
