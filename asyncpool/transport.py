@@ -177,8 +177,10 @@ class RedisProtocol(asyncio.Protocol):
                         waiter.future.set_result(waiter.replies)
                 else:
                     waiters.popleft()
-                    if not waiter.done():  # type: ignore[union-attr]
+                    try:  # no done() call per reply: a departed caller's is rare
                         waiter.set_result(reply)  # type: ignore[union-attr]
+                    except asyncio.InvalidStateError:
+                        pass  # cancelled, timed out or rerouted: read and dropped
                 if not waiters:
                     drained = self._drained
                     if drained is not None:
