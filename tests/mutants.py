@@ -261,6 +261,13 @@ MUTANTS = [
         ),
     ),
     Mutant(
+        "the reply of a departed caller breaks its connection",
+        "asyncpool/transport.py",
+        "                    except asyncio.InvalidStateError:",
+        "                    except KeyError:",
+        ("tests/test_sharing.py::test_a_cancelled_riders_reply_is_dropped_not_delivered",),
+    ),
+    Mutant(
         "a busy shared connection past its lifetime keeps taking riders",
         "asyncpool/pool/sharing.py",
         "and (self._rides & 63 or time.monotonic() < conn.retire_at)",
