@@ -378,7 +378,11 @@ class Connection:
             err = ConnectionError("connection is not open")
             err.request_not_sent = True
             raise err
-        args = command.args if isinstance(command, Command) else command
+        args = (
+            command.args
+            if command.__class__ is Command or isinstance(command, Command)
+            else command
+        )
         fut = protocol.request_soon(encode_command(args))
         self.uses += 1
         delay = self.options.socket_timeout

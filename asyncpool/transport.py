@@ -299,7 +299,7 @@ class RedisProtocol(asyncio.Protocol):
             raise self._closed_error()
         if self._corked:
             self._flush_corked()
-        fut: asyncio.Future[list[Any]] = self._loop.create_future()
+        fut: asyncio.Future[list[Any]] = self._new_future()
         batch = Batch(fut, count)
         if count:
             self.waiters.append(batch)

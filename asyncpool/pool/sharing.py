@@ -74,7 +74,6 @@ from .._types import NOT_GIVEN
 from ..command import Command, classify
 from ..connection import Connection
 from ..errors import ConnectionError, TimeoutError
-from ..resp import encode_command
 from ..transport import Rerouted
 
 if TYPE_CHECKING:
@@ -242,15 +241,8 @@ class Sharing:
                 # shared GET): past it, a busy connection takes at most 63 more riders
                 and (self._rides & 63 or time.monotonic() < conn.retire_at)
             ):
-                # _send and Connection.submit, inlined: the busiest path of all (two
-                # Python frames are 2 % of a shared GET's instructions)
-                try:
-                    data: Any = args.args if args.__class__ is Command else args
-                    fut = protocol.request_soon(encode_command(data))
-                    conn.uses += 1
-                    delay = conn.options.socket_timeout
-                    if delay is not None:
-                        conn.deadlines.arm(fut, delay)
+                try:  # _send, inlined: the busiest path of all
+                    fut = conn.submit(args)
                 except BaseException:
                     self._give_back(conn)
                     raise
