@@ -292,7 +292,7 @@ class RetryingExecutor:
         finally:
             if observer is not None:
                 seconds = time.perf_counter() - started
-                command = op if op.__class__ is Command else op.command  # no property call
+                command = op if plain else op.command  # no property call
                 pool: Any = observed_pool
                 if untimed and pool._on_command is not None:  # the command and its lease
                     pool._on_command(pool, command, seconds, error)
@@ -306,8 +306,9 @@ class RetryingExecutor:
                     if batch is None:
                         observer.on_operation(pool, command, seconds, error)
                     else:  # appended to without a call
-                        batch.pending.append(seconds)
-                        if len(batch.pending) >= batch.fold_at:
+                        pending = batch.pending
+                        pending.append(seconds)
+                        if len(pending) >= batch.fold_at:
                             batch.fold()
                     if untimed:  # the lease ended just before the operation did
                         observer.on_use(pool, seconds)
