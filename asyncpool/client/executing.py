@@ -292,7 +292,7 @@ class RetryingExecutor:
         finally:
             if observer is not None:
                 seconds = time.perf_counter() - started
-                command = op if plain else op.command  # no property call
+                command: Command = op if plain else op.command  # type: ignore[assignment]
                 pool: Any = observed_pool
                 if untimed and pool._on_command is not None:  # the command and its lease
                     pool._on_command(pool, command, seconds, error)
