@@ -7,8 +7,9 @@ one key; ``--workload serial``: workload 3, one task) in a child process under
 ``valgrind --tool=cachegrind`` twice, once with no measured GETs and once with
 ``--gets`` of them, against a throwaway redis-server, and prints the
 difference per GET for each mode: exclusive and shared connections, with and
-without OpenTelemetry metrics.  It needs ``valgrind`` (Debian: ``apt-get
-install valgrind``) and takes about half a minute per mode.
+without OpenTelemetry metrics (``--loop uvloop``: on uvloop).  It needs
+``valgrind`` (Debian: ``apt-get install valgrind``) and takes about half a
+minute per mode.
 
 The count covers the client process only (the server runs outside
 valgrind); under valgrind the client runs ~50x slower, so replies arrive in
@@ -20,7 +21,6 @@ a cost in microseconds.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import re
 import shutil
@@ -38,7 +38,7 @@ async def _child(port: int, mode: str, gets: int, workload: str) -> None:
     await gets_on_one_key("127.0.0.1", port, workload, shared, otel, gets, contextlib.nullcontext())
 
 
-def _instructions(port: int, mode: str, gets: int, workload: str) -> int:
+def _instructions(port: int, mode: str, gets: int, workload: str, loop: str) -> int:
     """Instructions the child executed in all (startup included)."""
     command = [
         "valgrind",
@@ -53,6 +53,8 @@ def _instructions(port: int, mode: str, gets: int, workload: str) -> int:
         mode,
         str(gets),
         workload,
+        "--loop",
+        loop,
     ]
     out = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True).stderr
     found = re.search(r"I\s+refs:\s+([\d,]+)", out)
@@ -71,13 +73,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=("get50", "serial"),
         help="50 tasks (workload 1, the default) or one task (workload 3)",
     )
+    p.add_argument("--loop", default="stdlib", choices=("stdlib", "uvloop"))
     p.add_argument(
         "--child", nargs=4, metavar=("PORT", "MODE", "GETS", "WL"), help=argparse.SUPPRESS
     )
     args = p.parse_args(argv)
     if args.child:
         port, mode, gets, workload = args.child
-        asyncio.run(_child(int(port), mode, int(gets), workload))
+        from benchmarks.cli import loop_factory, run_in_fresh_loop
+
+        run_in_fresh_loop(loop_factory(args.loop), _child(int(port), mode, int(gets), workload))
         return 0
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
@@ -89,8 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with RedisServer() as server:
         for mode in args.modes:
-            base = _instructions(server.port, mode, 0, args.workload)
-            total = _instructions(server.port, mode, args.gets, args.workload)
+            base = _instructions(server.port, mode, 0, args.workload, args.loop)
+            total = _instructions(server.port, mode, args.gets, args.workload, args.loop)
             print(f"{mode:16} {(total - base) / args.gets:9,.0f} instructions per GET", flush=True)
     return 0
 
