@@ -59,6 +59,27 @@ def test_every_take_reports_exactly_the_values_added_since_the_last(seed: int) -
         assert series.take() is None  # nothing twice
 
 
+@pytest.mark.parametrize("bucket", range(len(BOUNDS) + 1))
+def test_a_fold_within_one_bucket_counts_every_value_there(bucket: int) -> None:
+    """The fold's one-bucket shortcut: boundary values belong to the bucket they close."""
+    low = 0.0 if bucket == 0 else BOUNDS[bucket - 1]
+    high = BOUNDS[bucket] if bucket < len(BOUNDS) else 2 * BOUNDS[-1]
+    rng = random.Random(bucket)
+    values = (
+        [high] + [math.nextafter(low, math.inf)] + [rng.uniform(low, high) for _ in range(FOLD)]
+    )
+    values = [v for v in values if v != low][:FOLD]  # (low itself is the bucket below)
+    series = Series({}, BOUNDS)
+    for value in values:
+        series.add(value)
+    assert not series.pending  # folded
+    counts, total, got_low, got_high = series.take()  # type: ignore[misc]
+    assert counts == expected(values)[0]
+    assert counts[bucket] == FOLD
+    assert total == pytest.approx(math.fsum(values), rel=1e-9)
+    assert (got_low, got_high) == (min(values), max(values))
+
+
 def test_a_take_between_folds_is_not_counted_again_by_the_fold() -> None:
     series = Series({}, BOUNDS)
     for _ in range(FOLD - 2):

@@ -208,8 +208,6 @@ class RetryingExecutor:
         started = perf_counter() if observer is not None else 0.0
         error: BaseException | None = None
         plain = op.__class__ is Command  # the common case, sent without indirection
-        #: False while this frame may time a lease itself: a plain command, observed on its lender.
-        lease_timed = observer is None or not plain or lender is not observed_pool
         untimed = False  # a lease this frame reports, not yet reported
         try:
             retry = self.retry
@@ -219,6 +217,11 @@ class RetryingExecutor:
             sharing = self._sharing
             if sharing is not None and (not plain or op.info.exclusive):  # type: ignore[attr-defined]
                 sharing = None  # batches, WATCH, per-call timeouts, stateful or blocking commands
+            #: False while this frame may time a lease itself: a plain command, observed on
+            #: its lender, not riding (leases after a redirect are the pool's to time).
+            lease_timed = (
+                sharing is not None or observer is None or not plain or lender is not observed_pool
+            )
             while True:
                 sent = False
                 try:
@@ -289,14 +292,11 @@ class RetryingExecutor:
                         if observer is None:
                             return reply if callback is None else callback(reply)
                         result = reply if callback is None else callback(reply)
-                        timing: Any = observed_pool
                         # (an untimed lease with on_command: one call, from the finally block)
-                        batches = None
-                        if not untimed or timing._on_command is None:
-                            batches = timing._batches  # a BatchingObserver's, by name
-                        if batches is not None:
+                        if not untimed or observed_pool._on_command is None:  # type: ignore[union-attr]
                             try:  # the busiest observed path (shared rides), recorded here
-                                batch = batches.get(op.args[0])  # type: ignore[attr-defined]
+                                # a BatchingObserver's batch by name (an empty mapping otherwise)
+                                batch = observed_pool._batches.get(op.args[0])  # type: ignore[union-attr, attr-defined]
                             except TypeError:  # an unhashable name: the observer's own path
                                 batch = None
                             if batch is not None:  # appended to without a call
@@ -306,7 +306,7 @@ class RetryingExecutor:
                                 if len(pending) >= batch.fold_at:
                                     batch.fold()
                                 if untimed:  # the lease ended just before the operation did
-                                    observer.on_use(timing, seconds)
+                                    observer.on_use(observed_pool, seconds)  # type: ignore[arg-type]
                                 observer = None  # recorded: nothing left for the finally block
                         return result
                     return op.result(reply)

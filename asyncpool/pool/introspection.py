@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..connection import Connection, ConnectionInfo
 from ..options import PoolOptions
 from .ledger import InvariantError, Ledger
-from .observer import DurationBatch, OnCommand, PoolObserver
+from .observer import NO_BATCHES, DurationBatch, OnCommand, PoolObserver
 from .stats import PoolStats
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class IntrospectionMixin:
     _sharing: Sharing | None
     _observer: PoolObserver | None
     _on_command: OnCommand | None
-    _batches: Mapping[Any, DurationBatch] | None
+    _batches: Mapping[Any, DurationBatch]
     _created_total: int
     _closed_total: int
     _acquired_total: int
@@ -90,7 +90,9 @@ class IntrospectionMixin:
         #: Its optional one-call method (:class:`~asyncpool.pool.observer.CommandObserver`).
         self._on_command = getattr(observer, "on_command", None)
         #: Its optional batches (:class:`~asyncpool.pool.observer.BatchingObserver`).
-        self._batches = getattr(observer, "operation_batches", None)
+        #: (An empty mapping when it has none: the executor looks names up unconditionally.)
+        batches = getattr(observer, "operation_batches", None)
+        self._batches = NO_BATCHES if batches is None else batches
 
     def check_invariants(self, *, settled: bool = False) -> None:
         """Raise :class:`~asyncpool.pool.ledger.InvariantError` if the bookkeeping is broken.

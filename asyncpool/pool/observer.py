@@ -7,6 +7,7 @@ check-in; gauges are read from :meth:`Pool.stats` instead of being pushed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .stats import PoolStats
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from ..options import ConnectionOptions
 
 __all__ = [
+    "NO_BATCHES",
     "BatchingObserver",
     "CommandObserver",
     "DurationBatch",
@@ -117,3 +119,7 @@ class BatchingObserver(PoolObserver, Protocol):
 
     #: Batches by the name as given (``command[0]``).
     operation_batches: Mapping[Any, DurationBatch]
+
+
+#: The batches of an observer that has none (read-only, so nothing is ever appended to it).
+NO_BATCHES: Mapping[Any, DurationBatch] = MappingProxyType({})

@@ -40,7 +40,7 @@ from .lease import AcquireContext
 from .ledger import Ledger
 from .loops import move_to_loop
 from .maintenance import Maintenance
-from .observer import DurationBatch, OnCommand, PoolObserver
+from .observer import NO_BATCHES, DurationBatch, OnCommand, PoolObserver
 from .sharing import Sharing
 from .waiting import WaitingMixin
 
@@ -91,7 +91,7 @@ class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
         self._dialer = dialer
         self._observer: PoolObserver | None = None
         self._on_command: OnCommand | None = None
-        self._batches: Mapping[Any, DurationBatch] | None = None
+        self._batches: Mapping[Any, DurationBatch] = NO_BATCHES
 
         self._max = self.options.max_connections
         self._ledger = ledger = Ledger(self._max)
