@@ -1,4 +1,4 @@
-"""The generated pipeline typing class is up to date with the command methods."""
+"""The generated pipeline typing package is up to date with the command methods."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ def test_pipeline_types_are_generated_from_the_command_methods() -> None:
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.TARGET.read_text() == module.render(), (
-        "asyncpool/client/commands/_pipeline_types.py is stale: run"
+    package: Path = module.PACKAGE
+    want = module.render()
+    on_disk = {path.name: path.read_text() for path in package.glob("*.py")}
+    assert on_disk == want, (
+        "asyncpool/client/commands/_pipeline_types/ is stale: run"
         " .venv/bin/python tests/typecheck/gen_pipeline_types.py"
     )
