@@ -237,7 +237,7 @@ MUTANTS = [
     Mutant(
         "a batching observer's operation duration is dropped",
         "asyncpool/client/executing.py",
-        "                        batch.pending.append(seconds)\n",
+        "                                pending.append(seconds)\n",
         "",
         (
             "tests/test_observer_calls.py::"
@@ -369,6 +369,30 @@ MUTANTS = [
         "                            untimed = _report_use(observer, observed_pool, started)\n",
         "",
         ("tests/test_observer_calls.py::test_a_redirected_command_reports_the_lease_it_left",),
+    ),
+    Mutant(
+        "a ride's success is recorded in its batch and again by the finally block",
+        "asyncpool/client/executing.py",
+        " " * 32 + "observer = None  # recorded: nothing left for the finally block\n",
+        "",
+        ("tests/test_otel.py::test_use_time_and_operation_duration_per_command",),
+    ),
+    Mutant(
+        "a batched success records a constant instead of its duration",
+        "asyncpool/client/executing.py",
+        "                                pending.append(seconds)\n",
+        "                                pending.append(0.0)\n",
+        ("tests/test_otel.py::test_use_time_and_operation_duration_per_command",),
+    ),
+    Mutant(
+        "a batch is never folded",
+        "asyncpool/client/executing.py",
+        "                                if len(pending) >= batch.fold_at:",
+        "                                if False:",
+        (
+            "tests/test_observer_calls.py::"
+            "test_a_batching_observer_gets_successful_commands_appended_not_called",
+        ),
     ),
     Mutant(
         "follow a sentinel that flags the primary down",
