@@ -233,11 +233,12 @@ class Connection:
     def ready_for_reuse(self) -> bool:
         """Open, in sync (no reply owed) and clean: lendable as it is."""
         protocol = self._protocol
+        session = self._session  # not is_dirty: a property read costs a call on every check-in
         return (
             protocol is not None
             and not protocol.closed
             and not protocol.waiters
-            and not self.is_dirty
+            and (session is self._baseline or session == self._baseline)
         )
 
     @property

@@ -395,6 +395,20 @@ MUTANTS = [
         ),
     ),
     Mutant(
+        "check-in takes a connection with changed session state as clean",
+        "asyncpool/connection.py",
+        "            and (session is self._baseline or session == self._baseline)",
+        "            and True",
+        ("tests/test_pool_lending.py::test_connection_released_inside_multi_is_reset",),
+    ),
+    Mutant(
+        "leaving async with pool.acquire() never checks the connection in",
+        "asyncpool/pool/pool.py",
+        "            return False\n        self._checkin(conn)\n        return True",
+        "            return False\n        return True",
+        ("tests/test_pool_lending.py::test_connection_released_inside_multi_is_reset",),
+    ),
+    Mutant(
         "follow a sentinel that flags the primary down",
         "asyncpool/sentinel/nodes.py",
         "            if usable(info) and epoch >= min_epoch:",

@@ -28,6 +28,8 @@ class Lends(Releases, Protocol):
 
     def try_lend(self) -> Connection | None: ...
 
+    def release_now(self, conn: Connection) -> bool: ...
+
     async def lend(self, timeout: float | NotGiven | None = ...) -> Connection: ...
 
 
@@ -123,4 +125,6 @@ class AcquireContext:
     ) -> None:
         lease, self._lease = self._lease, None
         if lease is not None:
-            await lease.release()
+            conn, lease._conn = lease._conn, None  # PooledConnection.release(), one frame less
+            if conn is not None and not self._pool.release_now(conn):
+                await self._pool.release(conn)  # a release hook to await

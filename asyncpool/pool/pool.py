@@ -137,11 +137,8 @@ class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
         """
         from ..url import parse_url
 
-        hooks = {
-            k: options.pop(k)
-            for k in ("on_connect", "on_acquire", "on_release", "dialer")
-            if k in options
-        }
+        names = ("on_connect", "on_acquire", "on_release", "dialer")
+        hooks = {k: options.pop(k) for k in names if k in options}
         copts, popts, client = parse_url(url, **options)
         pool = cls(copts, popts, **hooks)
         pool.client_options = client
@@ -293,13 +290,17 @@ class Pool(DialingMixin, HealthMixin, WaitingMixin, IntrospectionMixin):
             conn.close()
             self._checkin(conn)
 
+    def release_now(self, conn: Connection) -> bool:
+        """Take ``conn`` back at once, or ``False``: an ``on_release`` hook, ``await release()``."""
+        if self._on_release is not None:
+            return False
+        self._checkin(conn)
+        return True
+
     async def release(self, conn: Connection) -> None:
         """Like :meth:`give_back`, but awaits the ``on_release`` hook (cancellation-safe)."""
-        if self._on_release is None:
-            self._checkin(conn)
-            return
-        if conn not in self._lent:
-            return  # given back twice
+        if self.release_now(conn) or conn not in self._lent:
+            return  # taken back at once, or given back twice
         # the release must finish even if we are cancelled now
         await asyncio.shield(asyncio.ensure_future(self._release_lease(conn)))
 
