@@ -91,9 +91,14 @@ class PooledConnection:
 
     async def release(self) -> None:
         """Hand the connection back to the pool (idempotent)."""
-        conn, self._conn = self._conn, None
+        conn = self._detach()
         if conn is not None:
             await self._pool.release(conn)
+
+    def _detach(self) -> Connection | None:
+        """End the lease: its connection, the first time only (``None`` once released)."""
+        conn, self._conn = self._conn, None
+        return conn
 
 
 class AcquireContext:
@@ -125,6 +130,6 @@ class AcquireContext:
     ) -> None:
         lease, self._lease = self._lease, None
         if lease is not None:
-            conn, lease._conn = lease._conn, None  # PooledConnection.release(), one frame less
+            conn = lease._detach()  # not ``await lease.release()``: no coroutine without a hook
             if conn is not None and not self._pool.release_now(conn):
                 await self._pool.release(conn)  # a release hook to await
