@@ -417,10 +417,30 @@ MUTANTS = [
     ),
     Mutant(
         "a lagging sentinel's answer undoes a switch event",
-        "asyncpool/sentinel/service.py",
-        "        if epoch < self._min_epoch:  # every sentinel lags behind a switch already seen",
-        "        if False:",
+        "asyncpool/sentinel/nodes.py",
+        "            if usable(info) and epoch >= min_epoch:",
+        "            if usable(info):",
         ("tests/test_sentinel.py::test_answers_older_than_a_switch_event_are_ignored",),
+    ),
+    Mutant(
+        "an answer asked for before a switch event undoes it",
+        "asyncpool/sentinel/service.py",
+        "        if events != self._events:",
+        "        if False:",
+        (
+            "tests/test_sentinel_failover.py"
+            "::test_an_answer_asked_for_before_a_switch_event_does_not_undo_it",
+        ),
+    ),
+    Mutant(
+        "leave a known primary for one every sentinel flags down",
+        "asyncpool/sentinel/service.py",
+        "        if not current:",
+        "        if False:",
+        (
+            "tests/test_sentinel.py"
+            "::test_a_known_primary_is_not_left_for_one_every_sentinel_flags_down",
+        ),
     ),
     Mutant(
         "a primary disproved by ROLE keeps the sentinels' answers ignored",

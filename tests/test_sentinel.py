@@ -14,7 +14,7 @@ import pytest
 
 import asyncpool
 from asyncpool.sentinel import Sentinel, Service, parse_sentinel_url, redact_sentinel_url
-from asyncpool.testing import SentinelGroup, free_port
+from asyncpool.testing import FaultProxy, SentinelGroup, free_port
 from asyncpool.testing.sentinel import SentinelServer, wait_until
 
 
@@ -175,6 +175,32 @@ async def test_a_sentinel_that_flags_the_primary_down_is_passed_over(
         # when no sentinel has a better answer, the one it has is still the answer
         async with Sentinel([_address(lagging)], watch=False, poll_interval=None) as sentinel:
             assert await sentinel.discover_master("mymaster") == gone
+
+
+async def test_a_known_primary_is_not_left_for_one_every_sentinel_flags_down(
+    sentinel_group: SentinelGroup,
+) -> None:
+    """With the current sentinel unreachable, a lagging one's down primary is not followed.
+
+    Mid-failover the leader names the old, dead primary with the new epoch;
+    when it is the only one answering, the client stays where it is.
+    """
+    group = sentinel_group
+    gone = ("127.0.0.1", free_port())
+    lagging = SentinelServer(service_name="mymaster", primary=gone, quorum=1, down_after_ms=100)
+    current = group.sentinels[0]
+    with lagging:
+        await asyncio.to_thread(wait_until, lambda: "s_down" in _flags(lagging), 10, "s_down")
+        async with FaultProxy(current.host, current.port) as proxy:
+            addresses = [_address(lagging), (proxy.host, proxy.port)]
+            async with Sentinel(addresses, watch=False, poll_interval=None) as sentinel:
+                service = sentinel.service("mymaster")
+                assert await sentinel.discover_master("mymaster") == _address(group.primary)
+                proxy.refuse()
+                proxy.cut()
+                assert await service.rediscover("poll") == _address(group.primary)
+                assert service.master == _address(group.primary)
+                assert sentinel.failovers() == []
 
 
 async def test_answers_older_than_a_switch_event_are_ignored(

@@ -18,7 +18,7 @@ import pytest
 
 import asyncpool
 from asyncpool.sentinel import Sentinel
-from asyncpool.testing import RedisServer, SentinelGroup
+from asyncpool.testing import FaultProxy, RedisServer, SentinelGroup, free_port
 
 TASKS = 50
 READERS = 5
@@ -292,3 +292,43 @@ async def test_kill_9_of_the_primary(
     # (tests/test_pool_faults.py cuts a connection after the request, deterministically).
     assert load.errors
     assert all(isinstance(e, asyncpool.ConnectionError) for e in load.errors)
+
+
+async def test_an_answer_asked_for_before_a_switch_event_does_not_undo_it(
+    sentinel_group_factory: Callable[..., SentinelGroup],
+) -> None:
+    """A query under way when ``+switch-master`` arrives is older news, whatever its epoch.
+
+    During a failover the leader names the old primary, already with the new
+    epoch, until it switches and publishes the event; its answer given just
+    before may be read just after the event, and once undid it (a flap back to
+    the dead primary).  Mirrored here with a real epoch change: the client
+    knows epoch e, a forced failover takes the group to e+1, and an event
+    arrives while the client's next question, slowed by a proxy, is under way.
+    """
+    group = sentinel_group_factory()
+    first = group.sentinels[0]
+    async with FaultProxy(first.host, first.port) as proxy:
+        proxied = [(proxy.host, proxy.port)]
+        async with Sentinel(
+            proxied, watch=False, poll_interval=None, sentinel_timeout=10
+        ) as sentinel:
+            service = sentinel.service("mymaster")
+            assert await sentinel.discover_master("mymaster") == (
+                group.primary.host,
+                group.primary.port,
+            )
+            _, new = await asyncio.to_thread(group.failover)
+            elsewhere = ("127.0.0.1", free_port())
+            proxy.delay(1.0)  # each way: the answer is read a second after the question arrives
+            sent = proxy.bytes_upstream
+            asking = asyncio.ensure_future(service.rediscover("poll"))
+            await proxy.wait_for(lambda p: p.bytes_upstream > sent, timeout=10)
+            service.switch(elsewhere, "+switch-master")
+            assert await asking == elsewhere
+            assert service.master == elsewhere
+            assert [f.source for f in sentinel.failovers()] == ["+switch-master"]
+            # asked afresh, the sentinel's current answer is followed again
+            proxy.delay(0)
+            assert await service.rediscover("poll") == (new.host, new.port)
+            assert [f.source for f in sentinel.failovers()] == ["+switch-master", "poll"]

@@ -114,15 +114,18 @@ class SentinelNodes:
             return address, answer
         raise MasterNotFoundError(f"no sentinel could tell {what} ({'; '.join(errors)})")
 
-    async def master_address(self, service: str, *, min_epoch: int = 0) -> tuple[Address, int]:
-        """``(primary, config epoch)`` by the first sentinel with a current answer.
+    async def master_address(
+        self, service: str, *, min_epoch: int = 0
+    ) -> tuple[Address, int, bool]:
+        """``(primary, config epoch, current)`` by the first sentinel with a current answer.
 
         ``SENTINEL MASTER`` is asked of each sentinel in turn.  An answer is
         passed over when that sentinel flags the primary down (it may lag
         behind a failover the others finished) or its configuration epoch is
         older than ``min_epoch`` (the client already saw a newer switch).
         When no sentinel gives a current answer, the newest of the passed-over
-        ones is returned: a primary that is down is still where it is.
+        ones is returned with ``current`` false: a primary that is down is
+        still where it is.
         """
         passed_over: list[tuple[int, Address]] = []
 
@@ -144,12 +147,13 @@ class SentinelNodes:
             return None
 
         try:
-            return (await self.ask(query, f"the primary of {service!r}"))[1]
+            address, epoch = (await self.ask(query, f"the primary of {service!r}"))[1]
         except MasterNotFoundError:
             if not passed_over:
                 raise
             epoch, address = max(passed_over)
-            return address, epoch
+            return address, epoch, False
+        return address, epoch, True
 
     async def replicas(self, service: str) -> tuple[list[Address], list[Address]]:
         """Replicas of ``service`` by the first answering sentinel: (unflagged, flagged down).

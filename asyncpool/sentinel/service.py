@@ -76,6 +76,8 @@ class Service:
         #: Configuration epoch of the last answer, and the least one still current.
         self._epoch = 0
         self._min_epoch = 0
+        #: ``+switch-master`` events seen: an answer to a query begun before one is older.
+        self._events = 0
         self._master_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
         self._replica_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
         self._errors_seen: weakref.WeakKeyDictionary[Pool, int] = weakref.WeakKeyDictionary()
@@ -131,16 +133,16 @@ class Service:
         return await asyncio.shield(task)
 
     async def _discover(self, source: str) -> Address:
-        address, epoch = await self.nodes.master_address(self.name, min_epoch=self._min_epoch)
+        events = self._events
+        address, epoch, current = await self.nodes.master_address(
+            self.name, min_epoch=self._min_epoch
+        )
         self._last_discovery = time.monotonic()
         self._stale = False
-        if epoch < self._min_epoch:  # every sentinel lags behind a switch already seen
-            log.info(
-                "sentinel: ignoring %s for %r: its configuration predates the last switch",
-                _addr(address),
-                self.name,
-            )
-            return self.master or address
+        ignored = self._not_followed(address, current=current, events=events)
+        if ignored is not None:
+            log.info("sentinel: ignoring %s for %r: %s", _addr(address), self.name, ignored)
+            return self.master or address  # (ignored only when a primary is known)
         if self.master is None:
             self._epoch = self._min_epoch = epoch
             self.master = address
@@ -149,16 +151,39 @@ class Service:
             self.switch(address, source, epoch=epoch)
         return address
 
+    def _not_followed(self, address: Address, *, current: bool, events: int) -> str | None:
+        """Why an answer naming another primary is not followed (None: it is).
+
+        Answers older than a switch already seen are passed over by epoch
+        (:meth:`SentinelNodes.master_address`).  But during a failover the
+        leader names the old primary, already with the new epoch, until it
+        switches; so an answer is also dropped when a switch event arrived
+        while it was asked for, or when every sentinel flags the primary it
+        names down.
+        """
+        if self.master is None or address == self.master:
+            return None
+        if events != self._events:
+            return "asked for before the last +switch-master"
+        if not current:
+            return "every sentinel flags it down"
+        return None
+
     def switch(self, new: Address, source: str, *, epoch: int | None = None) -> None:
         """The primary is now ``new``: expire every pool, record and log the failover.
 
         Repeated news of the same switch (each sentinel publishes it) is ignored.
-        A switch means a configuration newer than the last answer: answers
-        from sentinels that have not caught up with it are ignored from now on.
+        A switch event means a configuration newer than the last answer:
+        answers from sentinels that have not caught up with it are ignored
+        from now on, and so are answers to queries begun before it.
         """
         self._stale = False
         if epoch is not None:  # a sentinel's answer, with the epoch of its configuration
-            self._epoch = self._min_epoch = epoch
+            # never backwards: a down primary's fallback answer may carry an older one
+            self._epoch = max(self._epoch, epoch)
+            self._min_epoch = max(self._min_epoch, epoch)
+        else:  # an event: answers to queries already under way are older
+            self._events += 1
         if new == self.master:
             return
         if epoch is None:  # an event: newer than any answer seen so far
