@@ -435,12 +435,19 @@ MUTANTS = [
     Mutant(
         "leave a known primary for one every sentinel flags down",
         "asyncpool/sentinel/service.py",
-        "        if not current:",
+        "        if not current and not self._disproved:",
         "        if False:",
         (
             "tests/test_sentinel.py"
             "::test_a_known_primary_is_not_left_for_one_every_sentinel_flags_down",
         ),
+    ),
+    Mutant(
+        "keep a primary that said READONLY for want of a current answer",
+        "asyncpool/sentinel/service.py",
+        "        if not current and not self._disproved:",
+        "        if not current:",
+        ("tests/test_sentinel_failover.py::test_readonly_from_a_demoted_primary_rediscovers",),
     ),
     Mutant(
         "a primary disproved by ROLE keeps the sentinels' answers ignored",

@@ -78,6 +78,8 @@ class Service:
         self._min_epoch = 0
         #: ``+switch-master`` events seen: an answer to a query begun before one is older.
         self._events = 0
+        #: The known primary said it is not one (``ROLE``, ``READONLY``).
+        self._disproved = False
         self._master_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
         self._replica_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
         self._errors_seen: weakref.WeakKeyDictionary[Pool, int] = weakref.WeakKeyDictionary()
@@ -159,13 +161,13 @@ class Service:
         leader names the old primary, already with the new epoch, until it
         switches; so an answer is also dropped when a switch event arrived
         while it was asked for, or when every sentinel flags the primary it
-        names down.
+        names down (unless the known primary said it is not one).
         """
         if self.master is None or address == self.master:
             return None
         if events != self._events:
             return "asked for before the last +switch-master"
-        if not current:
+        if not current and not self._disproved:
             return "every sentinel flags it down"
         return None
 
@@ -189,6 +191,7 @@ class Service:
         if epoch is None:  # an event: newer than any answer seen so far
             self._min_epoch = self._epoch + 1
         self._errors_seen.clear()  # dials that failed before the switch are not news
+        self._disproved = False
         old, self.master = self.master, new
         record = Failover(self.name, old, new, source, time.time())
         self.failovers.append(record)
@@ -219,6 +222,8 @@ class Service:
         address = (conn.options.host, conn.options.port)
         if role != "master":
             self._min_epoch = self._epoch  # the news we followed was wrong
+            if address == self.master:
+                self._disproved = True
             self.stale("stale primary")
             raise StalePrimaryError(
                 f"{_addr(address)} is a {role}, not the primary of {self.name!r};"
@@ -243,6 +248,7 @@ class Service:
 
     def demoted(self) -> None:
         """A primary connection got ``READONLY``: the server was demoted; drop its connections."""
+        self._disproved = True
         self.stale("readonly")
         for pool in self._master_pools:
             pool.expire_all()
