@@ -88,7 +88,7 @@ async def test_sentinel_list_is_learnt_and_configured_ones_kept(
     group = sentinel_group
     dead = ("127.0.0.1", free_port())
     first = group.sentinel_addresses[0]
-    async with Sentinel([first, dead], poll_interval=60, sentinel_timeout=0.3) as sentinel:
+    async with Sentinel([first, dead], poll_interval=60, sentinel_timeout=2) as sentinel:
         assert await sentinel.master_for("mymaster").ping()
         deadline = time.monotonic() + 10
         while len(sentinel.stats().subscribed) < 3:  # learnt at once, and subscribed too

@@ -283,12 +283,14 @@ async def test_blocking_and_state_changing_commands_keep_a_connection_to_themsel
     pool = make_pool(redis_server, multiplex=True, max_connections=2)
     async with pool, asyncpool.Redis(pool=pool) as redis:
         await redis.set(unique_key, "v")
-        blpop = asyncio.ensure_future(redis.blpop([unique_key + "list"], timeout=0.5))
+        queue = unique_key + "list"
+        blpop = asyncio.ensure_future(redis.blpop([queue], timeout=60))
         await wait_until(lambda: pool.stats().in_use == 1, timeout=5, what="BLPOP lent")
-        for _ in range(20):  # never queued behind the BLPOP
-            assert await asyncio.wait_for(redis.get(unique_key), 0.4) == b"v"
+        for _ in range(20):  # never queued behind the BLPOP, which waits for a minute
+            assert await asyncio.wait_for(redis.get(unique_key), 10) == b"v"
         assert not blpop.done()
-        assert await blpop is None
+        assert await redis.rpush(queue, "x") == 1  # on the other connection too
+        assert await asyncio.wait_for(blpop, 10) == (queue.encode(), b"x")
         async with redis.pipeline(transaction=True) as pipe:
             pipe.incr(unique_key + "n").get(unique_key)
             assert await pipe.execute() == [1, b"v"]
